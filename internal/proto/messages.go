@@ -1,0 +1,193 @@
+// Package proto defines the messages and error codes of the wire contract
+// between the extension and the host (docs/protocol.md, version 1).
+package proto
+
+import "encoding/json"
+
+// Message types.
+const (
+	TypeHello    = "hello"
+	TypeScan     = "scan"
+	TypeResult   = "result"
+	TypeDone     = "done"
+	TypeCancel   = "cancel"
+	TypeRelease  = "release"
+	TypeReleased = "released"
+	TypeError    = "error"
+)
+
+// Envelope is the part every message shares. ID is kept raw so a reply can
+// echo whatever the request carried, or null.
+type Envelope struct {
+	Type string          `json:"type"`
+	ID   json.RawMessage `json:"id"`
+}
+
+// HelloRequest opens a session.
+type HelloRequest struct {
+	Type     string `json:"type"`
+	ID       string `json:"id"`
+	Protocol *int   `json:"protocol"`
+}
+
+// HelloReply answers HelloRequest.
+type HelloReply struct {
+	Type     string    `json:"type"`
+	ID       string    `json:"id"`
+	Protocol int       `json:"protocol"`
+	Host     HostInfo  `json:"host"`
+	Engine   Engine    `json:"engine"`
+	Encoders []string  `json:"encoders"`
+	Limits   Limits    `json:"limits"`
+	Data     *DataInfo `json:"data"`
+}
+
+// HostInfo names the host.
+type HostInfo struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Engine describes the image library.
+type Engine struct {
+	Libvips string `json:"libvips"`
+}
+
+// Limits are the bounds the host enforces.
+type Limits struct {
+	MaxImageBytes    int64 `json:"maxImageBytes"`
+	MaxPixels        int64 `json:"maxPixels"`
+	MaxImagesPerScan int   `json:"maxImagesPerScan"`
+}
+
+// DataInfo tells where the data channel listens.
+type DataInfo struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+}
+
+// ScanRequest asks the host to measure and optimize a page's images.
+type ScanRequest struct {
+	Type     string    `json:"type"`
+	ID       string    `json:"id"`
+	Page     Page      `json:"page"`
+	Settings *Settings `json:"settings"`
+	Images   []Image   `json:"images"`
+}
+
+// Page is the page the images came from.
+type Page struct {
+	URL string `json:"url"`
+}
+
+// Settings are the user's choices for a scan. Nil fields take defaults.
+type Settings struct {
+	Formats         []string        `json:"formats,omitempty"`
+	Quality         json.RawMessage `json:"quality,omitempty"`
+	Target          string          `json:"target,omitempty"`
+	Resize          *bool           `json:"resize,omitempty"`
+	KeepMetadata    *bool           `json:"keepMetadata,omitempty"`
+	MinSavingsBytes *int64          `json:"minSavingsBytes,omitempty"`
+}
+
+// Image is one image of a scan.
+type Image struct {
+	URL           string  `json:"url"`
+	Data          []byte  `json:"data,omitempty"` // base64 in JSON
+	DisplayWidth  float64 `json:"displayWidth,omitempty"`
+	DisplayHeight float64 `json:"displayHeight,omitempty"`
+	DPR           float64 `json:"dpr,omitempty"`
+}
+
+// Result reports one image of a scan.
+type Result struct {
+	Type         string      `json:"type,omitempty"`
+	ID           string      `json:"id,omitempty"`
+	Index        int         `json:"index"`
+	Final        bool        `json:"final"`
+	URL          string      `json:"url"`
+	Status       string      `json:"status"`
+	Original     *Original   `json:"original,omitempty"`
+	Best         *Candidate  `json:"best"`
+	Candidates   []Candidate `json:"candidates,omitempty"`
+	SavedBytes   int64       `json:"savedBytes"`
+	SavedPercent float64     `json:"savedPercent"`
+	Reasons      []string    `json:"reasons,omitempty"`
+	Error        *Error      `json:"error,omitempty"`
+}
+
+// Result statuses.
+const (
+	StatusOptimized = "optimized"
+	StatusOptimal   = "optimal"
+	StatusError     = "error"
+)
+
+// Original describes the source image.
+type Original struct {
+	Bytes    int64  `json:"bytes"`
+	Format   string `json:"format"`
+	Width    int    `json:"width"`
+	Height   int    `json:"height"`
+	Animated bool   `json:"animated"`
+}
+
+// Candidate is one encoding of an image.
+type Candidate struct {
+	Key     string `json:"key,omitempty"`
+	Format  string `json:"format"`
+	Bytes   int64  `json:"bytes"`
+	Width   int    `json:"width"`
+	Height  int    `json:"height"`
+	Quality int    `json:"quality,omitempty"`
+}
+
+// Done ends a scan.
+type Done struct {
+	Type     string  `json:"type,omitempty"`
+	ID       string  `json:"id,omitempty"`
+	Canceled bool    `json:"canceled"`
+	Summary  Summary `json:"summary"`
+}
+
+// Summary totals a scan.
+type Summary struct {
+	Images         int   `json:"images"`
+	Optimized      int   `json:"optimized"`
+	Optimal        int   `json:"optimal"`
+	Failed         int   `json:"failed"`
+	OriginalBytes  int64 `json:"originalBytes"`
+	OptimizedBytes int64 `json:"optimizedBytes"`
+	SavedBytes     int64 `json:"savedBytes"`
+	ElapsedMs      int64 `json:"elapsedMs"`
+}
+
+// CancelRequest stops a scan.
+type CancelRequest struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	Scan string `json:"scan"`
+}
+
+// ReleaseRequest drops held bytes.
+type ReleaseRequest struct {
+	Type string   `json:"type"`
+	ID   string   `json:"id"`
+	Keys []string `json:"keys"`
+	All  bool     `json:"all"`
+}
+
+// Released answers ReleaseRequest.
+type Released struct {
+	Type  string `json:"type"`
+	ID    string `json:"id"`
+	Count int    `json:"count"`
+}
+
+// ErrorReply answers a request the host cannot act on. ID is the request's
+// id as it came, or null.
+type ErrorReply struct {
+	Type  string          `json:"type"`
+	ID    json.RawMessage `json:"id"`
+	Error *Error          `json:"error"`
+}
