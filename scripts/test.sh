@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, vet, Go tests with the race detector (real
+# libvips), then the extension's unit and end-to-end tests in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+source scripts/env.sh
+
+echo "== gofmt"
+bad=$(gofmt -l host internal manifests 2>/dev/null || true)
+if [ -n "$bad" ]; then echo "gofmt needed:"; echo "$bad"; exit 1; fi
+
+echo "== go vet"
+go vet ./...
+
+[ -x bin/imgdiet-host ] || scripts/build.sh
+
+echo "== go test -race"
+go test -race -count=1 -timeout 15m ./...
+
+if [ -x scripts/test-js.sh ]; then
+  echo "== extension tests"
+  scripts/test-js.sh
+fi
