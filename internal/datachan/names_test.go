@@ -1,0 +1,85 @@
+package datachan
+
+import (
+	"archive/zip"
+	"strings"
+	"testing"
+)
+
+func TestSafeName(t *testing.T) {
+	long := strings.Repeat("é", 80) // 160 bytes
+	tests := []struct {
+		name, format, want string
+	}{
+		{"photo.webp", "webp", "photo.webp"},
+		{"photo.WEBP", "webp", "photo.webp"},
+		{"photo.jpeg", "jpeg", "photo.jpeg"},
+		{"photo.jpg", "webp", "photo.webp"},
+		{"photo", "avif", "photo.avif"},
+		{"my.holiday", "png", "my.holiday.png"},
+		{"../../etc/passwd", "svg", "passwd.svg"},
+		{`C:\Users\me\cat.png`, "png", "cat.png"},
+		{"..", "png", ""},
+		{"...", "png", ""},
+		{"", "png", ""},
+		{"dir/", "png", ""},
+		{".hidden.png", "png", "hidden.png"},
+		{"a..b.png", "png", "a.b.png"},
+		{"tab\there\x00\x1f\x7f.png", "png", "tabhere.png"},
+		{"evil\u202egnp.exe", "png", "evilgnp.exe.png"},
+		{`what<>:"|?*.gif`, "gif", "what.gif"},
+		{"  spaced .png", "png", "spaced.png"},
+		{"CON.png", "png", "_CON.png"},
+		{"lpt1", "jpeg", "_lpt1.jpg"},
+		{"console.png", "png", "console.png"},
+		{"bad\xffutf8.png", "png", "badutf8.png"},
+		{long + ".webp", "webp", strings.Repeat("é", 50) + ".webp"},
+		{"x.png", "tiff", "x.bin"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := SafeName(tt.name, tt.format)
+			if got != tt.want {
+				t.Fatalf("SafeName(%q, %q) = %q, want %q", tt.name, tt.format, got, tt.want)
+			}
+			if strings.ContainsAny(got, `/\`) || strings.Contains(got, "..") || len(got) > maxStem+6 {
+				t.Fatalf("unsafe result %q", got)
+			}
+		})
+	}
+}
+
+func TestNamer(t *testing.T) {
+	var nm namer
+	steps := []struct {
+		n      int
+		format string
+		names  []string
+		want   string
+	}{
+		{1, "webp", []string{"photo.webp"}, "photo.webp"},
+		{2, "webp", []string{"PHOTO.webp"}, "PHOTO (2).webp"},
+		{3, "webp", []string{"photo.jpg"}, "photo (3).webp"},
+		{4, "webp", []string{"photo (2).webp"}, "photo (2) (2).webp"},
+		{5, "png", []string{"", "stored.png"}, "stored.png"},
+		{6, "png", []string{"..", ""}, "image-6.png"},
+		{7, "jpeg", nil, "image-7.jpg"},
+		{8, "png", []string{"image-6.png"}, "image-6 (2).png"},
+	}
+	for _, s := range steps {
+		if got := nm.next(s.n, s.format, s.names...); got != s.want {
+			t.Errorf("next(%d, %q, %q) = %q, want %q", s.n, s.format, s.names, got, s.want)
+		}
+	}
+}
+
+func TestMethod(t *testing.T) {
+	for f, want := range map[string]uint16{
+		"jpeg": zip.Store, "png": zip.Store, "webp": zip.Store, "avif": zip.Store, "gif": zip.Store,
+		"svg": zip.Deflate, "tiff": zip.Deflate,
+	} {
+		if got := method(f); got != want {
+			t.Errorf("method(%q) = %d, want %d", f, got, want)
+		}
+	}
+}
