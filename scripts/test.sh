@@ -15,6 +15,14 @@ go vet ./...
 
 [ -x bin/imgdiet-host ] || scripts/build.sh
 
+echo "== binary: bundled libvips, relocatable"
+if [ "${IMGDIET_LIBVIPS:-bundle}" != system ]; then
+  ldd bin/imgdiet-host | grep -q "=> $(pwd)/bin/lib/libvips-cpp.so" || { echo "bin/imgdiet-host does not load bin/lib/libvips-cpp.so:"; ldd bin/imgdiet-host; exit 1; }
+  reloc=$(mktemp -d); cp -r bin "$reloc/"
+  "$reloc/bin/imgdiet-host" version | grep -q "encoders jpeg,png,webp,avif,gif" || { echo "relocated binary does not run"; rm -rf "$reloc"; exit 1; }
+  rm -rf "$reloc"
+fi
+
 echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
 
