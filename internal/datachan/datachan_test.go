@@ -1,0 +1,620 @@
+package datachan
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/rs/zerolog"
+
+	"github.com/imagediet/imgdiet/internal/store"
+)
+
+const testOrigin = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
+
+// syncBuf collects log output from many goroutines.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func start(t *testing.T, cfg Config, src Source) (*Server, *syncBuf) {
+	t.Helper()
+	if cfg.Origin == "" {
+		cfg.Origin = testOrigin
+	}
+	if src == nil {
+		src = store.New(store.Config{})
+	}
+	logs := &syncBuf{}
+	s, err := Start(cfg, src, zerolog.New(logs).Level(zerolog.DebugLevel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, logs
+}
+
+func dial(s *Server, origin string, hdr http.Header) (*websocket.Conn, *http.Response, error) {
+	if hdr == nil {
+		hdr = http.Header{}
+	}
+	if origin != "" {
+		hdr.Set("Origin", origin)
+	}
+	d := websocket.Dialer{HandshakeTimeout: 2 * time.Second}
+	return d.Dial(s.URL(), hdr)
+}
+
+// connect dials with the right Origin and authenticates.
+func connect(t *testing.T, s *Server) *websocket.Conn {
+	t.Helper()
+	c, _, err := dial(s, testOrigin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	send(t, c, map[string]string{"auth": s.Token()})
+	return c
+}
+
+func send(t *testing.T, c *websocket.Conn, v any) {
+	t.Helper()
+	c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	if err := c.WriteJSON(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// read returns the next message with a deadline.
+func read(t *testing.T, c *websocket.Conn) (int, []byte) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	typ, b, err := c.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return typ, b
+}
+
+// readError expects a text error message and returns its code and message.
+func readError(t *testing.T, c *websocket.Conn) (string, string) {
+	t.Helper()
+	typ, b := read(t, c)
+	var m struct {
+		Error struct{ Code, Message string }
+	}
+	if typ != websocket.TextMessage || json.Unmarshal(b, &m) != nil || m.Error.Code == "" || m.Error.Message == "" {
+		t.Fatalf("want a text error, got type %d %q", typ, truncate(string(b), 200))
+	}
+	return m.Error.Code, m.Error.Message
+}
+
+// readClose expects the connection to end with close code want.
+func readClose(t *testing.T, c *websocket.Conn, want int) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	for {
+		_, _, err := c.ReadMessage()
+		if err == nil {
+			continue
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != want {
+			t.Fatalf("read ended with %v, want close %d", err, want)
+		}
+		return
+	}
+}
+
+func TestStartConfig(t *testing.T) {
+	src := store.New(store.Config{})
+	for _, o := range []string{"", testOrigin + "/"} {
+		if s, err := Start(Config{Origin: o}, src, zerolog.Nop()); err == nil {
+			s.Close()
+			t.Errorf("Start with Origin %q succeeded", o)
+		}
+	}
+	if _, err := Start(Config{Origin: testOrigin}, nil, zerolog.Nop()); err == nil {
+		t.Error("Start with nil Source succeeded")
+	}
+}
+
+func TestURLAndToken(t *testing.T) {
+	a, _ := start(t, Config{}, nil)
+	b, _ := start(t, Config{}, nil)
+	if !strings.HasPrefix(a.URL(), "ws://127.0.0.1:") || !strings.HasSuffix(a.URL(), "/v1/data") || a.URL() == b.URL() {
+		t.Fatalf("URLs %q %q", a.URL(), b.URL())
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(a.Token())
+	if err != nil || len(raw) != 32 {
+		t.Fatalf("token %q: %d bytes, %v", a.Token(), len(raw), err)
+	}
+	if a.Token() == b.Token() {
+		t.Fatal("two servers share a token")
+	}
+}
+
+func TestGet(t *testing.T) {
+	st := store.New(store.Config{})
+	data := bytes.Repeat([]byte("RIFF\x00WEBP"), 100_000) // ~0.9 MB, several frames
+	key, _ := st.Put(data, "webp", "photo.webp")
+	small, _ := st.Put([]byte{0xff, 0xd8, 0xff}, "jpeg", "")
+	s, logs := start(t, Config{}, st)
+	c := connect(t, s)
+
+	send(t, c, map[string]string{"get": key})
+	typ, got := read(t, c)
+	if typ != websocket.BinaryMessage || !bytes.Equal(got, data) {
+		t.Fatalf("get: type %d, %d bytes; want binary %d bytes", typ, len(got), len(data))
+	}
+	send(t, c, map[string]string{"get": small})
+	if typ, got := read(t, c); typ != websocket.BinaryMessage || !bytes.Equal(got, []byte{0xff, 0xd8, 0xff}) {
+		t.Fatalf("second get: type %d %x", typ, got)
+	}
+
+	send(t, c, map[string]string{"get": "8a6e0804-2bd0-4672-b79d-d97027f9071b"})
+	if code, _ := readError(t, c); code != "not_found" {
+		t.Fatalf("unknown key: code %q", code)
+	}
+	st.Release([]string{small})
+	send(t, c, map[string]string{"get": small})
+	if code, _ := readError(t, c); code != "not_found" {
+		t.Fatalf("released key: code %q", code)
+	}
+	s.Close()
+	for _, secret := range []string{key, small, "photo.webp", s.Token()} {
+		if strings.Contains(logs.String(), secret) {
+			t.Fatalf("log holds %q:\n%s", secret, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "authenticated") {
+		t.Fatalf("no connection events at debug:\n%s", logs.String())
+	}
+}
+
+func TestBadMessage(t *testing.T) {
+	st := store.New(store.Config{})
+	key, _ := st.Put([]byte("GIF89a"), "gif", "")
+	s, _ := start(t, Config{}, st)
+	c := connect(t, s)
+	for _, msg := range []string{
+		`not json`, `[]`, `"get"`, `{}`, `{"get":1}`, `{"get":""}`, `{"get":null}`,
+		`{"get":"` + key + `","zip":[{"key":"` + key + `"}]}`, `{"zip":[]}`, `{"zip":{}}`,
+		`{"zip":[{"name":"a.gif"}]}`, `{"get":"` + key + `"} trailing`, `{"auth":"` + s.Token() + `"}`,
+	} {
+		c.WriteMessage(websocket.TextMessage, []byte(msg))
+		if code, _ := readError(t, c); code != "bad_message" {
+			t.Errorf("%s: code %q, want bad_message", msg, code)
+		}
+	}
+	c.WriteMessage(websocket.BinaryMessage, []byte(`{"get":"`+key+`"}`))
+	if code, _ := readError(t, c); code != "bad_message" {
+		t.Errorf("binary request: code %q, want bad_message", code)
+	}
+	// The connection still serves.
+	send(t, c, map[string]string{"get": key})
+	if _, got := read(t, c); string(got) != "GIF89a" {
+		t.Fatalf("after bad messages got %q", got)
+	}
+}
+
+func TestZip(t *testing.T) {
+	st := store.New(store.Config{})
+	webp1 := bytes.Repeat([]byte("webp-one"), 1000)
+	webp2 := bytes.Repeat([]byte("webp-two"), 1000)
+	svg := []byte(strings.Repeat(`<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>`, 50))
+	png := []byte("\x89PNG\r\n\x1a\nxyz")
+	jpg := []byte{0xff, 0xd8, 0xff, 0xe0}
+	k1, _ := st.Put(webp1, "webp", "")
+	k2, _ := st.Put(webp2, "webp", "")
+	k3, _ := st.Put(svg, "svg", "")
+	k4, _ := st.Put(png, "png", "")
+	k5, _ := st.Put(jpg, "jpeg", "stored-name.jpg")
+	req := map[string]any{"zip": []map[string]string{
+		{"key": k1, "name": "photo.webp"},
+		{"key": k2, "name": "Photo.webp"},
+		{"key": k3, "name": "../../etc/passwd"},
+		{"key": k4, "name": "..\\..\x00\u202e"},
+		{"key": k5},
+	}}
+	want := []struct {
+		name   string
+		method uint16
+		data   []byte
+	}{
+		{"photo.webp", zip.Store, webp1},
+		{"Photo (2).webp", zip.Store, webp2},
+		{"passwd.svg", zip.Deflate, svg},
+		{"image-4.png", zip.Store, png},
+		{"stored-name.jpg", zip.Store, jpg},
+	}
+	s, logs := start(t, Config{}, st)
+	c := connect(t, s)
+	send(t, c, req)
+	typ, b := read(t, c)
+	if typ != websocket.BinaryMessage {
+		t.Fatalf("zip answer type %d: %q", typ, truncate(string(b), 200))
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zr.File) != len(want) {
+		t.Fatalf("%d entries, want %d", len(zr.File), len(want))
+	}
+	for i, f := range zr.File {
+		w := want[i]
+		if f.Name != w.name || f.Method != w.method {
+			t.Errorf("entry %d: %q method %d, want %q method %d", i, f.Name, f.Method, w.name, w.method)
+		}
+		if strings.ContainsAny(f.Name, "/\\\x00") || strings.Contains(f.Name, "..") {
+			t.Errorf("unsafe entry name %q", f.Name)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, w.data) {
+			t.Errorf("entry %d: %d bytes, %v; want %d bytes", i, len(got), err, len(w.data))
+		}
+	}
+	if f := zr.File[2]; f.CompressedSize64 >= f.UncompressedSize64 {
+		t.Errorf("svg not compressed: %d >= %d", f.CompressedSize64, f.UncompressedSize64)
+	}
+
+	// A missing key fails the whole request: no partial archive.
+	st.Release([]string{k2, k4})
+	send(t, c, req)
+	code, msg := readError(t, c)
+	if code != "not_found" || !strings.Contains(msg, "2 of the 5") {
+		t.Fatalf("zip with missing keys: %q %q", code, msg)
+	}
+	s.Close()
+	for _, secret := range []string{k1, k3, "photo.webp", "passwd", "stored-name"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Fatalf("log holds %q", secret)
+		}
+	}
+}
+
+func TestZipTooLarge(t *testing.T) {
+	st := store.New(store.Config{})
+	a, _ := st.Put(make([]byte, 60), "png", "")
+	b, _ := st.Put(make([]byte, 60), "png", "")
+	s, _ := start(t, Config{MaxZipBytes: 100}, st)
+	c := connect(t, s)
+	send(t, c, map[string]any{"zip": []map[string]string{{"key": a}, {"key": b}}})
+	if code, _ := readError(t, c); code != "too_large" {
+		t.Fatalf("code %q, want too_large", code)
+	}
+	send(t, c, map[string]any{"zip": []map[string]string{{"key": a}}})
+	if typ, _ := read(t, c); typ != websocket.BinaryMessage {
+		t.Fatal("a zip under the cap was refused")
+	}
+}
+
+func TestHandshake(t *testing.T) {
+	s, _ := start(t, Config{}, nil)
+	port := strings.TrimSuffix(strings.TrimPrefix(s.URL(), "ws://127.0.0.1:"), Path)
+	tests := []struct {
+		name   string
+		origin string
+		hdr    http.Header
+		url    string
+		want   int
+	}{
+		{"right", testOrigin, nil, "", http.StatusSwitchingProtocols},
+		{"localhost host", testOrigin, http.Header{"Host": {"localhost:" + port}}, "", http.StatusSwitchingProtocols},
+		{"wrong origin", "chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba", nil, "", http.StatusForbidden},
+		{"web origin", "https://evil.example", nil, "", http.StatusForbidden},
+		{"trailing slash", testOrigin + "/", nil, "", http.StatusForbidden},
+		{"origin case", strings.ToUpper(testOrigin), nil, "", http.StatusForbidden},
+		{"missing origin", "", nil, "", http.StatusForbidden},
+		{"null origin", "null", nil, "", http.StatusForbidden},
+		{"two origins", "", http.Header{"Origin": {testOrigin, testOrigin}}, "", http.StatusForbidden},
+		{"rebound host", testOrigin, http.Header{"Host": {"evil.example:" + port}}, "", http.StatusForbidden},
+		{"other port", testOrigin, http.Header{"Host": {"127.0.0.1:1"}}, "", http.StatusForbidden},
+		{"host without port", testOrigin, http.Header{"Host": {"127.0.0.1"}}, "", http.StatusForbidden},
+		{"wrong path", testOrigin, nil, "ws://127.0.0.1:" + port + "/v1/other", http.StatusNotFound},
+		{"path suffix", testOrigin, nil, s.URL() + "/", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hdr := http.Header{}
+			for k, v := range tt.hdr {
+				hdr[k] = v
+			}
+			if tt.origin != "" {
+				hdr.Set("Origin", tt.origin)
+			}
+			u := tt.url
+			if u == "" {
+				u = s.URL()
+			}
+			d := websocket.Dialer{HandshakeTimeout: 2 * time.Second}
+			c, resp, err := d.Dial(u, hdr)
+			if c != nil {
+				c.Close()
+			}
+			if resp == nil {
+				t.Fatalf("no response: %v", err)
+			}
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+	// A plain HTTP GET to the path is not an upgrade.
+	req, _ := http.NewRequest("GET", "http"+s.URL()[2:], nil)
+	req.Header.Set("Origin", testOrigin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("plain GET: %d", resp.StatusCode)
+	}
+}
+
+func TestAuthRefused(t *testing.T) {
+	s, _ := start(t, Config{AuthTimeout: 300 * time.Millisecond, MaxAuthFailures: 100}, nil)
+	tests := []struct {
+		name string
+		send func(c *websocket.Conn)
+	}{
+		{"wrong token", func(c *websocket.Conn) { c.WriteJSON(map[string]string{"auth": strings.Repeat("A", 43)}) }},
+		{"token prefix", func(c *websocket.Conn) { c.WriteJSON(map[string]string{"auth": s.Token()[:42]}) }},
+		{"token plus", func(c *websocket.Conn) { c.WriteJSON(map[string]string{"auth": s.Token() + "A"}) }},
+		{"empty token", func(c *websocket.Conn) { c.WriteJSON(map[string]string{"auth": ""}) }},
+		{"not json", func(c *websocket.Conn) { c.WriteMessage(websocket.TextMessage, []byte(s.Token())) }},
+		{"get first", func(c *websocket.Conn) { c.WriteJSON(map[string]string{"get": "x"}) }},
+		{"binary token", func(c *websocket.Conn) {
+			c.WriteMessage(websocket.BinaryMessage, []byte(`{"auth":"`+s.Token()+`"}`))
+		}},
+		{"nothing in time", func(*websocket.Conn) {}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _, err := dial(s, testOrigin, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			t0 := time.Now()
+			tt.send(c)
+			if code, _ := readError(t, c); code != "unauthorized" {
+				t.Fatalf("code %q, want unauthorized", code)
+			}
+			readClose(t, c, websocket.ClosePolicyViolation)
+			if tt.name == "nothing in time" && time.Since(t0) < 250*time.Millisecond {
+				t.Fatalf("closed after %v, before the auth timeout", time.Since(t0))
+			}
+		})
+	}
+}
+
+func TestAuthRateLimit(t *testing.T) {
+	const cool = 500 * time.Millisecond
+	s, logs := start(t, Config{MaxAuthFailures: 3, AuthCooldown: cool}, nil)
+	try := func(tok string) (ok bool) {
+		t.Helper()
+		c, _, err := dial(s, testOrigin, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		send(t, c, map[string]string{"auth": tok})
+		send(t, c, map[string]string{"get": "none"})
+		code, _ := readError(t, c)
+		return code == "not_found" // authenticated: the get was served
+	}
+	if try("wrong") || try("wrong") {
+		t.Fatal("wrong token accepted")
+	}
+	if !try(s.Token()) {
+		t.Fatal("right token refused after 2 failures of 3")
+	}
+	locked := time.Now()
+	if try("wrong") {
+		t.Fatal("wrong token accepted")
+	}
+	if try(s.Token()) {
+		t.Fatal("right token accepted during cool-down")
+	}
+	if !strings.Contains(logs.String(), "too many wrong tokens") {
+		t.Fatal("cool-down not logged")
+	}
+	time.Sleep(cool - time.Since(locked) + 100*time.Millisecond)
+	if !try(s.Token()) {
+		t.Fatal("right token refused after the cool-down")
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := &limiter{max: 3, window: time.Minute, now: func() time.Time { return now }}
+	step := func(d time.Duration) { now = now.Add(d) }
+	// Failures spread wider than the window never lock.
+	for i := 0; i < 6; i++ {
+		if l.fail() || !l.allow() {
+			t.Fatalf("locked at spread failure %d", i)
+		}
+		step(31 * time.Second)
+	}
+	step(time.Minute)
+	l.fail()
+	step(time.Second)
+	l.fail()
+	step(time.Second)
+	if !l.fail() || l.allow() {
+		t.Fatal("3 failures within the window did not lock")
+	}
+	step(59 * time.Second)
+	if l.allow() {
+		t.Fatal("unlocked before the cool-down ended")
+	}
+	step(time.Second)
+	if !l.allow() {
+		t.Fatal("still locked after the cool-down")
+	}
+	if l.fail() {
+		t.Fatal("old failures counted after the cool-down")
+	}
+}
+
+func TestOversizedMessage(t *testing.T) {
+	s, _ := start(t, Config{MaxMessage: 1024}, nil)
+	c := connect(t, s)
+	c.WriteMessage(websocket.TextMessage, []byte(`{"get":"`+strings.Repeat("x", 2000)+`"}`))
+	readClose(t, c, websocket.CloseMessageTooBig)
+
+	// Also before authentication.
+	c2, _, err := dial(s, testOrigin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.WriteMessage(websocket.TextMessage, []byte(`{"auth":"`+strings.Repeat("x", 2000)+`"}`))
+	readClose(t, c2, websocket.CloseMessageTooBig)
+}
+
+func TestConnCap(t *testing.T) {
+	s, _ := start(t, Config{MaxConns: 2}, nil)
+	a := connect(t, s)
+	b, _, err := dial(s, testOrigin, nil) // unauthenticated still counts
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	_, resp, err := dial(s, testOrigin, nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("third connection: %v, %v; want 503", err, resp)
+	}
+	a.Close()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		c, _, err := dial(s, testOrigin, nil)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("slot not freed after a close: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestClose(t *testing.T) {
+	st := store.New(store.Config{})
+	key, _ := st.Put([]byte("x"), "png", "")
+	s, _ := start(t, Config{}, st)
+	a := connect(t, s)
+	send(t, a, map[string]string{"get": key})
+	read(t, a)
+	b, _, err := dial(s, testOrigin, nil) // not yet authenticated
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	readClose(t, a, websocket.CloseGoingAway)
+	b.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, _, err := b.ReadMessage(); err == nil {
+		t.Fatal("unauthenticated connection still open")
+	}
+	if c, _, err := dial(s, testOrigin, nil); err == nil {
+		c.Close()
+		t.Fatal("dial after Close succeeded")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func TestKeepalive(t *testing.T) {
+	st := store.New(store.Config{})
+	key, _ := st.Put([]byte("y"), "png", "")
+	s, _ := start(t, Config{PingInterval: 100 * time.Millisecond}, st)
+
+	// A client that reads answers pings and stays connected past the
+	// idle limit.
+	live := connect(t, s)
+	pings := make(chan struct{}, 100)
+	live.SetPingHandler(func(data string) error {
+		pings <- struct{}{}
+		return live.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	got := make(chan []byte, 1)
+	go func() {
+		for {
+			_, b, err := live.ReadMessage()
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- b
+		}
+	}()
+
+	// A client that never reads cannot answer pings and is dropped.
+	dead := connect(t, s)
+
+	time.Sleep(500 * time.Millisecond)
+	if len(pings) < 2 {
+		t.Fatalf("%d pings in 500ms at a 100ms interval", len(pings))
+	}
+	send(t, live, map[string]string{"get": key})
+	select {
+	case b, ok := <-got:
+		if !ok || string(b) != "y" {
+			t.Fatalf("live connection: %q, %v", b, ok)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("live connection did not answer")
+	}
+	dead.SetReadDeadline(time.Now().Add(3 * time.Second))
+	for {
+		if _, _, err := dead.ReadMessage(); err != nil {
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatal("silent connection was not dropped")
+			}
+			break
+		}
+	}
+}
