@@ -618,3 +618,50 @@ func TestKeepalive(t *testing.T) {
 		}
 	}
 }
+
+func benchServer(b *testing.B, n, size int) (*websocket.Conn, []map[string]string) {
+	st := store.New(store.Config{})
+	var entries []map[string]string
+	for i := 0; i < n; i++ {
+		k, _ := st.Put(bytes.Repeat([]byte{byte(i)}, size), "webp", "photo.webp")
+		entries = append(entries, map[string]string{"key": k})
+	}
+	s, err := Start(Config{Origin: testOrigin}, st, zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	c, _, err := dial(s, testOrigin, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	c.WriteJSON(map[string]string{"auth": s.Token()})
+	return c, entries
+}
+
+// BenchmarkGet measures one 8 MiB file over the loopback channel.
+func BenchmarkGet(b *testing.B) {
+	const size = 8 << 20
+	c, entries := benchServer(b, 1, size)
+	b.SetBytes(size)
+	for b.Loop() {
+		c.WriteJSON(map[string]string{"get": entries[0]["key"]})
+		if _, got, err := c.ReadMessage(); err != nil || len(got) != size {
+			b.Fatalf("%d bytes, %v", len(got), err)
+		}
+	}
+}
+
+// BenchmarkZip measures a ZIP of 20 stored 1 MiB files.
+func BenchmarkZip(b *testing.B) {
+	const n, size = 20, 1 << 20
+	c, entries := benchServer(b, n, size)
+	b.SetBytes(n * size)
+	for b.Loop() {
+		c.WriteJSON(map[string]any{"zip": entries})
+		if _, got, err := c.ReadMessage(); err != nil || len(got) < n*size {
+			b.Fatalf("%d bytes, %v", len(got), err)
+		}
+	}
+}
