@@ -189,8 +189,15 @@ func classOf6(ip netip.Addr) Class {
 	case nat64Loc.Contains(ip):
 		// RFC 6052 /48 layout puts the IPv4 address in bytes 6-7 and
 		// 9-10; a /96 layout in the last four. Local use either way.
-		in48 := netip.AddrFrom4([4]byte{b[6], b[7], b[9], b[10]})
-		if c := worst(in48, v4At(b, 12)); c != Public {
+		// Zero parts are padding, not an embedded address.
+		var as []netip.Addr
+		if in48 := [4]byte{b[6], b[7], b[9], b[10]}; in48 != [4]byte{} {
+			as = append(as, netip.AddrFrom4(in48))
+		}
+		if in96 := [4]byte(b[12:]); in96 != [4]byte{} {
+			as = append(as, netip.AddrFrom4(in96))
+		}
+		if c := worst(as...); c != Public {
 			return c
 		}
 		return Private

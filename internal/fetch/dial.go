@@ -78,7 +78,7 @@ func resolve(ctx context.Context, r Resolver, allow Classes, hostport string) ([
 				if !ok {
 					continue
 				}
-				ips = append(ips, ip.WithZone(a.Zone))
+				ips = append(ips, ip.Unmap().WithZone(a.Zone))
 			}
 			if len(ips) == 0 {
 				return nil, proto.Errorf(proto.CodeFetchFailed, "%s", msgNoHost)
