@@ -1,0 +1,79 @@
+// File names for downloads: "Image Diet/<site>/<name>". Pure functions.
+
+const EXT = { jpeg: 'jpg', jpg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif', svg: 'svg', jxl: 'jxl', tiff: 'tif', heif: 'heic' };
+const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
+const KNOWN_EXT = /\.(jpe?g|png|webp|avif|gif|svg|svgz|bmp|tiff?|heic|heif|jxl|ico|jfif|pjpeg|pjp)$/i;
+
+/** File extension for an output format ("jpeg" → "jpg"). */
+export function extensionFor(format) {
+  const f = String(format || '').toLowerCase();
+  return EXT[f] ?? (/^[a-z0-9]{1,5}$/.test(f) ? f : 'bin');
+}
+
+/**
+ * Makes one path component safe on Windows, macOS and Linux: no separators,
+ * no control or reserved characters, no leading dots, no trailing dots or
+ * spaces, not a reserved device name, at most max characters.
+ */
+export function safeComponent(s, fallback = 'image', max = 80) {
+  let v = String(s ?? '')
+    .normalize('NFC')
+    .replace(/[\u0000-\u001f\u007f<>:"/\\|?*\u200b-\u200f\u202a-\u202e]/g, '_')
+    .replace(/\s+/g, ' ')
+    .replace(/^[\s.]+/, '')
+    .replace(/[\s.]+$/, '');
+  if (v.length > max) v = v.slice(0, max).replace(/[\s.]+$/, '');
+  if (!v || /^_+$/.test(v)) v = fallback;
+  if (RESERVED.test(v.split('.')[0])) v = '_' + v;
+  return v;
+}
+
+/** The base name (no extension) of the file an image URL points at, or "". */
+export function baseName(url) {
+  let u;
+  try { u = new URL(url); } catch { return ''; }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:' && u.protocol !== 'file:') return '';
+  const segs = u.pathname.split('/').filter(Boolean);
+  if (!segs.length) return '';
+  let last = segs[segs.length - 1];
+  try { last = decodeURIComponent(last); } catch { /* keep as is */ }
+  if (KNOWN_EXT.test(last)) last = last.replace(KNOWN_EXT, '');
+  else last = last.replace(/\.[A-Za-z0-9]{1,5}$/, '');
+  return last;
+}
+
+/** The folder name for a site (host name, made safe), "page" when none. */
+export function siteFolder(site) {
+  return safeComponent(site || '', 'page', 100);
+}
+
+/** The file name for one optimized image: original base name + new extension. */
+export function fileName(url, format, index = 0) {
+  const ext = extensionFor(format);
+  const base = safeComponent(baseName(url), `image-${index + 1}`, 80 - ext.length - 1);
+  return `${base}.${ext}`;
+}
+
+/** The chrome.downloads filename for one image: "Image Diet/<site>/<name>". */
+export function downloadPath(site, name) {
+  return `Image Diet/${siteFolder(site)}/${name}`;
+}
+
+/** Makes every name in the list unique (case-insensitively) by adding -2, -3… */
+export function uniqueNames(names) {
+  const seen = new Set();
+  return names.map((n) => {
+    let cand = n;
+    const dot = n.lastIndexOf('.');
+    const stem = dot > 0 ? n.slice(0, dot) : n;
+    const ext = dot > 0 ? n.slice(dot) : '';
+    for (let k = 2; seen.has(cand.toLowerCase()); k++) cand = `${stem}-${k}${ext}`;
+    seen.add(cand.toLowerCase());
+    return cand;
+  });
+}
+
+/** The ZIP's file name for a site. */
+export function zipName(site) {
+  return `${siteFolder(site)}-optimized.zip`;
+}

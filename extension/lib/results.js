@@ -1,0 +1,159 @@
+// Scan results: merging host messages into per-image rows, totals, sorting,
+// reasons and plain-word errors. Pure functions.
+
+import { formatName, dims } from './format.js';
+
+const ERROR_WORDS = {
+  bad_url: 'This image’s address can’t be fetched.',
+  blocked_address: 'This image is on a private network address, so it was not fetched.',
+  fetch_failed: 'The image could not be downloaded.',
+  http_status: 'The server refused to send this image.',
+  timeout: 'The image took too long to download.',
+  too_large: 'The image file is too large to process.',
+  too_many_pixels: 'The image has too many pixels to process safely.',
+  unsupported_format: 'This image format is not supported.',
+  decode_failed: 'The image file is damaged or could not be read.',
+  encode_failed: 'The image could not be re-encoded.',
+  canceled: 'The scan was canceled before this image was done.',
+  internal: 'Something went wrong in the helper while processing this image.',
+};
+
+/**
+ * One plain sentence for a failed image. The host's message is used when it
+ * is a short single line; otherwise a sentence chosen by the error code.
+ */
+export function errorText(err) {
+  if (!err) return 'Unknown error.';
+  const m = typeof err.message === 'string' ? err.message.trim() : '';
+  if (m && m.length <= 200 && !/[\n\r]/.test(m) && !/(^|\s)\/[\w.-]+\//.test(m)) {
+    return /[.!?]$/.test(m) ? m[0].toUpperCase() + m.slice(1) : m[0].toUpperCase() + m.slice(1) + '.';
+  }
+  if (err.code === 'http_status' && err.httpStatus) return `The server answered ${err.httpStatus} for this image.`;
+  return ERROR_WORDS[err.code] ?? 'The image could not be processed.';
+}
+
+/**
+ * Why an image got smaller: the host's `reasons` when present, otherwise
+ * derived from the original and the best candidate.
+ * @returns {string[]} subset of "resize", "format", "compression"
+ */
+export function reasonsOf(r) {
+  if (!r || !r.best || !r.original) return [];
+  if (Array.isArray(r.reasons) && r.reasons.length) return r.reasons.filter((x) => typeof x === 'string');
+  const out = [];
+  const o = r.original;
+  const b = r.best;
+  if (b.width > 0 && o.width > 0 && (b.width < o.width || b.height < o.height)) out.push('resize');
+  if (b.format && o.format && normFormat(b.format) !== normFormat(o.format)) out.push('format');
+  if (out.length === 0 || b.bytes < o.bytes) {
+    if (!out.includes('resize') && !out.includes('format')) out.push('compression');
+  }
+  return out;
+}
+
+function normFormat(f) {
+  f = String(f).toLowerCase();
+  return f === 'jpg' ? 'jpeg' : f;
+}
+
+/** Human words for reasons, e.g. ["Resized to 800×600", "WebP instead of JPEG"]. */
+export function reasonWords(r) {
+  return reasonsOf(r).map((x) => {
+    if (x === 'resize') return r.best && dims(r.best.width, r.best.height) ? `Resized to displayed size (${dims(r.best.width, r.best.height)})` : 'Resized to displayed size';
+    if (x === 'format') return `${formatName(r.best.format)} instead of ${formatName(r.original.format)}`;
+    if (x === 'compression') return 'Better compression';
+    if (x === 'metadata') return 'Metadata removed';
+    return x;
+  });
+}
+
+/**
+ * Stores a host `result` in a results array (by its index). A final result
+ * is never replaced by a non-final one.
+ * @returns {boolean} whether anything changed
+ */
+export function applyResult(results, msg, offset = 0) {
+  const i = offset + msg.index;
+  if (!Number.isInteger(i) || i < 0) return false;
+  const prev = results[i];
+  if (prev && prev.final && !msg.final) return false;
+  results[i] = {
+    final: !!msg.final,
+    status: msg.status,
+    url: msg.url,
+    original: msg.original ?? null,
+    best: msg.best ?? null,
+    candidates: msg.candidates ?? [],
+    savedBytes: msg.savedBytes ?? 0,
+    savedPercent: msg.savedPercent ?? 0,
+    reasons: msg.reasons ?? null,
+    error: msg.error ?? null,
+  };
+  return true;
+}
+
+/**
+ * Page totals from the results known so far: bytes read, bytes after
+ * optimization (best where better, original otherwise), counts.
+ */
+export function totals(results, count) {
+  const t = { images: count ?? results.length, finished: 0, optimized: 0, optimal: 0, failed: 0, originalBytes: 0, optimizedBytes: 0, savedBytes: 0 };
+  for (const r of results) {
+    if (!r) continue;
+    if (r.final) t.finished++;
+    if (r.status === 'error') { if (r.final) t.failed++; continue; }
+    if (!r.original || !(r.original.bytes >= 0)) continue;
+    t.originalBytes += r.original.bytes;
+    if (r.status === 'optimized' && r.best && r.best.bytes < r.original.bytes) {
+      t.optimizedBytes += r.best.bytes;
+      if (r.final) t.optimized++;
+    } else {
+      t.optimizedBytes += r.original.bytes;
+      if (r.final) t.optimal++;
+    }
+  }
+  t.savedBytes = t.originalBytes - t.optimizedBytes;
+  return t;
+}
+
+/** Adds up the `summary` objects of several `done` messages (chunked scans). */
+export function mergeSummaries(list) {
+  const keys = ['images', 'optimized', 'optimal', 'failed', 'originalBytes', 'optimizedBytes', 'savedBytes'];
+  const out = Object.fromEntries(keys.map((k) => [k, 0]));
+  out.elapsedMs = 0;
+  for (const s of list) {
+    if (!s) continue;
+    for (const k of keys) out[k] += Number(s[k]) || 0;
+    out.elapsedMs = Math.max(out.elapsedMs, Number(s.elapsedMs) || 0);
+  }
+  return out;
+}
+
+const STATUS_RANK = { optimized: 0, pending: 1, optimal: 2, error: 3 };
+
+/** The row status of an image: its result's status, or "pending". */
+export function rowStatus(r) {
+  return r && r.status in STATUS_RANK ? r.status : 'pending';
+}
+
+/**
+ * Orders image indexes for display: optimized images by bytes saved (largest
+ * first), then pending, then already-optimal, then errors; ties keep page order.
+ */
+export function sortIndexes(results, count) {
+  const idx = Array.from({ length: count }, (_, i) => i);
+  return idx.sort((a, b) => {
+    const ra = results[a];
+    const rb = results[b];
+    const sa = STATUS_RANK[rowStatus(ra)];
+    const sb = STATUS_RANK[rowStatus(rb)];
+    if (sa !== sb) return sa - sb;
+    const da = ra?.savedBytes ?? 0;
+    const db = rb?.savedBytes ?? 0;
+    if (da !== db) return db - da;
+    const oa = ra?.original?.bytes ?? 0;
+    const ob = rb?.original?.bytes ?? 0;
+    if (oa !== ob) return ob - oa;
+    return a - b;
+  });
+}
