@@ -5,6 +5,8 @@ package main
 
 import (
 	"os"
+
+	"github.com/imagediet/imgdiet/internal/datachan"
 	"strings"
 )
 
@@ -20,7 +22,7 @@ func main() {
 // extension origin allowed to use its data channel. Chrome passes
 // "chrome-extension://ID/" (and on Windows "--parent-window=N"); Firefox
 // passes the manifest path and the add-on id, and its extension origins
-// are random per profile, so "moz-extension://" stands for any of them.
+// are random per profile, so any of them is accepted (the token guards).
 func nativeOrigin(args []string) (string, bool) {
 	for _, a := range args {
 		if strings.HasPrefix(a, "chrome-extension://") {
@@ -28,7 +30,7 @@ func nativeOrigin(args []string) (string, bool) {
 		}
 	}
 	if len(args) == 2 && strings.HasSuffix(args[0], ".json") && !strings.HasPrefix(args[1], "-") {
-		return "moz-extension://", true
+		return datachan.AnyFirefoxOrigin, true
 	}
 	return "", false
 }

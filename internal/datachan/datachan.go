@@ -115,6 +115,11 @@ type Source interface {
 	Get(key string) (store.Item, bool)
 }
 
+// AnyFirefoxOrigin as Config.Origin accepts any moz-extension:// origin.
+// Firefox gives each extension a random origin per profile that the host
+// cannot know, so for Firefox the token is the guard that counts.
+const AnyFirefoxOrigin = "moz-extension://*"
+
 // Server is a running data channel.
 type Server struct {
 	cfg       Config
@@ -223,7 +228,14 @@ func (s *Server) Close() error {
 
 func (s *Server) originOK(r *http.Request) bool {
 	o := r.Header.Values("Origin")
-	return len(o) == 1 && o[0] == s.cfg.Origin
+	if len(o) != 1 {
+		return false
+	}
+	if s.cfg.Origin == AnyFirefoxOrigin {
+		rest, ok := strings.CutPrefix(o[0], "moz-extension://")
+		return ok && rest != "" && !strings.ContainsAny(rest, "/?#@")
+	}
+	return o[0] == s.cfg.Origin
 }
 
 func (s *Server) hostOK(host string) bool {

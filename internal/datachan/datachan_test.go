@@ -665,3 +665,30 @@ func BenchmarkZip(b *testing.B) {
 		}
 	}
 }
+
+func TestAnyFirefoxOrigin(t *testing.T) {
+	s, _ := start(t, Config{Origin: AnyFirefoxOrigin}, nil)
+	tests := []struct {
+		origin string
+		want   int
+	}{
+		{"moz-extension://0f6a1c52-6b1e-4d0e-9a4e-3f1b2c3d4e5f", http.StatusSwitchingProtocols},
+		{"moz-extension://", http.StatusForbidden},
+		{"moz-extension://abc/path", http.StatusForbidden},
+		{"chrome-extension://fmeiijmoogoohmijkjchgkjnaeljpcno", http.StatusForbidden},
+		{"https://evil.example", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		d := websocket.Dialer{HandshakeTimeout: 2 * time.Second}
+		c, resp, err := d.Dial(s.URL(), http.Header{"Origin": {tt.origin}})
+		if c != nil {
+			c.Close()
+		}
+		if resp == nil {
+			t.Fatalf("%s: no response: %v", tt.origin, err)
+		}
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.origin, resp.StatusCode, tt.want)
+		}
+	}
+}
