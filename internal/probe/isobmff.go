@@ -52,7 +52,7 @@ type heif struct {
 	ipmaData   []byte     // payload of ipma, read once ipco is known
 	fileLen    uint64
 	sequence   bool // ftyp's major brand is an image sequence
-	tracks     int        // frames of the first visual track
+	tracks     int  // frames of the first visual track
 	trackW     int
 	trackH     int
 }

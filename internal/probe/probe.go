@@ -38,8 +38,9 @@ type Info struct {
 	Frames int
 	// Animated reports an animation with more than one frame.
 	Animated bool
-	// Alpha reports a transparency channel or a transparent colour. For
-	// AVIF and HEIC it is best effort: false when it cannot be told.
+	// Alpha reports a transparency channel or a transparent colour; it is
+	// always true for animated WebP and SVG. For AVIF and HEIC it is best
+	// effort: false when it cannot be told.
 	Alpha bool
 	// ICC reports an embedded colour profile.
 	ICC bool

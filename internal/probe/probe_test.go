@@ -63,7 +63,7 @@ func readCases(t testing.TB) []readCase {
 	webpExt := webpFile(vp8xChunk(vp8xICC|vp8xAlpha|vp8xEXIF, 640, 480),
 		riffChunk("ICCP", make([]byte, 21)), riffChunk("ALPH", []byte{0, 1, 2}),
 		vp8Chunk(640, 480), riffChunk("EXIF", exifBlock(true, 6)))
-	webpAnim := webpFile(vp8xChunk(vp8xAnim|vp8xAlpha, 50, 40),
+	webpAnim := webpFile(vp8xChunk(vp8xAnim, 50, 40), // no alpha flag: still RGBA
 		riffChunk("ANIM", make([]byte, 6)), anmfChunk(50, 40), anmfChunk(20, 20), anmfChunk(50, 40))
 
 	av1C := box("av1C", []byte{0x81, 0x00, 0x4C, 0x00})

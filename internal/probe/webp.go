@@ -109,6 +109,9 @@ func readWebP(b []byte, info *Info, lim Limits) error {
 		}
 		info.Frames = frames
 		info.Animated = frames > 1
+		// Frames need not cover the canvas, which is transparent where they
+		// do not; decoders (libvips too) give animations an alpha channel.
+		info.Alpha = true
 	case !image:
 		return errDamaged()
 	}
