@@ -5,6 +5,7 @@ package scan
 import (
 	"context"
 	"math"
+	"net/url"
 	"path"
 	"runtime"
 	"strings"
@@ -562,17 +563,12 @@ func echoURL(u string) string {
 // format's extension.
 func fileName(rawURL, format string) string {
 	base := "image"
-	if !strings.HasPrefix(rawURL, "data:") && !strings.HasPrefix(rawURL, "blob:") {
-		p := rawURL
-		if i := strings.IndexAny(p, "?#"); i >= 0 {
-			p = p[:i]
+	if u, err := url.Parse(rawURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		if b := path.Base(u.Path); b != "" && b != "." && b != "/" {
+			if b = strings.TrimSuffix(b, path.Ext(b)); b != "" {
+				base = b
+			}
 		}
-		if b := path.Base(p); b != "" && b != "." && b != "/" && !strings.Contains(b, ":") {
-			base = strings.TrimSuffix(b, path.Ext(b))
-		}
-	}
-	if base == "" {
-		base = "image"
 	}
 	return base + optimize.ExtFor(format)
 }
