@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"github.com/imagediet/imgdiet/internal/cli"
+	"github.com/imagediet/imgdiet/internal/fetch"
 	"github.com/imagediet/imgdiet/internal/logx"
+	"github.com/imagediet/imgdiet/internal/optimize"
 	"github.com/imagediet/imgdiet/internal/vipsrt"
 	"github.com/rs/zerolog"
 )
@@ -28,5 +30,22 @@ func runCLI(args []string) int {
 	return app.Main(args, os.Stdout, os.Stderr)
 }
 
-// addCommands registers the subcommands that later packages provide.
-func addCommands(app *cli.App, log zerolog.Logger) {}
+// addCommands registers the subcommands.
+func addCommands(app *cli.App, log zerolog.Logger) {
+	app.Commands["optimize"] = cli.OptimizeCommand(func() cli.OptimizeDeps {
+		vipsrt.Start(vipsrt.DefaultConfig(), log)
+		cfg := defaultHostConfig()
+		fcfg := fetch.DefaultConfig()
+		fcfg.MaxBytes = cfg.MaxImageBytes
+		return cli.OptimizeDeps{
+			Engine:   optimize.New(optimize.Config{MaxPixels: cfg.MaxPixels, Log: log}),
+			Fetcher:  fetch.New(fcfg, log),
+			Progress: isTerminal(os.Stderr),
+		}
+	})
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
