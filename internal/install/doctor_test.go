@@ -99,6 +99,9 @@ func TestDoctorRealHost(t *testing.T) {
 	if bin == "" {
 		t.Skip("set IMGDIET_HOST_BIN=/path/to/bin/imgdiet-host to check the real host")
 	}
+	if !filepath.IsAbs(bin) { // relative to the repository root
+		bin = filepath.Join("..", "..", bin)
+	}
 	bin, _ = filepath.Abs(bin)
 	home := t.TempDir()
 	env, out := testEnv(home, bin)
