@@ -43,6 +43,8 @@ const (
 const (
 	PoolMean = iota // mean of the error map
 	PoolL4          // L4 norm of the error map
+	PoolMax         // largest value of the error map
+	numPools
 )
 
 // Config holds the metric's tunables. DefaultConfig returns the calibrated
@@ -59,9 +61,9 @@ type Config struct {
 	// MeanK scales the squared difference of local means of each channel
 	// into an error (the luminance term).
 	MeanK [3]float64
-	// Weights[s][c][p] weighs pooled error p (PoolMean, PoolL4) of channel c
+	// Weights[s][c][p] weighs pooled error p (PoolMean, PoolL4, PoolMax) of channel c
 	// (ChanY, ChanX, ChanB) at scale s (0 = full size).
-	Weights [MaxScales][3][2]float64
+	Weights [MaxScales][3][numPools]float64
 }
 
 // DefaultConfig returns the configuration Distance uses.
@@ -83,7 +85,7 @@ type Report struct {
 	// Scales is the number of scales that fitted the image.
 	Scales int
 	// Pooled[s][c][p] is pooled error p of channel c at scale s.
-	Pooled [MaxScales][3][2]float64
+	Pooled [MaxScales][3][numPools]float64
 }
 
 // Score is the weighted sum of the pooled errors under c.
@@ -91,7 +93,7 @@ func (r Report) Score(c Config) float64 {
 	var d float64
 	for s := 0; s < r.Scales; s++ {
 		for ch := range 3 {
-			for p := range 2 {
+			for p := range numPools {
 				d += c.Weights[s][ch][p] * r.Pooled[s][ch][p]
 			}
 		}
@@ -194,10 +196,9 @@ func (c Config) compare(ref, dist Image, bg int) Report {
 			if s == 0 && ch != ChanY {
 				continue // chroma planes start at scale 1's size
 			}
-			var l1, l4 float64
-			l1, l4, pa[ch], pb[ch] = sc.ssim(pa[ch], pb[ch], w, h, k, c.C2[ch], c.MeanK[ch])
-			r.Pooled[s][ch][PoolMean] = l1
-			r.Pooled[s][ch][PoolL4] = l4
+			var pool [numPools]float64
+			pool, pa[ch], pb[ch] = sc.ssim(pa[ch], pb[ch], w, h, k, c.C2[ch], c.MeanK[ch])
+			r.Pooled[s][ch] = pool
 		}
 		r.Scales = s + 1
 		w, h = w/2, h/2

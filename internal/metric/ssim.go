@@ -18,11 +18,11 @@ func grow(b []float64, n int) []float64 {
 
 // ssim compares the w×h planes a (reference) and b. It gathers the moments
 // (Σa, Σb, Σa², Σb², Σab) of every 2×2 pixel block, sums them over windows
-// of k×k blocks at a stride of one block, and returns the mean and the L4
-// norm of 1 − SSIM over those windows, along with the 2×2 box averages of a
+// of k×k blocks at a stride of one block, and returns the mean, the L4
+// norm and the maximum of 1 − SSIM over those windows, along with the 2×2 box averages of a
 // and b: the planes of the next scale. SSIM's luminance ratio is replaced by
 // 1 − min(1, mk·Δμ²) because the planes are already perceptually uniform.
-func (sc *scratch) ssim(a, b []float32, w, h, k int, c2, mk float64) (l1, l4 float64, na, nb []float32) {
+func (sc *scratch) ssim(a, b []float32, w, h, k int, c2, mk float64) (pool [numPools]float64, na, nb []float32) {
 	bw, bh := w/2, h/2
 	ow, oh := bw-k+1, bh-k+1
 	na = make([]float32, bw*bh)
@@ -37,7 +37,7 @@ func (sc *scratch) ssim(a, b []float32, w, h, k int, c2, mk float64) (l1, l4 flo
 	m0, m1, m2, m3, m4 := sc.mom[0][:bw], sc.mom[1][:bw], sc.mom[2][:bw], sc.mom[3][:bw], sc.mom[4][:bw]
 	s0, s1, s2, s3, s4 := sc.acc[0][:ow], sc.acc[1][:ow], sc.acc[2][:ow], sc.acc[3][:ow], sc.acc[4][:ow]
 	inv := 1 / float64(4*k*k)
-	var sum, sum4 float64
+	var sum, sum4, top float64
 	for j := range bh {
 		a0, a1 := a[2*j*w:2*j*w+2*bw], a[(2*j+1)*w:(2*j+1)*w+2*bw]
 		b0, b1 := b[2*j*w:2*j*w+2*bw], b[(2*j+1)*w:(2*j+1)*w+2*bw]
@@ -92,10 +92,16 @@ func (sc *scratch) ssim(a, b []float32, w, h, k int, c2, mk float64) (l1, l4 flo
 				e = 0
 			}
 			sum += e
+			if e > top {
+				top = e
+			}
 			e *= e
 			sum4 += e * e
 		}
 	}
 	n := float64(ow * oh)
-	return sum / n, math.Sqrt(math.Sqrt(sum4 / n)), na, nb
+	pool[PoolMean] = sum / n
+	pool[PoolL4] = math.Sqrt(math.Sqrt(sum4 / n))
+	pool[PoolMax] = top
+	return pool, na, nb
 }
