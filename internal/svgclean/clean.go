@@ -78,12 +78,31 @@ func Clean(src []byte, opt Options) ([]byte, error) {
 	}
 	// The minifier rewrites its input in place: give it a copy.
 	min, err := c.minify(bytes.Clone(c.out.Bytes()))
-	if err != nil || hasForbidden(min) || len(min) >= len(safe) {
+	if err != nil || len(min) >= len(safe) || !sound(min) {
 		// The minifier may turn an escaped "javascript&#58;" back into
-		// text; the serialization here never has it.
+		// text, or write an entity without its semicolon; the
+		// serialization here never does.
 		return safe, nil
 	}
 	return min, nil
+}
+
+// sound reports whether b is well-formed XML without script text.
+func sound(b []byte) bool {
+	if hasForbidden(b) {
+		return false
+	}
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = true
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
 }
 
 // hasForbidden reports a script tag or javascript: URL text anywhere.
@@ -619,7 +638,7 @@ func escape(b *bytes.Buffer, s string, attr bool) {
 			b.WriteString("&amp;")
 		case c == '<':
 			b.WriteString("&lt;")
-		case c == '>':
+		case c == '>' && (attr || i >= 2 && s[i-2:i] == "]]"):
 			b.WriteString("&gt;")
 		case attr && c == '"':
 			b.WriteString("&quot;")

@@ -89,6 +89,8 @@ func TestCleanRemoves(t *testing.T) {
 	<!ENTITY st0 "fill:#F00;">
 ]><svg version="1.1" xmlns="&ns_svg;" xmlns:xlink="&ns_xlink;"><rect style="&st0;" width="5" height="5"/></svg>`,
 			[]string{"entity", "doctype", "&ns_svg"}, []string{"<rect", "fill:red"}, Options{}},
+		{"greater-than in text", head + `<text>a &gt; b, c > d, ]]&gt;</text><style>rect>g{fill:red}</style><rect width="5" height="5"/></svg>`,
+			[]string{"&gt<"}, []string{"<text", "<rect"}, Options{}},
 		{"no namespace", `<svg width="10" height="10"><rect width="5" height="5"/></svg>`,
 			[]string{}, []string{`xmlns="http://www.w3.org/2000/svg"`, "<rect"}, Options{}},
 		{"svg prefix", `<svg:svg xmlns:svg="http://www.w3.org/2000/svg"><svg:rect width="5" height="5"/></svg:svg>`,
