@@ -1,0 +1,357 @@
+package optimize
+
+import (
+	"context"
+	"errors"
+
+	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/imagediet/imgdiet/internal/proto"
+)
+
+// Quality search bounds per codec, in libvips' own Q scale of each.
+const (
+	maxSteps   = 6 // encodes per binary search
+	jpegLo     = 40
+	jpegHi     = 95
+	webpLo     = 40
+	webpHi     = 95
+	avifLo     = 25
+	avifHi     = 85
+	paletteLo  = 40
+	avifSearch = 1 // AVIF effort used while searching quality
+	webpEffort = 4
+	// palettePixels is the size above which SkipSlow leaves out palette PNG.
+	palettePixels = 1 << 20
+)
+
+// encoder produces one format at quality q (ignored by lossless encoders).
+type encoder func(q int) ([]byte, error)
+
+// plan returns the formats to try for j, in the order they run: fast
+// encoders first, AVIF last.
+func plan(j *job, opt Options) []string {
+	if j.frames > 1 {
+		// Animations stay animations: WebP when allowed, else GIF.
+		if opt.allows(WebP) || j.srcFormat == WebP {
+			return []string{WebP}
+		}
+		return []string{GIF}
+	}
+	var fs []string
+	for _, f := range []string{JPEG, WebP, PNG, GIF, AVIF} {
+		switch {
+		case !opt.allows(f),
+			f == JPEG && j.alpha, // JPEG has no transparency
+			f == AVIF && opt.SkipSlow,
+			f == GIF && j.srcFormat != GIF: // palette PNG beats a still GIF
+			continue
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+func (e *Engine) encodeAll(ctx context.Context, j *job, opt Options) ([]Output, error) {
+	thr, _ := threshold(opt.Target, "")
+	var outs []Output
+	failed := 0
+	formats := plan(j, opt)
+	var hint int // quality found for WebP or JPEG, a starting point for AVIF
+	for _, f := range formats {
+		if err := canceled(ctx); err != nil {
+			return nil, err
+		}
+		t, _ := threshold(opt.Target, f)
+		if t == 0 {
+			t = thr
+		}
+		o, ok, err := e.encodeFormat(ctx, j, f, opt, t, hint)
+		if err != nil {
+			if errors.Is(err, errCanceled) {
+				return nil, err
+			}
+			failed++
+			e.cfg.Log.Debug().Str("format", f).Msg("encode failed")
+			continue
+		}
+		if ok {
+			if f == WebP || (f == JPEG && hint == 0) {
+				hint = o.Quality
+			}
+			outs = append(outs, o)
+		}
+	}
+	if len(outs) == 0 && failed > 0 {
+		return nil, errEncode
+	}
+	return outs, nil
+}
+
+// attempt is one encoded and, in auto mode, measured output.
+type attempt struct {
+	data    []byte
+	q       int
+	lossy   bool
+	checked bool
+}
+
+func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options, thr float64, hint int) (Output, bool, error) {
+	strip := !opt.KeepMetadata
+	auto := opt.Quality == 0
+	var best *attempt
+	keep := func(a *attempt) {
+		if a != nil && (best == nil || len(a.data) < len(best.data)) {
+			best = a
+		}
+	}
+	var err error
+	switch f {
+	case JPEG:
+		enc := func(q int) ([]byte, error) {
+			b, _, err := j.img.ExportJpeg(&vips.JpegExportParams{StripMetadata: strip, Quality: q,
+				Interlace: true, OptimizeCoding: true, TrellisQuant: true, OvershootDeringing: true,
+				OptimizeScans: true, QuantTable: 3, SubsampleMode: vips.VipsForeignSubsampleAuto})
+			return b, err
+		}
+		var a *attempt
+		a, err = e.lossy(ctx, j, f, enc, opt, thr, jpegLo, jpegHi)
+		keep(a)
+	case WebP:
+		enc := func(q int) ([]byte, error) { return j.webp(q, webpEffort, false, strip) }
+		var a *attempt
+		a, err = e.lossy(ctx, j, f, enc, opt, thr, webpLo, webpHi)
+		keep(a)
+		if err == nil && (j.srcFormat == PNG || j.srcFormat == GIF || (j.srcFormat == WebP && j.frames > 1)) {
+			// Graphics and animations are often smaller lossless.
+			if err = canceled(ctx); err == nil {
+				var b []byte
+				if b, err = j.webp(100, webpEffort, true, strip); err == nil {
+					keep(&attempt{data: b, q: 100})
+				}
+			}
+		}
+	case PNG:
+		var b []byte
+		b, _, err = j.img.ExportPng(&vips.PngExportParams{StripMetadata: strip, Compression: 9,
+			Filter: vips.PngFilterAll})
+		if err != nil {
+			break
+		}
+		keep(&attempt{data: b, q: 100})
+		if opt.SkipSlow && j.ref.Width*j.ref.Height > palettePixels {
+			break
+		}
+		if err = canceled(ctx); err != nil {
+			break
+		}
+		var a *attempt
+		a, err = e.palette(ctx, j, opt, thr, strip)
+		keep(a)
+	case GIF:
+		var b []byte
+		b, _, err = j.img.ExportGIF(&vips.GifExportParams{Effort: 7, Bitdepth: 8})
+		if err != nil {
+			break
+		}
+		a := &attempt{data: b, q: 100, lossy: true}
+		if auto {
+			var ok bool
+			if ok, err = e.meets(j, f, b, thr); err != nil || !ok {
+				a = nil
+			}
+		}
+		keep(a)
+	case AVIF:
+		var a *attempt
+		a, err = e.avif(ctx, j, opt, thr, hint, strip)
+		keep(a)
+	}
+	if err != nil && best == nil {
+		return Output{}, false, err
+	}
+	if best == nil {
+		return Output{}, false, nil
+	}
+	return Output{Format: f, Data: best.data, Width: j.ref.Width, Height: j.pageHeight, Quality: best.q}, true, nil
+}
+
+// lossy encodes once at the fixed quality, or binary-searches the lowest
+// quality in [lo, hi] whose output is within thr of the reference.
+func (e *Engine) lossy(ctx context.Context, j *job, f string, enc encoder, opt Options, thr float64, lo, hi int) (*attempt, error) {
+	if opt.Quality > 0 {
+		b, err := enc(opt.Quality)
+		if err != nil {
+			return nil, err
+		}
+		return &attempt{data: b, q: opt.Quality}, nil
+	}
+	return e.search(ctx, j, f, enc, thr, lo, hi, maxSteps)
+}
+
+func (e *Engine) search(ctx context.Context, j *job, f string, enc encoder, thr float64, lo, hi, steps int) (*attempt, error) {
+	var best *attempt
+	for i := 0; i < steps && lo <= hi; i++ {
+		if err := canceled(ctx); err != nil {
+			return nil, err
+		}
+		q := (lo + hi) / 2
+		b, err := enc(q)
+		if err != nil {
+			return best, err
+		}
+		ok, err := e.meets(j, f, b, thr)
+		if err != nil {
+			return best, err
+		}
+		if ok {
+			if best == nil || len(b) < len(best.data) {
+				best = &attempt{data: b, q: q, lossy: true, checked: true}
+			}
+			hi = q - 1
+			continue
+		}
+		if int64(len(b)) >= j.srcBytes {
+			// Higher qualities only grow: this format cannot beat the source.
+			break
+		}
+		lo = q + 1
+	}
+	return best, nil
+}
+
+// palette tries libimagequant's palette PNG: at full quality first, and
+// lower only if that already looks like the reference.
+func (e *Engine) palette(ctx context.Context, j *job, opt Options, thr float64, strip bool) (*attempt, error) {
+	enc := func(q int) ([]byte, error) {
+		b, _, err := j.img.ExportPng(&vips.PngExportParams{StripMetadata: strip, Compression: 9,
+			Filter: vips.PngFilterNone, Palette: true, Quality: q, Dither: 1, Bitdepth: 8})
+		return b, err
+	}
+	if opt.Quality > 0 {
+		b, err := enc(opt.Quality)
+		if err != nil {
+			return nil, err
+		}
+		return &attempt{data: b, q: opt.Quality}, nil
+	}
+	b, err := enc(100)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := e.meets(j, PNG, b, thr)
+	if err != nil || !ok {
+		return nil, err
+	}
+	first := &attempt{data: b, q: 100, checked: true}
+	a, err := e.search(ctx, j, PNG, enc, thr, paletteLo, 99, 3)
+	if a != nil && len(a.data) < len(first.data) {
+		return a, err
+	}
+	return first, err
+}
+
+// avif searches quality at a fast effort, then encodes once at the
+// configured effort and keeps whichever passing encode is smaller. With a
+// hint (the quality WebP or JPEG needed) the search window is narrowed.
+func (e *Engine) avif(ctx context.Context, j *job, opt Options, thr float64, hint int, strip bool) (*attempt, error) {
+	encAt := func(effort int) encoder {
+		return func(q int) ([]byte, error) {
+			b, _, err := j.img.ExportAvif(&vips.AvifExportParams{StripMetadata: strip, Quality: q,
+				Bitdepth: 8, Effort: effort})
+			return b, err
+		}
+	}
+	final := encAt(e.cfg.AVIFEffort)
+	if opt.Quality > 0 {
+		b, err := final(opt.Quality)
+		if err != nil {
+			return nil, err
+		}
+		return &attempt{data: b, q: opt.Quality}, nil
+	}
+	lo, hi, steps := avifLo, avifHi, 5
+	if hint > 0 {
+		c := max(avifLo, min(avifHi, hint-15))
+		lo, hi, steps = max(avifLo, c-15), min(avifHi, c+15), 4
+	}
+	found, err := e.search(ctx, j, AVIF, encAt(avifSearch), thr, lo, hi, steps)
+	if err != nil || found == nil || e.cfg.AVIFEffort == avifSearch {
+		return found, err
+	}
+	if err := canceled(ctx); err != nil {
+		return nil, err
+	}
+	b, err := final(found.q)
+	if err != nil {
+		return found, nil
+	}
+	if len(b) >= len(found.data) {
+		return found, nil
+	}
+	ok, err := e.meets(j, AVIF, b, thr)
+	if err != nil || !ok {
+		return found, nil
+	}
+	return &attempt{data: b, q: found.q, lossy: true, checked: true}, nil
+}
+
+// webp encodes j's image as WebP, with smart chroma subsampling when the
+// libvips image is reachable and govips' encoder otherwise.
+func (j *job) webp(q, effort int, lossless, strip bool) ([]byte, error) {
+	b, ok, err := webpSave(j.img, q, effort, lossless, strip)
+	if ok {
+		return b, err
+	}
+	b, _, err = j.img.ExportWebp(&vips.WebpExportParams{StripMetadata: strip, Quality: q,
+		Lossless: lossless, ReductionEffort: effort})
+	return b, err
+}
+
+// meets decodes b and reports whether its distance to the reference is
+// within thr.
+func (e *Engine) meets(j *job, f string, b []byte, thr float64) (bool, error) {
+	d, err := j.distance(b)
+	if err != nil {
+		return false, err
+	}
+	e.cfg.Log.Trace().Str("format", f).Int("bytes", len(b)).Float64("distance", d).Msg("measured")
+	return d <= thr, nil
+}
+
+var errShape = proto.Errorf(proto.CodeEncodeFailed, "An encoded image did not match its source.")
+
+// distance decodes an encoded candidate with libvips and measures it
+// against the reference pixels.
+func (j *job) distance(b []byte) (float64, error) {
+	p := &vips.ImportParams{}
+	if j.frames > 1 {
+		p.NumPages.Set(-1)
+	}
+	img, err := vips.LoadImageFromBuffer(b, p)
+	if err != nil {
+		return 0, err
+	}
+	defer img.Close()
+	if img.Interpretation() != vips.InterpretationSRGB || img.BandFormat() != vips.BandFormatUchar {
+		if err := img.ToColorSpace(vips.InterpretationSRGB); err != nil {
+			return 0, err
+		}
+	}
+	switch {
+	case img.Bands() > j.ref.Bands:
+		err = img.ExtractBand(0, j.ref.Bands)
+	case img.Bands() == 3 && j.ref.Bands == 4:
+		err = img.BandJoinConst([]float64{255})
+	}
+	if err != nil {
+		return 0, err
+	}
+	if img.Width() != j.ref.Width || img.Height() != j.ref.Height || img.Bands() != j.ref.Bands {
+		return 0, errShape
+	}
+	pix, err := img.ToBytes()
+	if err != nil {
+		return 0, err
+	}
+	return distance(j.ref, pixels{Pix: pix, Width: img.Width(), Height: img.Height(), Bands: img.Bands()})
+}

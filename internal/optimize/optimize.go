@@ -1,0 +1,389 @@
+// Package optimize is Image Diet's image engine: it measures an image,
+// decodes it once with libvips, and re-encodes it in every allowed format,
+// picking for each the smallest encoding that still looks like the source
+// (or the quality the user fixed). The caller gets real files, never
+// estimates, and keeps the original when nothing is smaller.
+package optimize
+
+import (
+	"context"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/imagediet/imgdiet/internal/proto"
+	"github.com/imagediet/imgdiet/internal/vipsrt"
+	"github.com/rs/zerolog"
+)
+
+// Output format names.
+const (
+	JPEG = "jpeg"
+	PNG  = "png"
+	WebP = "webp"
+	AVIF = "avif"
+	GIF  = "gif"
+	SVG  = "svg"
+)
+
+// Reasons an output is smaller than its source.
+const (
+	ReasonResize      = "resize"
+	ReasonFormat      = "format"
+	ReasonCompression = "compression"
+)
+
+// Config bounds what an Engine accepts and how hard it works.
+type Config struct {
+	// MaxPixels bounds width × height summed over frames. Default 50,000,000.
+	MaxPixels int64
+	// MaxFrames bounds the frames of an animation. Default 1000.
+	MaxFrames int
+	// AVIFEffort is the AVIF encoder effort of the final encode, 1 (fast)
+	// to 9 (slow). Default 4.
+	AVIFEffort int
+	// Log receives debug and warning events; never image bytes or paths.
+	Log zerolog.Logger
+}
+
+// Options say what the user wants for one image.
+type Options struct {
+	// Formats lists the allowed output formats ("jpeg", "png", "webp",
+	// "avif", "gif", "svg"). Default jpeg, png, webp, avif. An SVG source
+	// always yields SVG, and an animated GIF may stay a GIF.
+	Formats []string
+	// Quality 0 picks the quality automatically for Target; 1 to 100 is
+	// passed to every encoder as is.
+	Quality int
+	// Target is "high", "balanced" (default) or "small".
+	Target string
+	// Resize shrinks images larger than the display size × DPR.
+	Resize bool
+	// DisplayWidth and DisplayHeight are the rendered size in CSS pixels;
+	// 0 when unknown.
+	DisplayWidth, DisplayHeight float64
+	// DPR is the device pixel ratio. Default 1.
+	DPR float64
+	// KeepMetadata keeps EXIF, XMP and colour profiles; by default they are
+	// removed.
+	KeepMetadata bool
+	// SkipSlow leaves out the slow encoders (AVIF, palette PNG of large
+	// images) for a fast first answer.
+	SkipSlow bool
+}
+
+// Source describes the original image.
+type Source struct {
+	Format string
+	Bytes  int64
+	// Width and Height are as displayed, after EXIF orientation.
+	Width, Height int
+	Animated      bool
+	Frames        int
+}
+
+// Output is one encoded candidate.
+type Output struct {
+	Format        string
+	Data          []byte
+	Width, Height int
+	// Quality is the encoder quality used (100 for lossless outputs).
+	Quality int
+	// Reasons is a subset of "resize", "format" and "compression".
+	Reasons []string
+}
+
+// Report is the outcome of Optimize.
+type Report struct {
+	Source Source
+	// Candidates holds the best output of each format, smallest first.
+	Candidates []Output
+	// Best is the smallest candidate strictly smaller than the source, or
+	// nil when the original should be kept.
+	Best *Output
+}
+
+// Engine optimizes images. It is safe for concurrent use.
+type Engine struct {
+	cfg Config
+}
+
+// New returns an Engine with cfg, zero fields taking their defaults.
+// libvips must have been started (vipsrt.Start).
+func New(cfg Config) *Engine {
+	if cfg.MaxPixels <= 0 {
+		cfg.MaxPixels = 50_000_000
+	}
+	if cfg.MaxFrames <= 0 {
+		cfg.MaxFrames = 1000
+	}
+	if cfg.AVIFEffort <= 0 {
+		cfg.AVIFEffort = 4
+	}
+	cfg.AVIFEffort = min(cfg.AVIFEffort, 9)
+	return &Engine{cfg: cfg}
+}
+
+// ExtFor returns the file extension of format, with its dot.
+func ExtFor(format string) string {
+	switch format {
+	case JPEG:
+		return ".jpg"
+	case PNG, WebP, AVIF, GIF, SVG:
+		return "." + format
+	}
+	return ""
+}
+
+// Formats lists the output formats this build can produce.
+func Formats() []string {
+	return append(vipsrt.Encoders(), SVG)
+}
+
+var defaultFormats = []string{JPEG, PNG, WebP, AVIF}
+
+func (o Options) normalized() Options {
+	if len(o.Formats) == 0 {
+		o.Formats = defaultFormats
+	}
+	if o.DPR <= 0 {
+		o.DPR = 1
+	}
+	if _, ok := threshold(o.Target, ""); !ok {
+		o.Target = "balanced"
+	}
+	o.Quality = max(0, min(o.Quality, 100))
+	return o
+}
+
+func (o Options) allows(f string) bool { return slices.Contains(o.Formats, f) }
+
+var (
+	errCanceled    = proto.Errorf(proto.CodeCanceled, "The optimization was canceled.")
+	errUnsupported = proto.Errorf(proto.CodeUnsupportedFormat, "The file is not an image format Image Diet can read.")
+	errDecode      = proto.Errorf(proto.CodeDecodeFailed, "The image is damaged or incomplete and cannot be read.")
+	errEncode      = proto.Errorf(proto.CodeEncodeFailed, "The image could not be re-encoded.")
+)
+
+func canceled(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return errCanceled
+	}
+	return nil
+}
+
+// Optimize measures src and returns every candidate. It checks ctx between
+// encodes. Errors are *proto.Error with the codes unsupported_format,
+// decode_failed, too_many_pixels, encode_failed or canceled.
+func (e *Engine) Optimize(ctx context.Context, src []byte, opt Options) (Report, error) {
+	opt = opt.normalized()
+	var rep Report
+	if err := canceled(ctx); err != nil {
+		return rep, err
+	}
+	h, err := probeRead(src, e.cfg.MaxPixels, e.cfg.MaxFrames)
+	if err != nil {
+		return rep, err
+	}
+	rep.Source = Source{Format: h.Format, Bytes: int64(len(src)), Width: h.Width, Height: h.Height,
+		Animated: h.Animated, Frames: max(h.Frames, 1)}
+	if h.Orientation >= 5 && h.Orientation <= 8 {
+		rep.Source.Width, rep.Source.Height = h.Height, h.Width
+	}
+	switch h.Format {
+	case SVG:
+		return e.svg(src, opt, rep)
+	case JPEG, PNG, GIF, WebP, AVIF, "tiff":
+	default:
+		return rep, errUnsupported
+	}
+	if !verify(src, h.Animated, h.Format == JPEG) {
+		e.cfg.Log.Debug().Str("format", h.Format).Msg("source failed strict decode")
+		return rep, errDecode
+	}
+	if err := canceled(ctx); err != nil {
+		return rep, err
+	}
+	job, err := e.decode(src, rep.Source, opt)
+	if err != nil {
+		return rep, err
+	}
+	defer job.close()
+	outs, err := e.encodeAll(ctx, job, opt)
+	if err != nil {
+		return rep, err
+	}
+	sort.SliceStable(outs, func(i, j int) bool { return len(outs[i].Data) < len(outs[j].Data) })
+	for i := range outs {
+		outs[i].Reasons = reasons(rep.Source, outs[i])
+	}
+	rep.Candidates = outs
+	if len(outs) > 0 && int64(len(outs[0].Data)) < rep.Source.Bytes {
+		rep.Best = &rep.Candidates[0]
+	}
+	return rep, nil
+}
+
+func reasons(s Source, o Output) []string {
+	var r []string
+	if o.Width*o.Height < s.Width*s.Height {
+		r = append(r, ReasonResize)
+	}
+	if o.Format != s.Format {
+		r = append(r, ReasonFormat)
+	}
+	if len(r) == 0 {
+		r = append(r, ReasonCompression)
+	}
+	return r
+}
+
+func (e *Engine) svg(src []byte, opt Options, rep Report) (Report, error) {
+	out, err := cleanSVG(src, opt.KeepMetadata)
+	if err != nil {
+		return rep, err
+	}
+	o := Output{Format: SVG, Data: out, Width: rep.Source.Width, Height: rep.Source.Height, Quality: 100,
+		Reasons: []string{ReasonCompression}}
+	rep.Candidates = []Output{o}
+	if int64(len(out)) < rep.Source.Bytes {
+		rep.Best = &rep.Candidates[0]
+	}
+	return rep, nil
+}
+
+// boxWidth is the width to shrink to so that the image still covers the
+// display box at dpr (object-fit: cover never shows it undersized), or 0
+// when no resize is wanted.
+func boxWidth(s Source, opt Options) int {
+	if !opt.Resize || s.Width <= 0 || s.Height <= 0 {
+		return 0
+	}
+	scale := 0.0
+	if opt.DisplayWidth > 0 {
+		scale = math.Ceil(opt.DisplayWidth*opt.DPR) / float64(s.Width)
+	}
+	if opt.DisplayHeight > 0 {
+		scale = math.Max(scale, math.Ceil(opt.DisplayHeight*opt.DPR)/float64(s.Height))
+	}
+	if scale <= 0 || scale >= 1 {
+		return 0
+	}
+	return max(1, int(math.Ceil(float64(s.Width)*scale)))
+}
+
+// job is one decoded image: the reference pixels every candidate is
+// compared with and the libvips image the encoders read.
+type job struct {
+	img        *vips.ImageRef
+	ref        pixels
+	pageHeight int
+	frames     int
+	srcFormat  string
+	srcBytes   int64
+	alpha      bool
+}
+
+func (j *job) close() {
+	if j.img != nil {
+		j.img.Close()
+		j.img = nil
+	}
+	j.ref.Pix = nil
+}
+
+const unbounded = 10_000_000
+
+// decode loads src once: auto-rotated, shrunk on load when a resize is
+// wanted, converted to 8-bit sRGB, and held decoded in memory.
+func (e *Engine) decode(src []byte, s Source, opt Options) (*job, error) {
+	w, h := unbounded, unbounded
+	if bw := boxWidth(s, opt); bw > 0 {
+		w = bw
+	}
+	p := &vips.ImportParams{}
+	if s.Animated {
+		p.NumPages.Set(-1)
+	}
+	img, err := vips.LoadThumbnailFromBuffer(src, w, h, vips.InterestingNone, vips.SizeDown, p)
+	if err != nil {
+		e.cfg.Log.Debug().Str("format", s.Format).Msg("decode failed")
+		return nil, errDecode
+	}
+	j := &job{img: img, frames: s.Frames, srcFormat: s.Format, srcBytes: s.Bytes}
+	if err := j.prepare(); err != nil {
+		j.close()
+		e.cfg.Log.Debug().Str("format", s.Format).Msg("decode failed")
+		return nil, errDecode
+	}
+	return j, nil
+}
+
+func (j *job) prepare() error {
+	img := j.img
+	if img.Interpretation() != vips.InterpretationSRGB || img.BandFormat() != vips.BandFormatUchar {
+		if err := img.ToColorSpace(vips.InterpretationSRGB); err != nil {
+			return err
+		}
+	}
+	if img.BandFormat() != vips.BandFormatUchar {
+		if err := img.Cast(vips.BandFormatUchar); err != nil {
+			return err
+		}
+	}
+	if b := img.Bands(); b > 4 {
+		if err := img.ExtractBand(0, 4); err != nil {
+			return err
+		}
+	}
+	if b := img.Bands(); b != 3 && b != 4 {
+		return errVips
+	}
+	if err := materialize(img); err != nil {
+		return err
+	}
+	pix, err := img.ToBytes()
+	if err != nil {
+		return err
+	}
+	j.ref = pixels{Pix: pix, Width: img.Width(), Height: img.Height(), Bands: img.Bands()}
+	if j.ref.Bands == 4 {
+		if opaque(pix) {
+			if err := img.ExtractBand(0, 3); err != nil {
+				return err
+			}
+			if err := materialize(img); err != nil {
+				return err
+			}
+			j.ref = pixels{Pix: dropAlpha(pix), Width: j.ref.Width, Height: j.ref.Height, Bands: 3}
+		} else {
+			j.alpha = true
+		}
+	}
+	j.pageHeight = j.ref.Height
+	if j.frames > 1 {
+		if ph := img.GetPageHeight(); ph > 0 && j.ref.Height%ph == 0 {
+			j.pageHeight = ph
+			j.frames = j.ref.Height / ph
+		}
+	}
+	return nil
+}
+
+func opaque(rgba []byte) bool {
+	for i := 3; i < len(rgba); i += 4 {
+		if rgba[i] != 255 {
+			return false
+		}
+	}
+	return true
+}
+
+func dropAlpha(rgba []byte) []byte {
+	out := make([]byte, 0, len(rgba)/4*3)
+	for i := 0; i+3 < len(rgba); i += 4 {
+		out = append(out, rgba[i], rgba[i+1], rgba[i+2])
+	}
+	return out
+}

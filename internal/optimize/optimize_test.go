@@ -1,0 +1,485 @@
+package optimize
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"math/rand"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/imagediet/imgdiet/internal/proto"
+	"github.com/rs/zerolog"
+)
+
+func engine() *Engine { return New(Config{Log: zerolog.Nop()}) }
+
+func run(t *testing.T, src []byte, opt Options) Report {
+	t.Helper()
+	rep, err := engine().Optimize(context.Background(), src, opt)
+	if err != nil {
+		t.Fatalf("Optimize: %v", err)
+	}
+	return rep
+}
+
+func candidate(rep Report, format string) *Output {
+	for i := range rep.Candidates {
+		if rep.Candidates[i].Format == format {
+			return &rep.Candidates[i]
+		}
+	}
+	return nil
+}
+
+func formatsOf(rep Report) []string {
+	var fs []string
+	for _, c := range rep.Candidates {
+		fs = append(fs, c.Format)
+	}
+	return fs
+}
+
+func TestPhotoJPEG(t *testing.T) {
+	src := encJPEG(t, photo(480, 360, 1), 95)
+	rep := run(t, src, Options{})
+	if rep.Source.Format != JPEG || rep.Source.Width != 480 || rep.Source.Height != 360 || rep.Source.Bytes != int64(len(src)) {
+		t.Fatalf("source = %+v", rep.Source)
+	}
+	if rep.Best == nil {
+		t.Fatalf("no candidate smaller than the %d-byte source: %v", len(src), formatsOf(rep))
+	}
+	if int64(len(rep.Best.Data)) >= rep.Source.Bytes {
+		t.Fatalf("best %d bytes is not smaller than source %d", len(rep.Best.Data), len(src))
+	}
+	for _, f := range []string{JPEG, WebP, AVIF} {
+		if candidate(rep, f) == nil {
+			t.Errorf("no %s candidate among %v", f, formatsOf(rep))
+		}
+	}
+	for i, c := range rep.Candidates {
+		if i > 0 && len(c.Data) < len(rep.Candidates[i-1].Data) {
+			t.Errorf("candidates not sorted by size")
+		}
+		w, h, _, _ := decoded(t, c.Data)
+		if w != 480 || h != 360 || c.Width != 480 || c.Height != 360 {
+			t.Errorf("%s: decodes to %dx%d, reported %dx%d", c.Format, w, h, c.Width, c.Height)
+		}
+		if c.Quality < 1 || c.Quality > 100 {
+			t.Errorf("%s: quality %d", c.Format, c.Quality)
+		}
+		want := ReasonCompression
+		if c.Format != JPEG {
+			want = ReasonFormat
+		}
+		if !slices.Equal(c.Reasons, []string{want}) {
+			t.Errorf("%s: reasons %v, want [%s]", c.Format, c.Reasons, want)
+		}
+	}
+	if jp := candidate(rep, JPEG); jp != nil && !bytes.Contains(jp.Data[:min(len(jp.Data), 4096)], []byte{0xFF, 0xC2}) {
+		t.Errorf("JPEG candidate is not progressive")
+	}
+}
+
+func TestAlphaPNGNeverJPEG(t *testing.T) {
+	src := encPNG(t, logo(160, 120))
+	rep := run(t, src, Options{Formats: []string{JPEG, PNG, WebP}})
+	if candidate(rep, JPEG) != nil {
+		t.Fatalf("a PNG with transparency got a JPEG candidate")
+	}
+	if candidate(rep, PNG) == nil || candidate(rep, WebP) == nil {
+		t.Fatalf("candidates %v, want png and webp", formatsOf(rep))
+	}
+	for _, c := range rep.Candidates {
+		if _, _, _, bands := decoded(t, c.Data); bands != 4 {
+			t.Errorf("%s lost its alpha channel (%d bands)", c.Format, bands)
+		}
+	}
+}
+
+func TestOpaqueAlphaIsDropped(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 64, 48))
+	p := photo(64, 48, 3)
+	for y := range 48 {
+		for x := range 64 {
+			c := p.RGBAAt(x, y)
+			img.SetNRGBA(x, y, color.NRGBA{c.R, c.G, c.B, 255})
+		}
+	}
+	rep := run(t, encPNG(t, img), Options{Formats: []string{JPEG, PNG}})
+	if candidate(rep, JPEG) == nil {
+		t.Fatalf("an RGBA PNG without transparency should allow JPEG, got %v", formatsOf(rep))
+	}
+}
+
+func TestResizeToDisplay(t *testing.T) {
+	src := encJPEG(t, photo(1200, 900, 2), 90)
+	rep := run(t, src, Options{Resize: true, DisplayWidth: 150, DisplayHeight: 112.5, DPR: 2, Formats: []string{JPEG, WebP}})
+	if rep.Best == nil {
+		t.Fatal("no best candidate")
+	}
+	for _, c := range rep.Candidates {
+		w, h, _, _ := decoded(t, c.Data)
+		if c.Width != 300 || c.Height != 225 || w != 300 || h != 225 {
+			t.Errorf("%s: %dx%d (decodes %dx%d), want 300x225", c.Format, c.Width, c.Height, w, h)
+		}
+		if !slices.Contains(c.Reasons, ReasonResize) {
+			t.Errorf("%s: reasons %v lack resize", c.Format, c.Reasons)
+		}
+	}
+	// Without Resize, or with a display box as large as the image, nothing shrinks.
+	for _, opt := range []Options{
+		{Resize: false, DisplayWidth: 150, DisplayHeight: 112.5, DPR: 2, Formats: []string{JPEG}},
+		{Resize: true, DisplayWidth: 600, DPR: 2, Formats: []string{JPEG}},
+		{Resize: true, Formats: []string{JPEG}},
+	} {
+		rep := run(t, src, opt)
+		if c := candidate(rep, JPEG); c == nil || c.Width != 1200 || c.Height != 900 || slices.Contains(c.Reasons, ReasonResize) {
+			t.Errorf("%+v: got %+v", opt, c)
+		}
+	}
+}
+
+func TestBoxWidthCoversDisplay(t *testing.T) {
+	s := Source{Width: 1600, Height: 900}
+	tests := []struct {
+		name string
+		opt  Options
+		want int
+	}{
+		{"off", Options{DisplayWidth: 100, DPR: 1}, 0},
+		{"unknown display", Options{Resize: true, DPR: 1}, 0},
+		{"width only", Options{Resize: true, DisplayWidth: 400, DPR: 2}, 800},
+		{"height only", Options{Resize: true, DisplayHeight: 300, DPR: 1}, 534},
+		{"cover keeps the taller need", Options{Resize: true, DisplayWidth: 400, DisplayHeight: 400, DPR: 1}, 712},
+		{"larger than image", Options{Resize: true, DisplayWidth: 1000, DPR: 2}, 0},
+		{"fractional dpr", Options{Resize: true, DisplayWidth: 333.3, DPR: 1.5}, 500},
+	}
+	for _, tt := range tests {
+		if got := boxWidth(s, tt.opt.normalized()); got != tt.want {
+			t.Errorf("%s: boxWidth = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestAlreadyOptimalTinyPNG(t *testing.T) {
+	img := image.NewGray(image.Rect(0, 0, 1, 1))
+	src := encPNG(t, img)
+	rep := run(t, src, Options{Formats: []string{PNG, JPEG}})
+	if rep.Best != nil {
+		t.Fatalf("best = %s of %d bytes for a %d-byte source, want nil", rep.Best.Format, len(rep.Best.Data), len(src))
+	}
+}
+
+func TestAnimatedGIFToWebP(t *testing.T) {
+	src := animation(t, 64, 48, 5)
+	rep := run(t, src, Options{})
+	if !rep.Source.Animated || rep.Source.Frames != 5 {
+		t.Fatalf("source = %+v", rep.Source)
+	}
+	if len(rep.Candidates) != 1 || rep.Candidates[0].Format != WebP {
+		t.Fatalf("candidates %v, want only webp", formatsOf(rep))
+	}
+	c := rep.Candidates[0]
+	w, h, pages, _ := decoded(t, c.Data)
+	if w != 64 || h != 48 || pages != 5 || c.Width != 64 || c.Height != 48 {
+		t.Fatalf("webp decodes to %dx%d × %d pages (reported %dx%d)", w, h, pages, c.Width, c.Height)
+	}
+	img, err := vips.LoadImageFromBuffer(c.Data, func() *vips.ImportParams {
+		p := &vips.ImportParams{}
+		p.NumPages.Set(-1)
+		return p
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	if d, err := img.PageDelay(); err != nil || len(d) != 5 || d[0] != 70 {
+		t.Errorf("delays %v (%v), want 5 × 70 ms", d, err)
+	}
+}
+
+func TestAnimatedGIFStaysGIF(t *testing.T) {
+	src := animation(t, 64, 48, 4)
+	rep := run(t, src, Options{Formats: []string{JPEG, PNG, AVIF}})
+	if len(rep.Candidates) != 1 || rep.Candidates[0].Format != GIF {
+		t.Fatalf("candidates %v, want only gif", formatsOf(rep))
+	}
+	if _, _, pages, _ := decoded(t, rep.Candidates[0].Data); pages != 4 {
+		t.Fatalf("gif has %d pages, want 4", pages)
+	}
+}
+
+func TestOrientation6IsApplied(t *testing.T) {
+	src := withMetadata(encJPEG(t, photo(120, 80, 4), 92), 6)
+	for _, keep := range []bool{false, true} {
+		rep := run(t, src, Options{KeepMetadata: keep, Formats: []string{JPEG, WebP}})
+		if rep.Source.Width != 80 || rep.Source.Height != 120 {
+			t.Fatalf("source %dx%d, want 80x120 as displayed", rep.Source.Width, rep.Source.Height)
+		}
+		for _, c := range rep.Candidates {
+			w, h, _, _ := decoded(t, c.Data)
+			if w != 80 || h != 120 || c.Width != 80 || c.Height != 120 {
+				t.Errorf("keep=%v %s: %dx%d, want 80x120", keep, c.Format, w, h)
+			}
+			img, err := vips.NewImageFromBuffer(c.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o := img.Orientation(); o > 1 {
+				t.Errorf("keep=%v %s: output still says orientation %d (would rotate twice)", keep, c.Format, o)
+			}
+			img.Close()
+		}
+	}
+}
+
+func TestMetadataStrippedAndKept(t *testing.T) {
+	src := withMetadata(encJPEG(t, photo(96, 64, 5), 92), 1)
+	all := []string{JPEG, PNG, WebP, AVIF}
+	for _, c := range run(t, src, Options{Formats: all}).Candidates {
+		for _, m := range []string{"Exif\x00\x00", xmpNS, gpsMarker} {
+			if bytes.Contains(c.Data, []byte(m)) {
+				t.Errorf("stripped %s output contains %q", c.Format, m)
+			}
+		}
+	}
+	rep := run(t, src, Options{Formats: all, KeepMetadata: true})
+	for _, f := range []string{JPEG, WebP} {
+		c := candidate(rep, f)
+		if c == nil {
+			t.Fatalf("no %s candidate", f)
+		}
+		for _, m := range []string{"Exif", gpsMarker} {
+			if !bytes.Contains(c.Data, []byte(m)) {
+				t.Errorf("kept %s output lacks %q", f, m)
+			}
+		}
+	}
+}
+
+func TestBrokenSources(t *testing.T) {
+	jpg := encJPEG(t, photo(200, 150, 6), 90)
+	pngb := encPNG(t, photo(200, 150, 7))
+	rnd := make([]byte, 4096)
+	rand.New(rand.NewSource(1)).Read(rnd)
+	tests := []struct {
+		name string
+		src  []byte
+		code string
+	}{
+		{"truncated jpeg", jpg[:len(jpg)*6/10], proto.CodeDecodeFailed},
+		{"truncated png", pngb[:len(pngb)*6/10], proto.CodeDecodeFailed},
+		{"random bytes", rnd, proto.CodeUnsupportedFormat},
+		{"empty", nil, proto.CodeUnsupportedFormat},
+		{"huge header", hugePNG(60000, 60000), proto.CodeTooManyPixels},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			_, err := engine().Optimize(context.Background(), tt.src, Options{})
+			var pe *proto.Error
+			if !errors.As(err, &pe) || pe.Code != tt.code {
+				t.Fatalf("err = %v, want code %s", err, tt.code)
+			}
+			if bytes.Contains([]byte(pe.Message), []byte("\n")) || bytes.Contains([]byte(pe.Message), []byte(".go")) {
+				t.Errorf("message carries library text: %q", pe.Message)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+}
+
+func TestCanceled(t *testing.T) {
+	src := encJPEG(t, photo(800, 600, 8), 92)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := engine().Optimize(ctx, src, Options{}); !isCode(err, proto.CodeCanceled) {
+		t.Fatalf("pre-canceled: err = %v", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	time.AfterFunc(150*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := engine().Optimize(ctx, src, Options{})
+	if !isCode(err, proto.CodeCanceled) {
+		t.Fatalf("canceled mid-way: err = %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("cancel took %v to be noticed", d)
+	}
+}
+
+func isCode(err error, code string) bool {
+	var pe *proto.Error
+	return errors.As(err, &pe) && pe.Code == code
+}
+
+func TestSVGCleaned(t *testing.T) {
+	src := []byte(`<?xml version="1.0"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20" onload="alert(1)">
+  <script>alert(2)</script>
+  <rect   x="0"  y="0" width="40" height="20" fill="#ff0000"/>
+</svg>
+`)
+	rep := run(t, src, Options{})
+	if len(rep.Candidates) != 1 || rep.Candidates[0].Format != SVG {
+		t.Fatalf("candidates %v, want only svg", formatsOf(rep))
+	}
+	out := rep.Candidates[0].Data
+	for _, bad := range []string{"<script", "alert", "onload"} {
+		if bytes.Contains(out, []byte(bad)) {
+			t.Errorf("cleaned svg still contains %q: %s", bad, out)
+		}
+	}
+	if !bytes.Contains(out, []byte("<rect")) || rep.Best == nil {
+		t.Errorf("svg lost its drawing or did not shrink: %s", out)
+	}
+}
+
+func TestFixedQuality(t *testing.T) {
+	src := encJPEG(t, photo(160, 120, 9), 95)
+	rep := run(t, src, Options{Quality: 55})
+	if len(rep.Candidates) < 3 {
+		t.Fatalf("candidates %v", formatsOf(rep))
+	}
+	for _, c := range rep.Candidates {
+		if c.Format != PNG && c.Quality != 55 {
+			t.Errorf("%s quality %d, want 55", c.Format, c.Quality)
+		}
+	}
+	lo := run(t, src, Options{Quality: 20, Formats: []string{JPEG}})
+	hi := run(t, src, Options{Quality: 90, Formats: []string{JPEG}})
+	if len(lo.Candidates[0].Data) >= len(hi.Candidates[0].Data) {
+		t.Errorf("q20 (%d B) not smaller than q90 (%d B)", len(lo.Candidates[0].Data), len(hi.Candidates[0].Data))
+	}
+}
+
+func TestSkipSlowHasNoAVIF(t *testing.T) {
+	src := encJPEG(t, photo(160, 120, 10), 95)
+	rep := run(t, src, Options{SkipSlow: true})
+	if candidate(rep, AVIF) != nil {
+		t.Fatalf("fast pass produced AVIF")
+	}
+	if candidate(rep, WebP) == nil || candidate(rep, JPEG) == nil {
+		t.Fatalf("fast pass candidates %v", formatsOf(rep))
+	}
+}
+
+func TestTargetsOrderSizes(t *testing.T) {
+	src := encJPEG(t, photo(240, 180, 11), 95)
+	size := func(target string) int {
+		return len(run(t, src, Options{Target: target, Formats: []string{WebP}}).Candidates[0].Data)
+	}
+	h, b, s := size("high"), size("balanced"), size("small")
+	if !(h >= b && b >= s && h > s) {
+		t.Errorf("sizes high %d, balanced %d, small %d: want high ≥ balanced ≥ small", h, b, s)
+	}
+}
+
+func TestSixteenBitAndCMYK(t *testing.T) {
+	p := photo(64, 48, 12)
+	img16 := image.NewRGBA64(p.Bounds())
+	for y := range 48 {
+		for x := range 64 {
+			c := p.RGBAAt(x, y)
+			img16.SetRGBA64(x, y, color.RGBA64{uint16(c.R) * 257, uint16(c.G) * 257, uint16(c.B) * 257, 0xffff})
+		}
+	}
+	rep := run(t, encPNG(t, img16), Options{Formats: []string{PNG, WebP}})
+	for _, c := range rep.Candidates {
+		img, err := vips.NewImageFromBuffer(c.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.BandFormat() != vips.BandFormatUchar {
+			t.Errorf("%s output is not 8-bit", c.Format)
+		}
+		img.Close()
+	}
+
+	// A CMYK JPEG made by libvips comes back as 3-band sRGB of similar colour.
+	src := encJPEG(t, p, 95)
+	v, err := vips.NewImageFromBuffer(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.ToColorSpace(vips.InterpretationCMYK); err != nil {
+		t.Fatal(err)
+	}
+	cmyk, _, err := v.ExportJpeg(&vips.JpegExportParams{Quality: 95})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep = run(t, cmyk, Options{Formats: []string{JPEG}})
+	c := candidate(rep, JPEG)
+	if c == nil {
+		t.Fatalf("no jpeg from CMYK source")
+	}
+	out, err := vips.NewImageFromBuffer(c.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if out.Bands() != 3 || out.Interpretation() != vips.InterpretationSRGB {
+		t.Fatalf("CMYK source gave %d bands, %v", out.Bands(), out.Interpretation())
+	}
+	want, _ := vips.NewImageFromBuffer(src)
+	defer want.Close()
+	a, _ := out.Average()
+	b, _ := want.Average()
+	if d := a - b; d > 20 || d < -20 {
+		t.Errorf("mean level %.1f after CMYK round trip, source %.1f", a, b)
+	}
+}
+
+func TestExtAndFormats(t *testing.T) {
+	for f, ext := range map[string]string{JPEG: ".jpg", PNG: ".png", WebP: ".webp", AVIF: ".avif", GIF: ".gif", SVG: ".svg", "bmp": ""} {
+		if got := ExtFor(f); got != ext {
+			t.Errorf("ExtFor(%q) = %q, want %q", f, got, ext)
+		}
+	}
+	fs := Formats()
+	for _, f := range []string{JPEG, PNG, WebP, AVIF, GIF, SVG} {
+		if !slices.Contains(fs, f) {
+			t.Errorf("Formats() = %v lacks %s", fs, f)
+		}
+	}
+}
+
+func TestGovipsLayout(t *testing.T) {
+	if imageOffset < 0 {
+		t.Fatal("govips ImageRef layout not recognised: WebP smart subsampling and in-memory decode are off")
+	}
+	img, err := vips.Black(8, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	if vipsImage(img) == nil {
+		t.Fatal("no libvips image behind an ImageRef")
+	}
+	if err := materialize(img); err != nil || img.Width() != 8 {
+		t.Fatalf("materialize: %v, width %d", err, img.Width())
+	}
+}
+
+func BenchmarkOptimizePhoto(b *testing.B) {
+	src := encJPEG(b, photo(1600, 1067, 13), 92)
+	e := engine()
+	for _, fs := range [][]string{{JPEG}, {WebP}, {PNG}, {AVIF}} {
+		b.Run(fs[0], func(b *testing.B) {
+			for b.Loop() {
+				if _, err := e.Optimize(context.Background(), src, Options{Formats: fs}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
