@@ -546,8 +546,8 @@ func (c *cleaner) attrs(b *bytes.Buffer, attrs []xml.Attr, m mode) {
 				continue
 			}
 		case strings.Contains(lower(v), "url("):
-			if v, ok = cleanCSS(v); !ok {
-				continue
+			if !urlsSafe(v) {
+				continue // as a renderer ignores a paint it cannot fetch
 			}
 		}
 		b.WriteString(" " + name + `="`)

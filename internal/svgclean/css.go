@@ -1,12 +1,16 @@
 package svgclean
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
-// cleanCSS removes @import rules and replaces every url() that points
-// outside the document with none. It reports false for style text it
-// will not vouch for: escapes (which can spell url or javascript in
-// disguise), script URLs, expression(), image-set() (which takes plain
-// strings as URLs) and behaviour bindings.
+// cleanCSS removes @import rules and every declaration that has a url()
+// pointing outside the document, as renderers do with a reference they
+// cannot resolve, so the rendering keeps its earlier declarations. It
+// reports false for style text it will not vouch for: escapes (which can
+// spell url or javascript in disguise), script URLs, expression(),
+// image-set() (which takes plain strings as URLs) and behaviour bindings.
 func cleanCSS(s string) (string, bool) {
 	l := lower(s)
 	if strings.Contains(s, `\`) {
@@ -17,20 +21,19 @@ func cleanCSS(s string) (string, bool) {
 			return "", false
 		}
 	}
-	var b strings.Builder
+	var b []byte
 	for {
 		imp := strings.Index(l, "@import")
 		url := strings.Index(l, "url(")
 		if imp < 0 && url < 0 {
-			b.WriteString(s)
-			return b.String(), true
+			return string(append(b, s...)), true
 		}
 		if imp >= 0 && (url < 0 || imp < url) {
 			end := strings.IndexByte(l[imp:], ';')
 			if end < 0 {
 				end = len(l) - imp - 1
 			}
-			b.WriteString(s[:imp])
+			b = append(b, s[:imp]...)
 			s, l = s[imp+end+1:], l[imp+end+1:]
 			continue
 		}
@@ -38,13 +41,42 @@ func cleanCSS(s string) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		b.WriteString(s[:url])
 		if safeRef(target) {
-			b.WriteString(s[url : url+4+n])
-		} else {
-			b.WriteString("none")
+			b = append(b, s[:url+4+n]...)
+			s, l = s[url+4+n:], l[url+4+n:]
+			continue
 		}
+		// Drop the declaration: back to the last ';' or '{', on to the
+		// next ';' (dropped) or '}' (kept).
+		b = append(b, s[:url]...)
+		b = b[:bytes.LastIndexAny(b, ";{")+1]
 		s, l = s[url+4+n:], l[url+4+n:]
+		end := strings.IndexAny(s, ";}")
+		switch {
+		case end < 0:
+			s, l = "", ""
+		case s[end] == ';':
+			s, l = s[end+1:], l[end+1:]
+		default:
+			s, l = s[end:], l[end:]
+		}
+	}
+}
+
+// urlsSafe reports whether every url() in an attribute value points
+// inside the document.
+func urlsSafe(v string) bool {
+	l := lower(v)
+	for {
+		i := strings.Index(l, "url(")
+		if i < 0 {
+			return true
+		}
+		target, n, ok := urlArg(v[i+4:])
+		if !ok || !safeRef(target) {
+			return false
+		}
+		v, l = v[i+4+n:], l[i+4+n:]
 	}
 }
 
