@@ -15,7 +15,7 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/fuzz/FuzzRead from the test files")
 
 // TestFuzzCorpus keeps the checked-in seed corpus in step with the test
-// files (go test -run TestFuzzCorpus -update rewrites it).
+// files (go test -run TestFuzzCorpus -args -update rewrites it).
 func TestFuzzCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzRead")
 	cases := readCases(t)
@@ -36,7 +36,7 @@ func TestFuzzCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(entries) < len(cases) {
-		t.Fatalf("%d seed files, want at least %d: run go test -run TestFuzzCorpus -update", len(entries), len(cases))
+		t.Fatalf("%d seed files, want at least %d: run go test -run TestFuzzCorpus -args -update", len(entries), len(cases))
 	}
 }
 

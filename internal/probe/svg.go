@@ -16,7 +16,10 @@ const maxSVGProlog = 256
 // missing attributes) are left 0.
 func readSVG(b []byte, info *Info) error {
 	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = true
+	// Not strict: Illustrator writes xmlns="&ns_svg;" with the entity
+	// declared in the DOCTYPE; an unknown entity is kept as text here and
+	// a size that uses one reads as unknown.
+	d.Strict = false
 	info.Alpha = true // rendered on a transparent canvas
 	info.BitDepth = 8
 	for range maxSVGProlog {
