@@ -427,6 +427,9 @@ func (c *cleaner) start(t xml.StartElement) {
 		return
 	}
 	if parent.mode == metadata {
+		if local == "style" {
+			return // an SVG <style> applies from anywhere, even here
+		}
 		f.mode, f.qname = metadata, qname
 		c.writeStart(&c.meta, qname, t.Attr, metadata)
 		return
@@ -569,7 +572,7 @@ func (c *cleaner) attrName(n xml.Name, m mode) (string, bool) {
 	case n.Space == "":
 		return n.Local, true
 	case n.Space == "xml":
-		return q, true
+		return q, n.Local != "base"
 	}
 	uri, ok := c.resolve(n.Space)
 	switch {
