@@ -294,3 +294,21 @@ func TestWithinLimits(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkRead(b *testing.B) {
+	files := map[string][]byte{
+		"jpeg":            jpegInsert(encodeJPEG(b, rgbaImage(640, 480, 255)), jpegSeg(0xE1, cat([]byte("Exif\x00\x00"), exifBlock(true, 6)))),
+		"png":             encodePNG(b, rgbaImage(640, 480, 100)),
+		"gif-1000-frames": encodeGIF(b, 8, 8, 1000, true),
+	}
+	for name, f := range files {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(f)))
+			for b.Loop() {
+				if _, err := Read(f, Limits{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

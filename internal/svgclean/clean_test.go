@@ -256,3 +256,16 @@ func TestCleanBillionLaughsFast(t *testing.T) {
 	}
 	t.Logf("billion laughs rejected in %v each", time.Since(start)/100)
 }
+
+func BenchmarkClean(b *testing.B) {
+	icon, err := os.ReadFile("testdata/icon.svg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(icon)))
+	for b.Loop() {
+		if _, err := Clean(icon, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
