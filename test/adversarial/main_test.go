@@ -139,13 +139,19 @@ func (m *msg) id() string {
 	return s
 }
 
-// host is the built binary, started as Chrome starts it.
-type host struct {
+// conn is a native-messaging client: frames to stdin, messages from
+// stdout, the log from stderr.
+type conn struct {
 	t      *testing.T
-	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	msgs   chan *msg
 	stderr *syncBuf
+}
+
+// host is the built binary, started as Chrome starts it.
+type host struct {
+	*conn
+	cmd    *exec.Cmd
 	exited chan struct{}
 	code   int
 }
@@ -163,12 +169,17 @@ func startHost(t *testing.T, env ...string) *host {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &host{t: t, cmd: cmd, stdin: stdin, msgs: make(chan *msg, 4096), stderr: &syncBuf{}, exited: make(chan struct{})}
+	h := &host{conn: newConn(t, stdin), cmd: cmd, exited: make(chan struct{})}
 	cmd.Stderr = h.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go h.read(bufio.NewReader(stdout))
+	go func() {
+		h.read(bufio.NewReader(stdout))
+		_ = h.cmd.Wait()
+		h.code = h.cmd.ProcessState.ExitCode()
+		close(h.exited)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-h.exited
@@ -176,12 +187,12 @@ func startHost(t *testing.T, env ...string) *host {
 	return h
 }
 
-func (h *host) read(r io.Reader) {
-	defer func() {
-		_ = h.cmd.Wait()
-		h.code = h.cmd.ProcessState.ExitCode()
-		close(h.exited)
-	}()
+func newConn(t *testing.T, stdin io.WriteCloser) *conn {
+	return &conn{t: t, stdin: stdin, msgs: make(chan *msg, 4096), stderr: &syncBuf{}}
+}
+
+// read decodes frames from r until it ends, then closes msgs.
+func (h *conn) read(r io.Reader) {
 	for {
 		var hdr [4]byte
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
@@ -207,7 +218,7 @@ func (h *host) read(r io.Reader) {
 	}
 }
 
-func (h *host) sendRaw(p []byte) {
+func (h *conn) sendRaw(p []byte) {
 	h.t.Helper()
 	var hdr [4]byte
 	binary.LittleEndian.PutUint32(hdr[:], uint32(len(p)))
@@ -216,7 +227,7 @@ func (h *host) sendRaw(p []byte) {
 	}
 }
 
-func (h *host) send(v any) {
+func (h *conn) send(v any) {
 	h.t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -225,7 +236,7 @@ func (h *host) send(v any) {
 	h.sendRaw(b)
 }
 
-func (h *host) recv(timeout time.Duration) *msg {
+func (h *conn) recv(timeout time.Duration) *msg {
 	h.t.Helper()
 	select {
 	case m, ok := <-h.msgs:
@@ -243,7 +254,7 @@ func (h *host) recv(timeout time.Duration) *msg {
 }
 
 // hello says hello and returns the data channel's URL and token.
-func (h *host) hello(id string) (string, string) {
+func (h *conn) hello(id string) (string, string) {
 	h.t.Helper()
 	h.send(map[string]any{"type": "hello", "id": id, "protocol": 1})
 	for {
@@ -265,7 +276,7 @@ type scanResult struct {
 }
 
 // scan runs one scan and waits for its done.
-func (h *host) scan(id, page string, settings map[string]any, images []map[string]any, timeout time.Duration) scanResult {
+func (h *conn) scan(id, page string, settings map[string]any, images []map[string]any, timeout time.Duration) scanResult {
 	h.t.Helper()
 	req := map[string]any{"type": "scan", "id": id, "page": map[string]any{"url": page}, "images": images}
 	if settings != nil {
