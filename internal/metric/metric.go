@@ -66,15 +66,25 @@ type Config struct {
 	Weights [MaxScales][3][numPools]float64
 }
 
-// DefaultConfig returns the configuration Distance uses.
+// DefaultConfig returns the configuration Distance uses. Its weights were
+// fitted against butteraugli by scripts/calibrate (-tune): the middle
+// scales weigh most, the maximum of each error map almost as much as its
+// mean (butteraugli reports the worst region), and chroma little.
 func DefaultConfig() Config {
-	c := Config{Scales: 5, Window: 8, C2: [3]float64{0.0009, 0.0009, 0.0009}, MeanK: [3]float64{100, 100, 100}}
-	chw := [3]float64{1, 0.5, 0.2}
-	scw := [MaxScales]float64{1, 1, 1, 1, 1, 0}
+	c := Config{
+		Scales: 5,
+		Window: 8,
+		C2:     [3]float64{0.0003, 0.0009, 0.0009},
+		MeanK:  [3]float64{100, 100, 100},
+	}
+	scale := [MaxScales]float64{0.25, 0.8, 1.25, 1, 1, 0}
+	channel := [3]float64{1, 0.32, 0.05}
+	pool := [numPools]float64{1, 0.2, 0.8}
 	for s := range MaxScales {
 		for ch := range 3 {
-			c.Weights[s][ch][PoolMean] = 10 * scw[s] * chw[ch]
-			c.Weights[s][ch][PoolL4] = 10 * scw[s] * chw[ch]
+			for p := range numPools {
+				c.Weights[s][ch][p] = 10 * scale[s] * channel[ch] * pool[p]
+			}
 		}
 	}
 	return c

@@ -88,10 +88,22 @@ func tune(dir string, base metric.Config) error {
 	}
 	log.Printf("tune: %d points, %d jobs", len(pts), len(list))
 
-	for _, v := range variants(base) {
+	vs := variants(base)
+	if os.Getenv("TUNE_VERBOSE") != "" {
+		vs = vs[:1]
+	}
+	if os.Getenv("TUNE_QUICK") != "" {
+		vs = []variant{vs[0], vs[2], vs[4]}
+	}
+	for _, v := range vs {
 		features(pts, v.cfg)
 		w, score := fitWeights(list, v.cfg)
 		fmt.Printf("%-28s cost %.4f  (default weights %.4f)\n  weights %s\n", v.name, score, cost(list, v.cfg), w)
+		if os.Getenv("TUNE_VERBOSE") != "" {
+			c := v.cfg
+			w.apply(&c)
+			costv(list, c, true)
+		}
 	}
 	return nil
 }
@@ -176,6 +188,10 @@ func features(pts []*tunePoint, c metric.Config) {
 // per-codec thresholds. Distance and log bytes are interpolated linearly
 // in quality between kept points.
 func cost(jobs []*tuneJob, c metric.Config) float64 {
+	return costv(jobs, c, false)
+}
+
+func costv(jobs []*tuneJob, c metric.Config, verbose bool) float64 {
 	var total float64
 	for _, tn := range []string{metric.TargetBalanced, metric.TargetHigh} {
 		t := indexOf(tn)
@@ -191,9 +207,13 @@ func cost(jobs []*tuneJob, c metric.Config) float64 {
 			}
 			if v, seen := th[j.codec.Name]; !seen || d < v {
 				th[j.codec.Name] = d
+				if verbose {
+					fmt.Printf("  %s %s: threshold %.4f from %s q%d\n", tn, j.codec.Name, d, j.pts[0].Image, q)
+				}
 			}
 		}
 		var pb, ob float64
+		cb := map[string][2]float64{}
 		for _, j := range jobs {
 			q := j.oracle[t]
 			if q <= j.codec.Lo || q > j.codec.Hi {
@@ -208,6 +228,16 @@ func cost(jobs []*tuneJob, c metric.Config) float64 {
 				}
 			}
 			pb += float64(j.bytes(pick))
+			v := cb[j.codec.Name]
+			cb[j.codec.Name] = [2]float64{v[0] + j.bytes(pick), v[1] + j.bytes(q)}
+			if verbose && pick > q+3 {
+				fmt.Printf("    %s %s oracle q%d pick q%d (+%.0f %%)\n", j.pts[0].Image, j.codec.Name, q, pick, 100*(j.bytes(pick)/j.bytes(q)-1))
+			}
+		}
+		if verbose {
+			for k, v := range cb {
+				fmt.Printf("  %s %s: %+.1f %%\n", tn, k, 100*(v[0]/v[1]-1))
+			}
 		}
 		total += pb / ob
 	}
@@ -268,6 +298,23 @@ func (w weightSet) apply(c *metric.Config) {
 	}
 }
 
+// sane keeps the search away from metrics that rest on one scale or drop
+// chroma: every scale keeps at least a fifth of the largest scale weight,
+// chroma at least 0.05 of luma, so no kind of artefact goes unseen just
+// because the corpus never showed it.
+func (w weightSet) sane() bool {
+	top := 0.0
+	for _, v := range w.Scale[:5] {
+		top = max(top, v)
+	}
+	for _, v := range w.Scale[:5] {
+		if v < 0.2*top {
+			return false
+		}
+	}
+	return w.Chroma[0] >= 0.05 && w.Chroma[1] >= 0.05
+}
+
 // fitWeights searches weightSet by coordinate descent on cost.
 func fitWeights(jobs []*tuneJob, base metric.Config) (weightSet, float64) {
 	w := weightSet{Scale: [metric.MaxScales]float64{1, 1, 1, 1, 1, 0}, Chroma: [2]float64{0.5, 0.2}, L4: 1}
@@ -294,6 +341,9 @@ func fitWeights(jobs []*tuneJob, base metric.Config) (weightSet, float64) {
 					*p = 0.1 * f
 				} else {
 					*p *= f
+				}
+				if !cand.sane() {
+					continue
 				}
 				if v := eval(cand); v < best-1e-6 {
 					best, w, improved = v, cand, true
