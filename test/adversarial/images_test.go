@@ -2,6 +2,7 @@ package adversarial
 
 import (
 	"bytes"
+	"compress/gzip"
 	"compress/zlib"
 	"encoding/binary"
 	"hash/crc32"
@@ -130,4 +131,9 @@ func gifFrames(w, h, n int) []byte {
 	}
 	out.WriteByte(0x3B)
 	return out.Bytes()
+}
+
+func newGzip(w *bytes.Buffer) *gzip.Writer {
+	zw, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
+	return zw
 }
