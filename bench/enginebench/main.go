@@ -1,0 +1,358 @@
+// Command enginebench is the Go side of scripts/bench.sh. It answers one
+// JSON request per line on stdin with one JSON line on stdout, so that the
+// Node harness can alternate it with sharp operation by operation:
+//
+//	{"op":"encode","impl":"govips"|"engine","path":P,"format":F,"q":N}
+//	    one decode + encode of the file at P, timed; impl govips calls
+//	    govips (and libvips for WebP's smart subsampling) with the settings
+//	    internal/optimize uses, impl engine runs optimize.Engine with that
+//	    one format at fixed quality N.
+//	{"op":"optimize","path":P,"formats":[...],"target":T,"out":DIR}
+//	    the engine's automatic quality for target T, no resize; writes each
+//	    candidate to DIR and lists them.
+//	{"op":"inproc","paths":[...],"display":W,"workers":N,"profile":FILE}
+//	    the scan's work without the host: every image through the engine
+//	    (a fast pass without AVIF, then AVIF), N at once, timed, with a CPU
+//	    profile written to FILE so that libvips time can be told from Go
+//	    time.
+//
+// Files are read once and kept in memory so that reading is never timed.
+package main
+
+/*
+#cgo pkg-config: vips
+#include <vips/vips.h>
+
+static int bench_webpsave(VipsImage *in, void **buf, size_t *len, int q, int effort) {
+	int ret = vips_webpsave_buffer(in, buf, len, "Q", q, "effort", effort,
+		"smart_subsample", 1, "strip", 1, NULL);
+	if (ret)
+		vips_error_clear();
+	return ret;
+}
+
+static int bench_is_image(void *p) { return p != NULL && VIPS_IS_IMAGE(p); }
+*/
+import "C"
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/rs/zerolog"
+
+	"github.com/imagediet/imgdiet/internal/optimize"
+	"github.com/imagediet/imgdiet/internal/vipsrt"
+)
+
+type request struct {
+	Op      string   `json:"op"`
+	Impl    string   `json:"impl"`
+	Path    string   `json:"path"`
+	Paths   []string `json:"paths"`
+	Format  string   `json:"format"`
+	Q       int      `json:"q"`
+	Formats []string `json:"formats"`
+	Target  string   `json:"target"`
+	Out     string   `json:"out"`
+	Display float64  `json:"display"`
+	Workers int      `json:"workers"`
+	Profile string   `json:"profile"`
+}
+
+type candidate struct {
+	Format  string `json:"format"`
+	Bytes   int    `json:"bytes"`
+	Quality int    `json:"quality"`
+	Width   int    `json:"width"`
+	Height  int    `json:"height"`
+	File    string `json:"file,omitempty"`
+}
+
+type reply struct {
+	Ms         float64     `json:"ms,omitempty"`
+	Bytes      int         `json:"bytes,omitempty"`
+	Candidates []candidate `json:"candidates,omitempty"`
+	WallMs     float64     `json:"wallMs,omitempty"`
+	CPUMs      float64     `json:"cpuMs,omitempty"`
+	FastMs     float64     `json:"fastMs,omitempty"`
+	Error      string      `json:"error,omitempty"`
+	Libvips    string      `json:"libvips,omitempty"`
+}
+
+type bench struct {
+	eng   *optimize.Engine
+	files map[string][]byte
+}
+
+func main() {
+	log := zerolog.New(os.Stderr).Level(zerolog.WarnLevel)
+	// The same libvips set-up as the host (threads = cores, small cache).
+	vipsrt.Start(vipsrt.DefaultConfig(), log)
+	b := &bench{eng: optimize.New(optimize.Config{Log: log}), files: map[string][]byte{}}
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 1<<20), 16<<20)
+	out := json.NewEncoder(os.Stdout)
+	for in.Scan() {
+		var req request
+		var rep reply
+		if err := json.Unmarshal(in.Bytes(), &req); err != nil {
+			rep.Error = err.Error()
+		} else {
+			rep = b.do(req)
+		}
+		if err := out.Encode(rep); err != nil {
+			os.Exit(1)
+		}
+	}
+}
+
+func (b *bench) file(p string) ([]byte, error) {
+	if d, ok := b.files[p]; ok {
+		return d, nil
+	}
+	d, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	b.files[p] = d
+	return d, nil
+}
+
+func (b *bench) do(req request) reply {
+	var rep reply
+	var err error
+	switch req.Op {
+	case "version":
+		rep.Libvips = vipsrt.Version()
+	case "encode":
+		rep, err = b.encode(req)
+	case "optimize":
+		rep, err = b.optimize(req)
+	case "inproc":
+		rep, err = b.inproc(req)
+	default:
+		err = fmt.Errorf("unknown op %q", req.Op)
+	}
+	if err != nil {
+		rep.Error = firstLine(err.Error())
+	}
+	return rep
+}
+
+func (b *bench) encode(req request) (reply, error) {
+	src, err := b.file(req.Path)
+	if err != nil {
+		return reply{}, err
+	}
+	runtime.GC() // collect outside the timed region, as sharp's V8 heap is idle too
+	start := time.Now()
+	var n int
+	switch req.Impl {
+	case "govips":
+		n, err = encodeGovips(src, req.Format, req.Q)
+	case "engine":
+		var r optimize.Report
+		r, err = b.eng.Optimize(context.Background(), src, optimize.Options{Formats: []string{req.Format}, Quality: req.Q})
+		for _, c := range r.Candidates {
+			if c.Format == req.Format && c.Quality == req.Q {
+				n = len(c.Data)
+			}
+		}
+	default:
+		err = fmt.Errorf("unknown impl %q", req.Impl)
+	}
+	el := time.Since(start)
+	if err != nil {
+		return reply{}, err
+	}
+	return reply{Ms: float64(el.Microseconds()) / 1000, Bytes: n}, nil
+}
+
+// encodeGovips decodes src and encodes it once with the settings
+// internal/optimize uses for format at quality q.
+func encodeGovips(src []byte, format string, q int) (int, error) {
+	img, err := vips.LoadImageFromBuffer(src, vips.NewImportParams())
+	if err != nil {
+		return 0, err
+	}
+	defer img.Close()
+	var out []byte
+	switch format {
+	case "jpeg":
+		out, _, err = img.ExportJpeg(&vips.JpegExportParams{StripMetadata: true, Quality: q,
+			Interlace: true, OptimizeCoding: true, TrellisQuant: true, OvershootDeringing: true,
+			OptimizeScans: true, QuantTable: 3, SubsampleMode: vips.VipsForeignSubsampleAuto})
+	case "webp":
+		out, err = webpSmart(img, q, 4)
+	case "avif":
+		out, _, err = img.ExportAvif(&vips.AvifExportParams{StripMetadata: true, Quality: q, Bitdepth: 8, Effort: 4})
+	case "png":
+		out, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: true, Compression: 9,
+			Filter: vips.PngFilterNone, Palette: true, Quality: q, Dither: 1, Bitdepth: 8})
+	default:
+		err = fmt.Errorf("unknown format %q", format)
+	}
+	return len(out), err
+}
+
+// imageOffset locates govips' unexported *C.VipsImage in an ImageRef, as
+// internal/optimize does, to call webpsave with smart_subsample.
+var imageOffset = func() int {
+	f, ok := reflect.TypeOf(vips.ImageRef{}).FieldByName("image")
+	if !ok || f.Type.Kind() != reflect.Pointer || !strings.Contains(f.Type.Elem().Name(), "VipsImage") {
+		return -1
+	}
+	return int(f.Offset)
+}()
+
+func webpSmart(img *vips.ImageRef, q, effort int) ([]byte, error) {
+	if imageOffset < 0 {
+		return nil, errors.New("govips layout changed")
+	}
+	p := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(img), imageOffset))
+	if C.bench_is_image(p) == 0 {
+		return nil, errors.New("no image")
+	}
+	var buf unsafe.Pointer
+	var n C.size_t
+	if C.bench_webpsave((*C.VipsImage)(p), &buf, &n, C.int(q), C.int(effort)) != 0 {
+		return nil, errors.New("webpsave failed")
+	}
+	defer C.g_free(C.gpointer(buf))
+	runtime.KeepAlive(img)
+	return C.GoBytes(buf, C.int(n)), nil
+}
+
+func (b *bench) optimize(req request) (reply, error) {
+	src, err := b.file(req.Path)
+	if err != nil {
+		return reply{}, err
+	}
+	start := time.Now()
+	r, err := b.eng.Optimize(context.Background(), src, optimize.Options{Formats: req.Formats, Target: req.Target})
+	el := time.Since(start)
+	if err != nil {
+		return reply{}, err
+	}
+	rep := reply{Ms: float64(el.Microseconds()) / 1000}
+	base := strings.TrimSuffix(filepath.Base(req.Path), filepath.Ext(req.Path))
+	for _, c := range r.Candidates {
+		f := filepath.Join(req.Out, base+optimize.ExtFor(c.Format))
+		if err := os.WriteFile(f, c.Data, 0o644); err != nil {
+			return reply{}, err
+		}
+		rep.Candidates = append(rep.Candidates, candidate{Format: c.Format, Bytes: len(c.Data), Quality: c.Quality,
+			Width: c.Width, Height: c.Height, File: f})
+	}
+	return rep, nil
+}
+
+// inproc runs what a scan runs, without the host: per image a fast pass
+// (every format but AVIF) and then an AVIF pass, fast jobs before slow ones,
+// Workers at once, with the same options the scan passes.
+func (b *bench) inproc(req request) (reply, error) {
+	srcs := make([][]byte, len(req.Paths))
+	for i, p := range req.Paths {
+		d, err := b.file(p)
+		if err != nil {
+			return reply{}, err
+		}
+		srcs[i] = d
+	}
+	workers := max(req.Workers, 1)
+	opt := func(formats []string, skip bool) optimize.Options {
+		return optimize.Options{Formats: formats, Target: "balanced", Resize: req.Display > 0,
+			DisplayWidth: req.Display, DPR: 1, SkipSlow: skip}
+	}
+	all := []string{"jpeg", "png", "webp", "avif"}
+	runtime.GC()
+	if req.Profile != "" {
+		f, err := os.Create(req.Profile)
+		if err != nil {
+			return reply{}, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return reply{}, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	cpu0 := cpuTime()
+	start := time.Now()
+	fast := make(chan int, len(srcs))
+	slow := make(chan int, len(srcs))
+	for i := range srcs {
+		fast <- i
+	}
+	close(fast)
+	var fastDone sync.WaitGroup
+	fastDone.Add(len(srcs))
+	var fastAt time.Duration
+	var once sync.Once
+	go func() { fastDone.Wait(); once.Do(func() { fastAt = time.Since(start) }); close(slow) }()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range fast {
+				_, err := b.eng.Optimize(context.Background(), srcs[i], opt(all, true))
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+				}
+				slow <- i
+				fastDone.Done()
+			}
+			for i := range slow {
+				if _, err := b.eng.Optimize(context.Background(), srcs[i], opt([]string{"avif"}, false)); err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	cpu := cpuTime() - cpu0
+	if firstErr != nil {
+		return reply{}, firstErr
+	}
+	return reply{WallMs: ms(wall), CPUMs: ms(cpu), FastMs: ms(fastAt)}, nil
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,441 @@
+// The benchmark harness behind scripts/bench.sh. It measures, in one run,
+// Image Diet's engine and host beside sharp 0.35 (same libvips bundle) and
+// Lighthouse 12.8.2, writes every number to <out>/results.json and renders
+// docs/benchmarks.md from them (report.mjs).
+//
+// node run.mjs --root REPO --host BIN --enginebench BIN [--only a,b]
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import sharp from 'sharp';
+import { prepare } from './corpus.mjs';
+import { Host, scan, procStatus } from './host.mjs';
+import { render } from './report.mjs';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, all) => (v.startsWith('--') ? [...a, [v.slice(2), all[i + 1]]] : a), []));
+const root = path.resolve(args.root || '..');
+const hostBin = path.resolve(args.host);
+const engineBin = path.resolve(args.enginebench);
+const work = path.join(root, '.deps', 'bench-work');
+const only = args.only ? new Set(args.only.split(',')) : null;
+const env = (k, d) => Number(process.env[k] || d);
+const ROUNDS = env('BENCH_ROUNDS', 3); // repetitions per contender and operation
+const SOAK_IMAGES = env('BENCH_SOAK_IMAGES', 1000);
+const SOAK_WIDTH = env('BENCH_SOAK_WIDTH', 320);
+const LIMIT = 1.4; // butteraugli distance at "balanced"
+
+fs.mkdirSync(work, { recursive: true });
+const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+const median = (xs) => {
+  const s = [...xs].filter((x) => x != null && !Number.isNaN(x)).sort((a, b) => a - b);
+  if (!s.length) return null;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+
+// The Go side: one request per line, one reply per line.
+class Engine {
+  constructor() {
+    this.p = spawn(engineBin, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.lines = readline.createInterface({ input: this.p.stdout });
+    this.queue = [];
+    this.lines.on('line', (l) => this.queue.shift()(JSON.parse(l)));
+  }
+  call(req) {
+    return new Promise((res, rej) => {
+      this.queue.push((r) => (r.error ? rej(new Error(`enginebench ${req.op}: ${r.error}`)) : res(r)));
+      this.p.stdin.write(JSON.stringify(req) + '\n');
+    });
+  }
+  close() { this.p.stdin.end(); }
+}
+
+// ---------------------------------------------------------------- machine
+function machine() {
+  const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) || [])[1] || os.cpus()[0]?.model;
+  const ver = (cmd, a) => { try { return execFileSync(cmd, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n')[0]; } catch { return 'n/a'; } };
+  const dpkg = (p) => ver('dpkg-query', ['-W', '-f=${Version}', p]);
+  return {
+    nproc: os.cpus().length, cpu, memGiB: +(os.totalmem() / 2 ** 30).toFixed(1), kernel: os.release(),
+    load: os.loadavg().map((x) => +x.toFixed(2)), date: new Date().toISOString(),
+    node: process.version, go: ver('go', ['version']), sharp: sharp.versions.sharp, sharpLibvips: sharp.versions.vips,
+    chromium: ver('/usr/bin/chromium', ['--version']), butteraugli: dpkg('butteraugli'),
+    lighthouse: JSON.parse(fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/lighthouse/package.json'), 'utf8')).version,
+  };
+}
+
+// ------------------------------------------------------------- page server
+function servePage(files, display) {
+  const byName = new Map(files.map((f) => [path.basename(f), f]));
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Photo page</title>
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<style>body{margin:0;font:16px sans-serif}main{display:grid;grid-template-columns:repeat(2,${display}px);gap:8px;padding:8px}img{width:${display}px;height:auto;display:block}</style></head>
+<body><h1>Photographs</h1><main>${files.map((f, i) => `<img src="/img/${path.basename(f)}" alt="photo ${i + 1}">`).join('')}</main></body></html>`;
+  const srv = http.createServer((req, res) => {
+    const u = new URL(req.url, 'http://x');
+    if (u.pathname === '/') { res.writeHead(200, { 'content-type': 'text/html' }); return res.end(html); }
+    const f = byName.get(path.basename(u.pathname));
+    if (u.pathname.startsWith('/img/') && f) {
+      res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'max-age=3600' });
+      return res.end(fs.readFileSync(f));
+    }
+    res.writeHead(404); res.end();
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({ srv, base: `http://127.0.0.1:${srv.address().port}/` })));
+}
+
+const allFormats = ['jpeg', 'png', 'webp', 'avif'];
+const scanSettings = { formats: allFormats, quality: 'auto', target: 'balanced', resize: true, keepMetadata: false };
+
+async function imageEntries(files, base, display, tag = '') {
+  const out = [];
+  for (const f of files) {
+    const m = await sharp(f).metadata();
+    out.push({ url: `${base}img/${path.basename(f)}${tag}`, displayWidth: display, displayHeight: Math.round((display * m.height) / m.width), dpr: 1 });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- start-up
+async function startup() {
+  const hello = [], idle = [];
+  for (let i = 0; i < 20; i++) {
+    const h = new Host(hostBin);
+    const { at } = await h.request({ type: 'hello', id: 'h', protocol: 1 }, 'hello', null, 10_000);
+    hello.push(at - h.t0);
+    if (i < 5) { await new Promise((r) => setTimeout(r, 1000)); idle.push(h.status().rss); }
+    await h.close();
+  }
+  return { helloMs: hello, helloMedian: median(hello), idleRSS: idle, idleRSSMedian: median(idle) };
+}
+
+// --------------------------------------------------------- per operation
+const sharpOp = {
+  jpeg: (img, q) => img.jpeg({ quality: q, mozjpeg: true, chromaSubsampling: '4:2:0' }),
+  webp: (img, q) => img.webp({ quality: q, effort: 4, smartSubsample: true }),
+  avif: (img, q) => img.avif({ quality: q, effort: 4, bitdepth: 8, chromaSubsampling: '4:2:0' }),
+  png: (img, q) => img.png({ palette: true, quality: q, dither: 1, compressionLevel: 9, adaptiveFiltering: false, effort: 7 }),
+};
+const opQuality = { jpeg: 80, webp: 80, avif: 50, png: 100 };
+
+async function perop(c, eng) {
+  sharp.cache({ memory: 32, items: 50, files: 0 }); // the host's libvips cache bounds
+  const bufs = new Map(c.op.map((o) => [o.file, fs.readFileSync(o.file)]));
+  const contenders = {
+    govips: (f, fmt) => eng.call({ op: 'encode', impl: 'govips', path: f, format: fmt, q: opQuality[fmt] }).then((r) => r.ms),
+    engine: (f, fmt) => eng.call({ op: 'encode', impl: 'engine', path: f, format: fmt, q: opQuality[fmt] }).then((r) => r.ms),
+    sharp: async (f, fmt) => {
+      const t = performance.now();
+      await sharpOp[fmt](sharp(bufs.get(f)), opQuality[fmt]).toBuffer();
+      return performance.now() - t;
+    },
+  };
+  const names = Object.keys(contenders);
+  for (const fmt of allFormats) for (const n of names) await contenders[n](c.op[0].file, fmt); // warm-up
+  const rows = [];
+  for (const fmt of allFormats) {
+    for (const o of c.op) {
+      const t = Object.fromEntries(names.map((n) => [n, []]));
+      for (let r = 0; r < ROUNDS; r++) {
+        const order = r % 2 ? [...names].reverse() : names; // alternate, and flip the order each round
+        for (const n of order) t[n].push(await contenders[n](o.file, fmt));
+      }
+      const m = Object.fromEntries(names.map((n) => [n, median(t[n])]));
+      rows.push({ format: fmt, file: path.basename(o.file), width: o.width, ...m, ratioGovips: m.govips / m.sharp, ratioEngine: m.engine / m.sharp });
+    }
+    log('perop', fmt, 'done');
+  }
+  const byFormat = allFormats.map((fmt) => {
+    const rs = rows.filter((r) => r.format === fmt);
+    return {
+      format: fmt, q: opQuality[fmt],
+      sizes: [...new Set(rs.map((r) => r.width))],
+      govipsMs: median(rs.map((r) => r.govips)), engineMs: median(rs.map((r) => r.engine)), sharpMs: median(rs.map((r) => r.sharp)),
+      ratioGovips: median(rs.map((r) => r.ratioGovips)), ratioEngine: median(rs.map((r) => r.ratioEngine)),
+    };
+  });
+  return { rounds: ROUNDS, rows, byFormat };
+}
+
+// -------------------------------------------------- page scan and overhead
+function profileSplit(binary, prof) {
+  const top = execFileSync('go', ['tool', 'pprof', '-top', '-nodefraction=0', '-edgefraction=0', '-nodecount=1000000', binary, prof], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+  const sec = (s) => (s.endsWith('ms') ? parseFloat(s) / 1000 : s.endsWith('us') || s.endsWith('µs') ? parseFloat(s) / 1e6 : s.endsWith('min') ? parseFloat(s) * 60 : parseFloat(s));
+  let total = 0, c = 0;
+  const cum = {};
+  for (const line of top.split('\n')) {
+    const t = line.match(/Total samples = (\S+)/);
+    if (t) total = sec(t[1]);
+    const m = line.match(/^\s*(\S+)\s+\S+%\s+\S+%\s+(\S+)\s+\S+%\s+(.*)$/);
+    if (!m) continue;
+    const [, flat, cumS, name] = m;
+    if (name.startsWith('[') || name === 'runtime.cgocall' || name === 'runtime._ExternalCode' || name.startsWith('_cgo') || name.startsWith('runtime.asmcgocall')) c += sec(flat);
+    for (const [k, re] of Object.entries({
+      encode: /vips\.vipsSaveToBuffer$|optimize\.webpSave$/, metric: /optimize\.\(\*job\)\.distance$/,
+      probe: /optimize\.probeRead$/, verify: /optimize\.verify$/, decode: /optimize\.\(\*Engine\)\.decode$/,
+      palette: /optimize\.\(\*Engine\)\.palette$/, gc: /^runtime\.gcBgMarkWorker$/,
+    })) if (re.test(name)) cum[k] = (cum[k] || 0) + sec(cumS);
+  }
+  return { totalS: total, cS: c, goS: total - c, cum };
+}
+
+async function page(c, eng) {
+  const display = 640;
+  const { srv, base } = await servePage(c.page, display);
+  const images = await imageEntries(c.page, base, display);
+  const out = { display, images: images.length, host: [], inproc: [] };
+  try {
+    for (let r = 0; r < env('BENCH_PAGE_ROUNDS', 1); r++) {
+      const h = new Host(hostBin);
+      await h.request({ type: 'hello', id: 'h', protocol: 1 }, 'hello');
+      const cpu0 = h.cpuMs();
+      let peak = 0;
+      const tick = setInterval(() => { peak = Math.max(peak, h.status().rss); }, 250);
+      const s = await scan(h, `page${r}`, base, images, scanSettings);
+      clearInterval(tick);
+      const st = h.status();
+      out.host.push({ firstMs: s.firstMs, allFirstMs: s.allFirstMs, doneMs: s.doneMs, cpuMs: h.cpuMs() - cpu0, hwm: st.hwm, peakRSS: Math.max(peak, st.rss), summary: s.done.summary,
+        finals: s.finals.map((m) => ({ index: m.index, url: m.url, status: m.status, original: m.original?.bytes, best: m.best && { format: m.best.format, bytes: m.best.bytes, width: m.best.width, height: m.best.height, quality: m.best.quality }, saved: m.savedBytes, candidates: m.candidates?.map((x) => `${x.format}:${x.bytes}@q${x.quality}`) })) });
+      await h.close();
+      log('page: host scan', Math.round(s.doneMs), 'ms');
+      const prof = path.join(work, `inproc${r}.pprof`);
+      const ip = await eng.call({ op: 'inproc', paths: c.page, display, workers: os.cpus().length, profile: prof });
+      out.inproc.push({ ...ip, split: profileSplit(engineBin, prof) });
+      log('page: in-process engine', Math.round(ip.wallMs), 'ms');
+    }
+  } finally {
+    srv.close();
+  }
+  const h = out.host.at(-1), ip = out.inproc.at(-1);
+  // Host overhead: host CPU for the scan minus the CPU libvips (C code, all
+  // threads) spent on the same images in-process, over that libvips CPU.
+  const libvipsMs = (ip.cpuMs * ip.split.cS) / ip.split.totalS;
+  out.derived = {
+    libvipsCPUms: libvipsMs, goCPUms: ip.cpuMs - libvipsMs,
+    overheadVsLibvips: (h.cpuMs - libvipsMs) / libvipsMs,
+    overheadVsEngine: (h.cpuMs - ip.cpuMs) / ip.cpuMs,
+    wallOverheadVsEngine: (h.doneMs - ip.wallMs) / ip.wallMs,
+  };
+  return out;
+}
+
+// ------------------------------------------------- bytes at equal quality
+function pool(n) {
+  let active = 0; const q = [];
+  const next = () => { if (active < n && q.length) { active++; const [f, res, rej] = q.shift(); f().then(res, rej).finally(() => { active--; next(); }); } };
+  return (f) => new Promise((res, rej) => { q.push([f, res, rej]); next(); });
+}
+const butterPool = pool(os.cpus().length);
+function butteraugli(refPNG, candPNG) {
+  return butterPool(() => new Promise((res, rej) => {
+    const p = spawn('butteraugli', [refPNG, candPNG], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let s = '';
+    p.stdout.on('data', (d) => (s += d));
+    p.on('exit', (code) => (code === 0 ? res(parseFloat(s)) : rej(new Error(`butteraugli exited ${code}`))));
+  }));
+}
+let seq = 0;
+async function distanceOf(refPNG, buf) {
+  const f = path.join(work, 'q', `c${seq++}.png`);
+  await sharp(buf).png({ compressionLevel: 1 }).toFile(f);
+  try { return await butteraugli(refPNG, f); } finally { fs.rmSync(f, { force: true }); }
+}
+const sharpEnc = {
+  jpeg: (b, q) => sharp(b).jpeg({ quality: q, mozjpeg: true }).toBuffer(),
+  webp: (b, q) => sharp(b).webp({ quality: q }).toBuffer(),
+  avif: (b, q) => sharp(b).avif({ quality: q }).toBuffer(),
+};
+const sharpDefaults = { jpeg: 80, webp: 80, avif: 50 };
+const lossy = ['jpeg', 'webp', 'avif'];
+
+// oracle finds the smallest sharp output at distance ≤ LIMIT: a binary
+// search on quality (step 1), then the two even qualities just below the
+// boundary, since distance is not strictly monotonic in quality.
+async function oracle(src, ref, fmt) {
+  const tried = new Map();
+  const at = async (q) => {
+    if (!tried.has(q)) tried.set(q, (async () => { const b = await sharpEnc[fmt](src, q); return { q, bytes: b.length, d: await distanceOf(ref, b) }; })());
+    return tried.get(q);
+  };
+  let lo = fmt === 'avif' ? 20 : 30, hi = 100, found = null;
+  if ((await at(hi)).d > LIMIT) return { q: null, bytes: null, d: (await at(hi)).d, evals: tried.size };
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((await at(mid)).d <= LIMIT) hi = mid; else lo = mid + 1;
+  }
+  await Promise.all([at(Math.max(1, lo - 2)), at(Math.max(1, lo - 4))]);
+  for (const r of await Promise.all([...tried.values()])) if (r.d <= LIMIT && (!found || r.bytes < found.bytes)) found = r;
+  return { ...found, evals: tried.size };
+}
+
+async function quality(c, eng) {
+  const dir = path.join(work, 'q');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const rows = await Promise.all(c.q.map(async (file) => {
+    const name = path.basename(file, '.jpg');
+    const src = fs.readFileSync(file);
+    const ref = path.join(dir, `${name}.ref.png`);
+    await sharp(src).png({ compressionLevel: 1 }).toFile(ref);
+    const row = { name, bytes: src.length, oracle: {}, defaults: {}, ours: {} };
+    const ours = await eng.call({ op: 'optimize', path: file, formats: lossy, target: 'balanced', out: dir });
+    await Promise.all([
+      ...lossy.map(async (f) => { row.oracle[f] = await oracle(src, ref, f); }),
+      ...lossy.map(async (f) => { const b = await sharpEnc[f](src, sharpDefaults[f]); row.defaults[f] = { q: sharpDefaults[f], bytes: b.length, d: await distanceOf(ref, b) }; }),
+      ...ours.candidates.map(async (cd) => { row.ours[cd.format] = { q: cd.quality, bytes: cd.bytes, d: await distanceOf(ref, fs.readFileSync(cd.file)) }; }),
+    ]);
+    const best = (o) => Object.entries(o).filter(([, v]) => v.bytes != null).sort((a, b) => a[1].bytes - b[1].bytes)[0];
+    const ob = best(row.oracle), ub = best(row.ours);
+    row.oracleBest = ob && { format: ob[0], ...ob[1] };
+    row.oursBest = ub && { format: ub[0], ...ub[1] };
+    log('quality', name, 'done');
+    return row;
+  }));
+  const tot = (fn) => sum(rows.map(fn).filter((x) => x != null));
+  const perFormat = lossy.map((f) => {
+    const both = rows.filter((r) => r.ours[f] && r.oracle[f]?.bytes);
+    return {
+      format: f, images: both.length, oursBytes: tot((r) => (both.includes(r) ? r.ours[f].bytes : null)), oracleBytes: tot((r) => (both.includes(r) ? r.oracle[f].bytes : null)),
+      defaultsBytes: tot((r) => r.defaults[f].bytes), oursMaxD: Math.max(...rows.filter((r) => r.ours[f]).map((r) => r.ours[f].d)),
+      defaultsMaxD: Math.max(...rows.map((r) => r.defaults[f].d)), defaultsMedianD: median(rows.map((r) => r.defaults[f].d)),
+      missing: rows.filter((r) => !r.ours[f]).length,
+    };
+  });
+  return {
+    limit: LIMIT, rows, perFormat,
+    bestOurs: tot((r) => r.oursBest?.bytes), bestOracle: tot((r) => r.oracleBest?.bytes), source: tot((r) => r.bytes),
+    oursMaxBestD: Math.max(...rows.map((r) => r.oursBest?.d ?? 0)), oursAllPass: rows.every((r) => Object.values(r.ours).every((v) => v.d <= LIMIT)),
+    bestPass: rows.every((r) => !r.oursBest || r.oursBest.d <= LIMIT),
+  };
+}
+
+// ------------------------------------------------------------- lighthouse
+async function lighthouse(c, pageResult) {
+  const display = pageResult?.display || 640;
+  const { srv, base } = await servePage(c.page, display);
+  const out = path.join(work, 'lighthouse.json');
+  try {
+    const bin = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/.bin/lighthouse');
+    execFileSync(bin, [base, '--quiet', '--preset=desktop', '--only-audits=uses-optimized-images,modern-image-formats,uses-responsive-images',
+      '--output=json', `--output-path=${out}`, '--chrome-flags=--headless=new --no-sandbox --disable-gpu'],
+    { env: { ...process.env, CHROME_PATH: process.env.CHROME_PATH || '/usr/bin/chromium' }, stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
+  } finally {
+    srv.close();
+  }
+  const lh = JSON.parse(fs.readFileSync(out, 'utf8'));
+  const audits = {};
+  const perImage = new Map();
+  for (const id of ['uses-optimized-images', 'modern-image-formats', 'uses-responsive-images']) {
+    const a = lh.audits[id];
+    const items = a?.details?.items || [];
+    audits[id] = { score: a?.score, savingsBytes: sum(items.map((i) => i.wastedBytes || 0)), items: items.length, error: a?.errorMessage };
+    for (const i of items) {
+      const k = path.basename(new URL(i.url).pathname);
+      perImage.set(k, { ...(perImage.get(k) || {}), [id]: i.wastedBytes, total: i.totalBytes });
+    }
+  }
+  const finals = pageResult?.host?.at(-1)?.finals || [];
+  const ours = new Map(finals.map((f) => [path.basename(new URL(f.url).pathname), f]));
+  const rows = c.page.map((f) => {
+    const k = path.basename(f), l = perImage.get(k) || {}, o = ours.get(k);
+    return { image: k, bytes: fs.statSync(f).size, optimized: l['uses-optimized-images'] || 0, modern: l['modern-image-formats'] || 0, responsive: l['uses-responsive-images'] || 0, ours: o?.saved ?? null, oursFormat: o?.best?.format };
+  });
+  return { version: lh.lighthouseVersion, audits, rows,
+    maxPerImage: sum(rows.map((r) => Math.max(r.optimized, r.modern, r.responsive))),
+    oursSaved: pageResult?.host?.at(-1)?.summary?.savedBytes ?? null, original: sum(rows.map((r) => r.bytes)) };
+}
+
+// ------------------------------------------------------------------- soak
+async function soak(c) {
+  const { srv, base } = await servePage(c.soak, SOAK_WIDTH);
+  const per = c.soak.length;
+  const scans = Math.ceil(SOAK_IMAGES / per);
+  const h = new Host(hostBin);
+  const samples = [];
+  const t0 = performance.now();
+  const tick = setInterval(() => samples.push({ s: (performance.now() - t0) / 1000, rss: h.status().rss }), 1000);
+  let images = 0, failed = 0;
+  try {
+    await h.request({ type: 'hello', id: 'h', protocol: 1 }, 'hello');
+    samples.push({ s: 0, rss: h.status().rss });
+    for (let i = 0; i < scans; i++) {
+      const entries = await imageEntries(c.soak.slice(0, Math.min(per, SOAK_IMAGES - images)), base, SOAK_WIDTH, `?scan=${i}`);
+      const s = await scan(h, `soak${i}`, base, entries, scanSettings);
+      images += entries.length;
+      failed += s.done.summary.failed;
+      await h.request({ type: 'release', id: `r${i}`, all: true }, 'released');
+      if (i % 5 === 4) log('soak', images, 'images, rss', h.status().rss.toFixed(0), 'MiB');
+    }
+  } finally {
+    clearInterval(tick);
+    srv.close();
+  }
+  const st = h.status();
+  samples.push({ s: (performance.now() - t0) / 1000, rss: st.rss });
+  await h.close();
+  const rss = samples.map((x) => x.rss);
+  const n = rss.length, tenth = Math.max(1, Math.floor(n / 10));
+  const early = median(rss.slice(tenth, 3 * tenth)), late = median(rss.slice(n - 2 * tenth));
+  return { images, failed, scans, width: SOAK_WIDTH, seconds: (performance.now() - t0) / 1000, start: rss[0], peak: Math.max(...rss), end: rss.at(-1), hwm: st.hwm,
+    early, late, growth: (late - early) / early, samples: samples.filter((_, i) => i % Math.max(1, Math.floor(n / 60)) === 0) };
+}
+
+async function bigImage(c) {
+  const { srv, base } = await servePage([c.big], 0);
+  const h = new Host(hostBin);
+  try {
+    await h.request({ type: 'hello', id: 'h', protocol: 1 }, 'hello');
+    let peak = 0;
+    const tick = setInterval(() => { peak = Math.max(peak, h.status().rss); }, 250);
+    const m = await sharp(c.big).metadata();
+    const s = await scan(h, 'big', base, [{ url: `${base}img/${path.basename(c.big)}` }], scanSettings);
+    clearInterval(tick);
+    const st = h.status();
+    const f = s.finals[0];
+    return { width: m.width, height: m.height, bytes: fs.statSync(c.big).size, doneMs: s.doneMs, firstMs: s.firstMs, hwm: st.hwm, peakRSS: Math.max(peak, st.rss), status: f?.status, error: f?.error?.code, best: f?.best && `${f.best.format} ${f.best.bytes} B` };
+  } finally {
+    await h.close();
+    srv.close();
+  }
+}
+
+// ------------------------------------------------------------------- main
+const resultsFile = path.join(work, 'results.json');
+const R = fs.existsSync(resultsFile) && only ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')) : {};
+const want = (s) => !only || only.has(s);
+const started = performance.now();
+R.machine = machine();
+R.command = process.env.BENCH_COMMAND || 'scripts/bench.sh';
+log('corpus');
+const c = await prepare(path.join(root, '.deps', 'bench-corpus'));
+R.corpus = { photos: c.sources.length, page: c.page.length, op: c.op.length, q: c.q.length, soak: c.soak.length, sources: c.sources.map((s) => path.relative(path.join(root, '.deps', 'bench-corpus', 'src'), s)) };
+const eng = new Engine();
+R.machine.engineLibvips = (await eng.call({ op: 'version' })).libvips;
+const save = () => fs.writeFileSync(resultsFile, JSON.stringify(R, null, 1));
+try {
+  for (const [name, fn] of [['startup', () => startup()], ['perop', () => perop(c, eng)], ['page', () => page(c, eng)],
+    ['quality', () => quality(c, eng)], ['lighthouse', () => lighthouse(c, R.page)], ['big', () => bigImage(c)], ['soak', () => soak(c)]]) {
+    if (!want(name)) continue;
+    log('section', name);
+    const t = performance.now();
+    try {
+      R[name] = await fn();
+    } catch (e) {
+      R[name] = { error: String(e.stack || e).split('\n').slice(0, 3).join(' ') };
+      log(name, 'failed:', e);
+    }
+    (R.durations ||= {})[name] = (performance.now() - t) / 1000;
+    save();
+  }
+} finally {
+  eng.close();
+}
+R.machine.loadEnd = os.loadavg().map((x) => +x.toFixed(2));
+R.totalSeconds = (performance.now() - started) / 1000;
+save();
+fs.writeFileSync(path.join(root, 'docs', 'benchmarks.md'), render(R));
+log('wrote docs/benchmarks.md in', Math.round(R.totalSeconds), 's');
