@@ -55,9 +55,9 @@ static void imgdiet_unref(VipsImage *im) { g_object_unref(im); }
 // imgdiet_webpsave encodes WebP with the options govips does not expose
 // (smart_subsample: sharper chroma edges at the same size).
 static int imgdiet_webpsave(VipsImage *in, void **buf, size_t *len,
-	int q, int effort, int lossless, int strip) {
+	int q, int effort, int lossless, int smart, int strip) {
 	int ret = vips_webpsave_buffer(in, buf, len, "Q", q, "effort", effort,
-		"lossless", lossless, "smart_subsample", !lossless, "strip", strip, NULL);
+		"lossless", lossless, "smart_subsample", smart, "strip", strip, NULL);
 	if (ret)
 		vips_error_clear();
 	return ret;
@@ -139,14 +139,14 @@ func materialize(ref *vips.ImageRef) error {
 
 // webpSave encodes ref as WebP. ok is false when the libvips image cannot
 // be reached, and the caller should use govips' encoder.
-func webpSave(ref *vips.ImageRef, q, effort int, lossless, strip bool) (b []byte, ok bool, err error) {
+func webpSave(ref *vips.ImageRef, q, effort int, lossless, smart, strip bool) (b []byte, ok bool, err error) {
 	in := vipsImage(ref)
 	if in == nil {
 		return nil, false, nil
 	}
 	var buf unsafe.Pointer
 	var n C.size_t
-	if C.imgdiet_webpsave(in, &buf, &n, C.int(q), C.int(effort), cbool(lossless), cbool(strip)) != 0 {
+	if C.imgdiet_webpsave(in, &buf, &n, C.int(q), C.int(effort), cbool(lossless), cbool(smart), cbool(strip)) != 0 {
 		return nil, true, errVips
 	}
 	defer C.g_free(C.gpointer(buf))

@@ -10,16 +10,18 @@ import (
 
 // Quality search bounds per codec, in libvips' own Q scale of each.
 const (
-	maxSteps   = 6 // encodes per binary search
-	jpegLo     = 40
-	jpegHi     = 95
-	webpLo     = 40
-	webpHi     = 95
-	avifLo     = 25
-	avifHi     = 85
-	paletteLo  = 40
-	avifSearch = 1 // AVIF effort used while searching quality
-	webpEffort = 4
+	maxSteps        = 6 // encodes per binary search
+	jpegLo          = 40
+	jpegHi          = 95
+	webpLo          = 40
+	webpHi          = 95
+	avifLo          = 25
+	avifHi          = 85
+	paletteLo       = 40
+	avifSearch      = 1 // AVIF effort used while searching quality
+	webpEffort      = 4 // WebP effort while searching quality
+	webpFinalEffort = 6
+	paletteRatio    = 3
 	// palettePixels is the size above which SkipSlow leaves out palette PNG.
 	palettePixels = 1 << 20
 )
@@ -56,7 +58,8 @@ func (e *Engine) encodeAll(ctx context.Context, j *job, opt Options) ([]Output, 
 	var outs []Output
 	failed := 0
 	formats := plan(j, opt)
-	var hint int // quality found for WebP or JPEG, a starting point for AVIF
+	var hint int     // quality found for WebP or JPEG, a starting point for AVIF
+	var smallest int // bytes of the smallest candidate so far
 	for _, f := range formats {
 		if err := canceled(ctx); err != nil {
 			return nil, err
@@ -65,7 +68,11 @@ func (e *Engine) encodeAll(ctx context.Context, j *job, opt Options) ([]Output, 
 		if t == 0 {
 			t = thr
 		}
-		o, ok, err := e.encodeFormat(ctx, j, f, opt, t, hint)
+		if f == PNG && smallest > 0 && (j.srcFormat == JPEG || j.srcFormat == AVIF) {
+			// A lossless copy of a lossy photo is never the smallest.
+			continue
+		}
+		o, ok, err := e.encodeFormat(ctx, j, f, opt, t, hint, smallest)
 		if err != nil {
 			if errors.Is(err, errCanceled) {
 				return nil, err
@@ -79,6 +86,9 @@ func (e *Engine) encodeAll(ctx context.Context, j *job, opt Options) ([]Output, 
 				hint = o.Quality
 			}
 			outs = append(outs, o)
+			if smallest == 0 || len(o.Data) < smallest {
+				smallest = len(o.Data)
+			}
 		}
 	}
 	if len(outs) == 0 && failed > 0 {
@@ -95,7 +105,7 @@ type attempt struct {
 	checked bool
 }
 
-func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options, thr float64, hint int) (Output, bool, error) {
+func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options, thr float64, hint, smallest int) (Output, bool, error) {
 	strip := !opt.KeepMetadata
 	auto := opt.Quality == 0
 	var best *attempt
@@ -117,15 +127,14 @@ func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options
 		a, err = e.lossy(ctx, j, f, enc, opt, thr, jpegLo, jpegHi)
 		keep(a)
 	case WebP:
-		enc := func(q int) ([]byte, error) { return j.webp(q, webpEffort, false, strip) }
 		var a *attempt
-		a, err = e.lossy(ctx, j, f, enc, opt, thr, webpLo, webpHi)
+		a, err = e.webpAuto(ctx, j, opt, thr, strip)
 		keep(a)
 		if err == nil && (j.srcFormat == PNG || j.srcFormat == GIF || (j.srcFormat == WebP && j.frames > 1)) {
 			// Graphics and animations are often smaller lossless.
 			if err = canceled(ctx); err == nil {
 				var b []byte
-				if b, err = j.webp(100, webpEffort, true, strip); err == nil {
+				if b, err = j.webp(100, webpEffort, true, false, strip); err == nil {
 					keep(&attempt{data: b, q: 100})
 				}
 			}
@@ -139,6 +148,11 @@ func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options
 		}
 		keep(&attempt{data: b, q: 100})
 		if opt.SkipSlow && j.ref.Width*j.ref.Height > palettePixels {
+			break
+		}
+		if smallest > 0 && smallest*paletteRatio < len(b) {
+			// Palette PNG rarely gets below a third of the lossless size:
+			// it cannot beat what another format already found.
 			break
 		}
 		if err = canceled(ctx); err != nil {
@@ -295,10 +309,43 @@ func (e *Engine) avif(ctx context.Context, j *job, opt Options, thr float64, hin
 	return &attempt{data: b, q: found.q, lossy: true, checked: true}, nil
 }
 
-// webp encodes j's image as WebP, with smart chroma subsampling when the
-// libvips image is reachable and govips' encoder otherwise.
-func (j *job) webp(q, effort int, lossless, strip bool) ([]byte, error) {
-	b, ok, err := webpSave(j.img, q, effort, lossless, strip)
+// webpAuto searches WebP quality at effort 4 without smart subsampling,
+// then encodes the found quality once more with smart subsampling (and
+// effort 6 unless SkipSlow) and keeps the smaller of the passing two.
+func (e *Engine) webpAuto(ctx context.Context, j *job, opt Options, thr float64, strip bool) (*attempt, error) {
+	effort := webpFinalEffort
+	if opt.SkipSlow {
+		effort = webpEffort
+	}
+	if opt.Quality > 0 {
+		b, err := j.webp(opt.Quality, effort, false, true, strip)
+		if err != nil {
+			return nil, err
+		}
+		return &attempt{data: b, q: opt.Quality}, nil
+	}
+	enc := func(q int) ([]byte, error) { return j.webp(q, webpEffort, false, false, strip) }
+	found, err := e.search(ctx, j, WebP, enc, thr, webpLo, webpHi, maxSteps)
+	if err != nil || found == nil {
+		return found, err
+	}
+	if err := canceled(ctx); err != nil {
+		return nil, err
+	}
+	b, err := j.webp(found.q, effort, false, true, strip)
+	if err != nil || len(b) >= len(found.data) {
+		return found, nil
+	}
+	if ok, err := e.meets(j, WebP, b, thr); err != nil || !ok {
+		return found, nil
+	}
+	return &attempt{data: b, q: found.q, lossy: true, checked: true}, nil
+}
+
+// webp encodes j's image as WebP, with the options govips lacks when the
+// libvips image is reachable and with govips' encoder otherwise.
+func (j *job) webp(q, effort int, lossless, smart, strip bool) ([]byte, error) {
+	b, ok, err := webpSave(j.img, q, effort, lossless, smart, strip)
 	if ok {
 		return b, err
 	}
@@ -314,7 +361,7 @@ func (e *Engine) meets(j *job, f string, b []byte, thr float64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	e.cfg.Log.Trace().Str("format", f).Int("bytes", len(b)).Float64("distance", d).Msg("measured")
+	e.cfg.Log.Trace().Str("format", f).Int("bytes", len(b)).Float64("distance", d).Float64("threshold", thr).Bool("pass", d <= thr).Msg("measured")
 	return d <= thr, nil
 }
 
