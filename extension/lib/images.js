@@ -172,6 +172,8 @@ export function utf8ToBase64(text) {
   return btoa(bin);
 }
 
+const BOX_FIT = /^(cover|contain|\d+(\.\d+)?px \d+(\.\d+)?px|100% 100%)$/;
+
 /** Kinds of image sources the collector reports, as shown in the popup. */
 export const KIND_NAMES = {
   img: 'image', lazy: 'lazy image', picture: 'picture source', css: 'CSS background',
@@ -238,10 +240,10 @@ export function buildImageList(frames, opts = {}) {
         case 'css':
         case 'pseudo': {
           if (opts.includeBackgrounds === false) break;
-          const fit = String(it.fit || '');
-          // Only "cover"/"contain" or explicit lengths tie the image to the box;
-          // with "auto" the image shows at its own size, so it must not be resized.
-          const sized = /^(cover|contain)$/.test(fit) || /^\d+(\.\d+)?px \d+(\.\d+)?px$/.test(fit) || /^100% 100%$/.test(fit);
+          // Only "cover"/"contain" or explicit sizes tie the image to the box
+          // (in every layer); with "auto" the image shows at its own size, so
+          // it must not be resized.
+          const sized = String(it.fit || '').split(',').every((f) => BOX_FIT.test(f.trim()));
           for (const u of cssUrls(it.v)) push(u, it, it.k, sized);
           break;
         }

@@ -82,7 +82,7 @@ test('image list merges duplicates and applies settings', () => {
         { k: 'img', cur: '', src: '', lazySrcset: 'l400.jpg 400w, l800.jpg 800w', w: 400, h: 300, on: false },
         { k: 'img', cur: '', srcset: 's1.jpg 1x, s2.jpg 2x', src: 's1.jpg', w: 10, h: 10, on: true },
         { k: 'source', srcset: 'p.avif 1x, p2.avif 2x', w: 50, h: 50, on: true },
-        { k: 'css', v: 'url("https://site.com/bg.png"), url("https://site.com/bg2.png")', fit: 'cover', w: 500, h: 100, on: true },
+        { k: 'css', v: 'url("https://site.com/bg.png"), url("https://site.com/bg2.png")', fit: 'cover, cover', w: 500, h: 100, on: true },
         { k: 'pseudo', v: 'url("https://site.com/before.png")', fit: 'auto', w: 20, h: 20, on: true },
         { k: 'svg-image', src: '/s.png', w: 30, h: 30, on: true },
         { k: 'poster', src: 'https://site.com/poster.jpg', w: 640, h: 360, on: false },
@@ -104,6 +104,7 @@ test('image list merges duplicates and applies settings', () => {
   assert.ok(by['https://site.com/page/p2.avif']);
   assert.equal(by['https://site.com/bg.png'].displayWidth, 500);
   assert.ok(by['https://site.com/bg2.png']);
+  assert.equal(by['https://site.com/bg2.png'].displayWidth, 500, 'multi-layer cover');
   assert.equal(by['https://site.com/before.png'].displayWidth, 0, 'auto-sized background is not resized');
   assert.ok(by['https://site.com/s.png'].kinds.includes('svg-image'));
   assert.ok(by['https://site.com/poster.jpg']);

@@ -1,0 +1,77 @@
+// The fixture web server for the end-to-end tests: real HTTP on 127.0.0.1.
+//   /<page>.html, /page.js   pages from e2e/pages/
+//   /img/<name>.jpg|.png     fixture images (small-*.png → a small PNG)
+//   /slow.html?n=N&ms=M      a page of N images that each take M ms to serve
+//   /many.html?n=N           N elements with images and backgrounds (speed check)
+//   /missing.jpg             404
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fx = (n) => readFileSync(join(here, 'fixtures', n));
+const FILES = { jpg: fx('photo.jpg'), png: fx('graphic.png'), small: fx('small.png') };
+
+function imageFor(name) {
+  if (name.endsWith('.jpg')) return { type: 'image/jpeg', body: FILES.jpg };
+  if (name.endsWith('.png')) return { type: 'image/png', body: name.startsWith('small') ? FILES.small : FILES.png };
+  return null;
+}
+
+function slowPage(n, ms) {
+  let imgs = '';
+  for (let i = 0; i < n; i++) imgs += `<img src="/slow/s${i}.jpg?ms=${ms}" width="200" height="150" alt="">\n`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>slow</title></head><body>${imgs}</body></html>`;
+}
+
+function manyPage(n) {
+  let s = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>many</title><style>.b{width:40px;height:30px;background:url(/img/small-bg.png) center/cover}.p::before{content:"";display:block;width:10px;height:10px;background:url(/img/small-before.png)}</style></head><body>';
+  for (let i = 0; i < n; i++) {
+    const k = i % 4;
+    if (k === 0) s += `<img src="/img/small-m${i % 50}.png" width="40" height="30" alt="">`;
+    else if (k === 1) s += '<div class="b"></div>';
+    else if (k === 2) s += '<span class="p">x</span>';
+    else s += `<p>text ${i}</p>`;
+  }
+  return s + '</body></html>';
+}
+
+/** Starts the server; resolves with {origin, close, hits}. */
+export async function startServer() {
+  const hits = [];
+  const server = createServer((req, res) => {
+    const u = new URL(req.url, 'http://127.0.0.1');
+    hits.push({ path: u.pathname, ua: req.headers['user-agent'] || '' });
+    const send = (code, type, body, headers = {}) => {
+      res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store', ...headers });
+      res.end(body);
+    };
+    try {
+      if (u.pathname === '/' || u.pathname === '/index.html') return send(200, 'text/html', '<!doctype html><title>home</title><p>home</p>');
+      if (u.pathname === '/slow.html') return send(200, 'text/html', slowPage(+u.searchParams.get('n') || 10, +u.searchParams.get('ms') || 1000));
+      if (u.pathname === '/many.html') return send(200, 'text/html', manyPage(+u.searchParams.get('n') || 1000));
+      if (u.pathname.startsWith('/slow/')) {
+        const ms = Math.min(+u.searchParams.get('ms') || 1000, 20000);
+        setTimeout(() => send(200, 'image/jpeg', FILES.jpg), ms);
+        return undefined;
+      }
+      if (u.pathname.startsWith('/img/')) {
+        const im = imageFor(u.pathname.slice(5));
+        if (im) return send(200, im.type, im.body);
+      }
+      const m = /^\/([\w-]+\.(html|js))$/.exec(u.pathname);
+      if (m) return send(200, m[2] === 'js' ? 'text/javascript' : 'text/html', readFileSync(join(here, 'pages', m[1])));
+      return send(404, 'text/plain', 'not found');
+    } catch {
+      return send(404, 'text/plain', 'not found');
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    hits,
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+  };
+}

@@ -1,0 +1,155 @@
+// The collector runs inside the page, injected by the service worker with
+// chrome.scripting.executeScript({func}) only after the user clicks the
+// toolbar button. Each function here must be self-contained: Chrome
+// serializes it and runs it in the page, so it may not refer to anything
+// outside its own body. It reports raw findings; lib/images.js turns them
+// into the scan's image list.
+
+/**
+ * Walks the document once (including open shadow roots and same-origin
+ * about:blank/srcdoc frames) and reports every image source it finds.
+ * @param {{backgrounds?: boolean}} opts
+ */
+export function collectImages(opts) {
+  const t0 = performance.now();
+  const backgrounds = !opts || opts.backgrounds !== false;
+  const items = [];
+  const LAZY_SRC = ['data-src', 'data-lazy-src', 'data-original', 'data-lazy', 'data-url', 'data-hi-res-src'];
+  const LAZY_SRCSET = ['data-srcset', 'data-lazy-srcset'];
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const MAX_SVG = 1 << 20;
+  let serializer = null;
+
+  const visit = (doc, win, dx, dy) => {
+    const vw = win.innerWidth;
+    const vh = win.innerHeight;
+    const box = (el) => {
+      const r = el.getBoundingClientRect();
+      const w = r.width;
+      const h = r.height;
+      const top = r.top + dy;
+      const left = r.left + dx;
+      return { w, h, on: w > 0 && h > 0 && top + h > 0 && left + w > 0 && top < vh && left < vw };
+    };
+    const bgOf = (el, cs, kind) => {
+      const v = cs.backgroundImage;
+      if (v && v !== 'none' && v.includes('url(')) {
+        const b = box(el);
+        items.push({ k: kind, v, fit: cs.backgroundSize, w: b.w, h: b.h, on: b.on });
+      }
+    };
+    const walk = (root) => {
+      const all = root.querySelectorAll('*');
+      for (let i = 0; i < all.length; i++) {
+        const el = all[i];
+        const tag = el.localName;
+        if (tag === 'img' || (tag === 'input' && el.type === 'image')) {
+          const b = box(el);
+          let lazySrc = null;
+          let lazySrcset = null;
+          for (const a of LAZY_SRC) { const v = el.getAttribute(a); if (v) { lazySrc = v; break; } }
+          for (const a of LAZY_SRCSET) { const v = el.getAttribute(a); if (v) { lazySrcset = v; break; } }
+          let w = b.w;
+          let h = b.h;
+          if (!(w > 1 && h > 1)) {
+            const aw = +el.getAttribute('width');
+            const ah = +el.getAttribute('height');
+            if (aw > 0 && ah > 0) { w = aw; h = ah; }
+          }
+          items.push({
+            k: 'img', cur: el.currentSrc || '', src: el.getAttribute('src') ? el.src : '', srcset: el.getAttribute('srcset') || '',
+            lazySrc, lazySrcset, nw: el.naturalWidth || 0, nh: el.naturalHeight || 0, w, h, on: b.on,
+          });
+        } else if (tag === 'source') {
+          const p = el.parentElement;
+          if (p && p.localName === 'picture') {
+            const img = p.querySelector('img');
+            const b = img ? box(img) : { w: 0, h: 0, on: false };
+            const srcset = el.getAttribute('srcset') || el.getAttribute('data-srcset') || '';
+            if (srcset) items.push({ k: 'source', srcset, w: b.w, h: b.h, on: b.on });
+          }
+        } else if (tag === 'video') {
+          if (el.poster) { const b = box(el); items.push({ k: 'poster', src: el.poster, w: b.w, h: b.h, on: b.on }); }
+        } else if (tag === 'image' && el.namespaceURI === SVG_NS) {
+          const href = el.getAttribute('href') || el.getAttributeNS('http://www.w3.org/1999/xlink', 'href');
+          if (href) { const b = box(el); items.push({ k: 'svg-image', src: href, w: b.w, h: b.h, on: b.on }); }
+        } else if (tag === 'svg' && el.namespaceURI === SVG_NS && !(el.parentElement && el.parentElement.closest('svg'))) {
+          const b = box(el);
+          if (b.w > 0 && b.h > 0) {
+            serializer = serializer || new XMLSerializer();
+            const text = serializer.serializeToString(el);
+            if (text.length <= MAX_SVG) items.push({ k: 'svg', text, w: b.w, h: b.h, on: b.on });
+          }
+        } else if (tag === 'iframe' || tag === 'frame') {
+          // Frames with their own URL get their own collector (allFrames);
+          // about:blank and srcdoc frames do not, so read them from here.
+          let d = null;
+          try { d = el.contentDocument; } catch { d = null; }
+          if (d && d.documentElement && /^about:/.test(d.URL)) {
+            const r = el.getBoundingClientRect();
+            visit(d, el.contentWindow, dx + r.left, dy + r.top);
+          }
+        }
+        if (backgrounds) {
+          const cs = getComputedStyle(el);
+          bgOf(el, cs, 'css');
+          if (cs.display !== 'none') {
+            for (const p of ['::before', '::after']) {
+              const ps = getComputedStyle(el, p);
+              const c = ps.content;
+              if (c && c !== 'none' && c !== 'normal') {
+                bgOf(el, ps, 'pseudo');
+                if (c.includes('url(')) { const b = box(el); items.push({ k: 'pseudo', v: c, fit: 'auto', w: b.w, h: b.h, on: b.on }); }
+              }
+            }
+          }
+        }
+        if (el.shadowRoot) walk(el.shadowRoot);
+      }
+    };
+    if (backgrounds && doc.documentElement) {
+      // The root and body are in querySelectorAll('*') already; nothing else to do.
+    }
+    walk(doc);
+  };
+
+  visit(document, window, 0, 0);
+
+  const sizes = {};
+  try {
+    for (const e of performance.getEntriesByType('resource')) {
+      const s = e.transferSize || e.encodedBodySize || 0;
+      if (s > 0) sizes[e.name] = s;
+    }
+  } catch { /* no timing data */ }
+  return {
+    url: location.href,
+    baseURI: document.baseURI,
+    dpr: window.devicePixelRatio || 1,
+    items,
+    sizes,
+    elapsedMs: performance.now() - t0,
+  };
+}
+
+/**
+ * Reads blob: URLs inside the page (they only resolve in their own origin)
+ * and returns their bytes as base64; a URL that cannot be read, or is larger
+ * than maxBytes, maps to null.
+ */
+export async function readBlobs(urls, maxBytes) {
+  const out = {};
+  for (const u of urls) {
+    try {
+      const res = await fetch(u);
+      const buf = new Uint8Array(await res.arrayBuffer());
+      if (buf.length > maxBytes) { out[u] = null; continue; }
+      let bin = '';
+      for (let i = 0; i < buf.length; i += 0x8000) bin += String.fromCharCode.apply(null, buf.subarray(i, i + 0x8000));
+      out[u] = btoa(bin);
+    } catch {
+      out[u] = null;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+// Client for the host's data channel (docs/protocol.md section 2): a
+// loopback WebSocket that hands out optimized bytes by key, or a ZIP.
+
+/**
+ * Sends one request ({get: key} or {zip: [{key, name}]}) and resolves with
+ * the binary answer as an ArrayBuffer.
+ * @param {{url: string, token: string}} info from the host's hello
+ */
+export function fetchData(info, request, { timeoutMs = 120000 } = {}) {
+  return new Promise((resolve, reject) => {
+    if (!info || !info.url || !info.token) {
+      reject(new Error('The helper did not offer a download channel. Scan again.'));
+      return;
+    }
+    let ws;
+    try {
+      ws = new WebSocket(info.url);
+    } catch {
+      reject(new Error('Could not reach the helper to download. Scan again.'));
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    let settled = false;
+    const finish = (err, val) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      try { ws.close(); } catch { /* already closed */ }
+      if (err) reject(err); else resolve(val);
+    };
+    const timer = setTimeout(() => finish(new Error('The download from the helper took too long.')), timeoutMs);
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ auth: info.token }));
+      ws.send(JSON.stringify(request));
+    };
+    ws.onmessage = (ev) => {
+      if (ev.data instanceof ArrayBuffer) { finish(null, ev.data); return; }
+      let m = null;
+      try { m = JSON.parse(ev.data); } catch { /* not JSON */ }
+      if (m && m.error) {
+        const e = new Error(m.error.code === 'not_found'
+          ? 'The optimized file is no longer held by the helper. Scan again.'
+          : (m.error.message || 'The helper could not send the file.'));
+        e.code = m.error.code;
+        finish(e);
+      }
+    };
+    ws.onerror = () => finish(new Error('The connection to the helper failed during the download.'));
+    ws.onclose = () => finish(new Error('The helper closed the download connection.'));
+  });
+}
