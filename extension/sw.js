@@ -20,11 +20,11 @@ const MIRROR_MS = 500;
 
 /** Messages shown to the user when the helper cannot be used. */
 export const MESSAGES = {
-  missing: 'Image Diet’s helper is not installed — run scripts/install.sh, then reload the extension.',
-  forbidden: 'Image Diet’s helper is installed for a different copy of the extension — run scripts/install.sh again, then reload the extension.',
-  stopped: 'Image Diet’s helper stopped unexpectedly. Click Scan again to restart it; if it keeps happening, run scripts/install.sh again.',
-  noHello: 'Image Diet’s helper did not answer. Click Scan again; if it keeps happening, run scripts/install.sh again.',
-  protocol: 'Image Diet’s helper is a different version than the extension — run scripts/install.sh again, then reload the extension.',
+  missing: "Image Diet's helper is not installed — run scripts/install.sh, then reload the extension.",
+  forbidden: "Image Diet's helper is installed for a different copy of the extension — run scripts/install.sh again, then reload the extension.",
+  stopped: "Image Diet's helper stopped unexpectedly. Click Scan again to restart it; if it keeps happening, run scripts/install.sh again.",
+  noHello: "Image Diet's helper did not answer. Click Scan again; if it keeps happening, run scripts/install.sh again.",
+  protocol: "Image Diet's helper is a different version than the extension — run scripts/install.sh again, then reload the extension.",
   noAccess: 'Image Diet can’t read this page. Click the Image Diet button while the page is open to scan it.',
   restricted: 'Browser pages and the Web Store can’t be scanned. Open a web page and click Image Diet there.',
   interrupted: 'The scan was interrupted when the browser stopped the extension. Click Scan again.',
@@ -559,4 +559,4 @@ chrome.tabs.onRemoved.addListener(async (tabId) => {
 });
 
 // For the end-to-end tests and debugging from the worker's console.
-globalThis.imagediet = { startScan, cancelScan, downloadInWorker, downloadPlan, states, get hello() { return hello; }, get epoch() { return epoch; } };
+globalThis.imagediet = { collectImages, startScan, cancelScan, downloadInWorker, downloadPlan, states, get hello() { return hello; }, get epoch() { return epoch; } };
