@@ -141,6 +141,21 @@ test('closing the popup mid-scan keeps the scan', { skip }, async () => {
   assert.equal((await popup.$$('[data-testid=result-row]')).length, 6);
 });
 
+test('Stop cancels the scan in the helper', { skip }, async () => {
+  await popup.close();
+  await page.goto(`${srv.origin}/slow.html?n=6&ms=4000`, { waitUntil: 'domcontentloaded' });
+  popup = await b.openPopup(page);
+  await popup.waitForSelector('[data-testid=progress][data-state=scanning]', { timeout: 30000 });
+  const t0 = Date.now();
+  await popup.click('[data-testid=cancel]');
+  await popup.waitForSelector('[data-testid=progress][data-state=canceled]', { timeout: 10000 });
+  assert.ok(Date.now() - t0 < 4000, 'stopped before the slow images arrived');
+  const st = await swState(tabId);
+  assert.equal(st.status, 'canceled');
+  assert.ok(st.chunks.every((c) => c.done && c.done.canceled));
+  assert.match(await popup.$eval('#progress-text', (e) => e.textContent), /^Stopped after \d+ of 6 images$/);
+});
+
 test('the helper stopping mid-scan gives a clear message, and the next scan reconnects', { skip }, async () => {
   await popup.click('[data-testid=rescan]');
   await popup.waitForSelector('[data-testid=progress][data-state=scanning]', { timeout: 30000 });
