@@ -919,8 +919,36 @@ func (r *runner) report(imgs []*corpusImage, jobs []*job, fit fitResult, took ti
 	}
 	p("\n## Metric against butteraugli, every measured encoding\n\n")
 	p("Spearman rank correlation of D and butteraugli over all measured points: %.3f (%d points).\n", r.spearman(jobs), r.countBA(jobs))
+	p("%s", notes)
 	return os.WriteFile(r.cfg.out, []byte(b.String()), 0o644)
 }
+
+// notes explains how to read the report; it is part of every report.
+const notes = `
+## Notes
+
+- **Metric.** Pixels are linearised, mixed into an opsin-like LMS space and cube-rooted
+  (XYB-like). Luma is compared from full size, the two chroma planes from half size (their
+  finer detail is what 4:2:0 drops anyway), over 5 scales of 2×2 box averages. Each scale
+  compares 8×8-pixel windows placed every 2 pixels with SSIM, whose luminance ratio is
+  replaced by 1 − min(1, 100·Δμ²) since the planes are perceptually uniform. Each map of
+  1 − SSIM is pooled by its mean, L4 norm and maximum; the weights (middle scales and the
+  maximum weigh most, chroma little) were fitted with ` + "`go run ./scripts/calibrate -tune`" + `
+  on encodings kept by ` + "`-data`" + `, so that the same thresholds suit as many images as possible.
+- **Alpha.** Images with alpha are composited over black and over white (in sRGB, as
+  browsers do) and the larger distance counts, for the metric and for butteraugli alike.
+  JPEG is not tried for them.
+- **Oracle.** Butteraugli is assumed monotone in quality for the binary search; an image
+  whose oracle is out of range (no quality up to 99 meets the limit, typical of smooth
+  gradients under this strict 2017 butteraugli) is reported but constrains no threshold:
+  the product should keep the original, or the top quality, for it.
+- **Picks.** *pick* is ` + "`metric.Search`" + ` with 6 encodes over 36–99 (99 taken untested when all
+  else fails) and the per-codec threshold. A threshold is set 3 % below the smallest
+  metric distance seen one quality under an oracle; a pick that butteraugli then rejects
+  lowers it further (logged by the script).
+- **Re-running.** Butteraugli results are cached in .deps/calibrate-cache.json (keyed by
+  image, codec, quality and byte size), so a re-run after a metric change only re-encodes.
+`
 
 func fmtBA(v float64) string {
 	if math.IsNaN(v) {

@@ -88,6 +88,12 @@ func tune(dir string, base metric.Config) error {
 	}
 	log.Printf("tune: %d points, %d jobs", len(pts), len(list))
 
+	if os.Getenv("TUNE_EVAL") != "" {
+		// Evaluate base as it is: thresholds (before margin) and estimated bytes.
+		features(pts, base)
+		fmt.Printf("cost %.4f\n", costv(list, base, true))
+		return nil
+	}
 	vs := variants(base)
 	if os.Getenv("TUNE_VERBOSE") != "" {
 		vs = vs[:1]
@@ -193,7 +199,11 @@ func cost(jobs []*tuneJob, c metric.Config) float64 {
 
 func costv(jobs []*tuneJob, c metric.Config, verbose bool) float64 {
 	var total float64
-	for _, tn := range []string{metric.TargetBalanced, metric.TargetHigh} {
+	tns := []string{metric.TargetBalanced, metric.TargetHigh}
+	if verbose {
+		tns = append(tns, metric.TargetSmall)
+	}
+	for _, tn := range tns {
 		t := indexOf(tn)
 		th := map[string]float64{}
 		for _, j := range jobs {
@@ -241,7 +251,7 @@ func costv(jobs []*tuneJob, c metric.Config, verbose bool) float64 {
 		}
 		total += pb / ob
 	}
-	return total / 2
+	return total / float64(len(tns))
 }
 
 // at interpolates the distance at quality q.
