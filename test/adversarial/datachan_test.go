@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -62,7 +63,9 @@ func attempt(t *testing.T, u string, first func(*websocket.Conn), then string, w
 // force that must lock out even the right token.
 func TestDataChannelRefusesEveryStranger(t *testing.T) {
 	t.Parallel()
-	srv := hostileServer(t)
+	svg := []byte(strings.Replace(hostileSVG, "PADDING", strings.Repeat("padding ", 4000), 1))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(svg) }))
+	defer srv.Close()
 	h := startHost(t)
 	dataURL, token := h.hello("h")
 	if raw, err := base64.RawURLEncoding.DecodeString(token); err != nil || len(raw) < 16 {

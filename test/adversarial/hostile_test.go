@@ -51,10 +51,11 @@ func hostileServer(t *testing.T) *httptest.Server {
 	r.Read(random)
 	full := photo(400, 300, 5, 90)
 	var fullPNG bytes.Buffer
-	fullPNG.Write(pngBomb(64, 64))
+	fullPNG.Write(pngWithMetadata(nil))
+	bomb := pngBomb(60000, 60000)
 	files := map[string][]byte{
-		"/bomb.png":        pngBomb(60000, 60000),
-		"/header-bomb.png": pngBomb(60000, 60000)[:200],
+		"/bomb.png":        bomb,
+		"/header-bomb.png": bomb[:200],
 		"/bomb.jpg":        jpegClaiming(60000, 60000),
 		"/wide.jpg":        jpegClaiming(65500, 800),
 		"/frames.gif":      gifFrames(200, 200, 3000),
@@ -68,7 +69,7 @@ func hostileServer(t *testing.T) *httptest.Server {
 		"/hostile.svg":     []byte(strings.Replace(hostileSVG, "PADDING", strings.Repeat("padding ", 4000), 1)),
 		"/xxe.svg": []byte(`<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd"><!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"><!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;">]>` +
 			`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>&x;&g;&g;&g;</text></svg>`),
-		"/gzip.png": gzipBomb(),
+		"/gzip.png": gzipZeros(1 << 30),
 	}
 	var mu sync.Mutex
 	var stalled []chan struct{}
@@ -167,18 +168,6 @@ func webpClaiming(w, h int) []byte {
 	b.WriteString("WEBPVP8X")
 	binary.Write(&b, binary.LittleEndian, uint32(10))
 	b.Write(vp8x)
-	return b.Bytes()
-}
-
-// gzipBomb is 1 GiB of zeros, gzipped (about 1 MB).
-func gzipBomb() []byte {
-	var b bytes.Buffer
-	zw := newGzip(&b)
-	zero := make([]byte, 1<<20)
-	for i := 0; i < 1024; i++ {
-		zw.Write(zero)
-	}
-	zw.Close()
 	return b.Bytes()
 }
 

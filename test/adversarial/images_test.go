@@ -2,8 +2,7 @@ package adversarial
 
 import (
 	"bytes"
-	"compress/gzip"
-	"compress/zlib"
+	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -77,16 +76,66 @@ func pngBomb(w, h int) []byte {
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
 	ihdr[8], ihdr[9] = 1, 0 // bit depth 1, greyscale
 	b.Write(pngChunk("IHDR", ihdr))
-	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
-	row := make([]byte, 1+(w+7)/8)
-	for y := 0; y < h; y++ {
-		zw.Write(row)
-	}
-	zw.Close()
-	b.Write(pngChunk("IDAT", z.Bytes()))
+	// Every row is filter byte 0 and black pixels: all zeros.
+	n := h * (1 + (w+7)/8)
+	z := []byte{0x78, 0xDA}
+	z = append(z, deflateZeros(n)...)
+	z = binary.BigEndian.AppendUint32(z, uint32(n%65521)<<16|1) // Adler-32 of n zeros
+	b.Write(pngChunk("IDAT", z))
 	b.Write(pngChunk("IEND", nil))
 	return b.Bytes()
+}
+
+// deflateZeros is a raw DEFLATE stream of n zero bytes, built without
+// compressing them all: a block that encodes 1 MiB of zeros after a window
+// of zeros is valid wherever such a window precedes it, so it is repeated.
+func deflateZeros(n int) []byte {
+	const chunk = 1 << 20
+	zero := make([]byte, chunk)
+	if n <= 2*chunk {
+		var b bytes.Buffer
+		w, _ := flate.NewWriter(&b, flate.BestCompression)
+		for left := n; left > 0; left -= min(left, chunk) {
+			w.Write(zero[:min(left, chunk)])
+		}
+		w.Close()
+		return b.Bytes()
+	}
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, flate.BestCompression)
+	w.Write(zero)
+	w.Flush()
+	head := b.Len()
+	w.Write(zero)
+	w.Flush()
+	block := append([]byte(nil), b.Bytes()[head:]...)
+	out := append([]byte(nil), b.Bytes()[:head]...)
+	left := n - chunk
+	for left > chunk {
+		out = append(out, block...)
+		left -= chunk
+	}
+	var t bytes.Buffer
+	w, _ = flate.NewWriter(&t, flate.BestCompression)
+	w.Write(zero)
+	w.Flush()
+	skip := t.Len()
+	w.Write(zero[:left])
+	w.Close()
+	return append(out, t.Bytes()[skip:]...)
+}
+
+// gzipZeros is a gzip member of n zero bytes.
+func gzipZeros(n int) []byte {
+	out := []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 0xff}
+	out = append(out, deflateZeros(n)...)
+	zero := make([]byte, 1<<20)
+	var crc uint32
+	for left := n; left > 0; left -= min(left, len(zero)) {
+		crc = crc32.Update(crc, crc32.IEEETable, zero[:min(left, len(zero))])
+	}
+	out = binary.LittleEndian.AppendUint32(out, crc)
+	return binary.LittleEndian.AppendUint32(out, uint32(n))
 }
 
 // jpegClaiming is a JPEG whose frame header claims w×h pixels, followed by
@@ -131,9 +180,4 @@ func gifFrames(w, h, n int) []byte {
 	}
 	out.WriteByte(0x3B)
 	return out.Bytes()
-}
-
-func newGzip(w *bytes.Buffer) *gzip.Writer {
-	zw, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
-	return zw
 }
