@@ -181,3 +181,45 @@ func gifFrames(w, h, n int) []byte {
 	out.WriteByte(0x3B)
 	return out.Bytes()
 }
+
+// tiffClaiming is a little-endian TIFF whose IFD claims w×h 8-bit grey
+// pixels in one strip; with loop its next-IFD offset points at itself.
+func tiffClaiming(w, h uint32, loop bool) []byte {
+	b := []byte("II*\x00\x08\x00\x00\x00")
+	entries := [][3]uint32{ // tag, type, value
+		{256, 4, w}, {257, 4, h}, {258, 3, 8}, {259, 3, 1}, {262, 3, 1},
+		{273, 4, 200}, {278, 4, h}, {279, 4, 16},
+	}
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(entries)))
+	for _, e := range entries {
+		b = binary.LittleEndian.AppendUint16(b, uint16(e[0]))
+		b = binary.LittleEndian.AppendUint16(b, uint16(e[1]))
+		b = binary.LittleEndian.AppendUint32(b, 1)
+		b = binary.LittleEndian.AppendUint32(b, e[2])
+	}
+	next := uint32(0)
+	if loop {
+		next = 8
+	}
+	b = binary.LittleEndian.AppendUint32(b, next)
+	for len(b) < 216 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// bmpClaiming is a BMP header claiming w×h 24-bit pixels, with 1 KB of
+// pixel data.
+func bmpClaiming(w, h int32) []byte {
+	b := []byte("BM")
+	b = binary.LittleEndian.AppendUint32(b, 54+1024)
+	b = binary.LittleEndian.AppendUint32(b, 0)
+	b = binary.LittleEndian.AppendUint32(b, 54)
+	b = binary.LittleEndian.AppendUint32(b, 40)
+	b = binary.LittleEndian.AppendUint32(b, uint32(w))
+	b = binary.LittleEndian.AppendUint32(b, uint32(h))
+	b = binary.LittleEndian.AppendUint16(b, 1)
+	b = binary.LittleEndian.AppendUint16(b, 24)
+	b = append(b, make([]byte, 24)...)
+	return append(b, make([]byte, 1024)...)
+}
