@@ -6,7 +6,7 @@ const pct = (x) => (x == null || Number.isNaN(x) ? 'n/a' : `${x >= 0 ? '+' : ''}
 const kb = (x) => (x == null ? 'n/a' : `${(x / 1024).toFixed(1)} KiB`);
 const s = (ms) => (ms == null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
 const ok = (b) => (b == null ? '—' : b ? '**met**' : '**missed**');
-const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const table = (head, rows) => [``, `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const failed = (sec) => (sec?.error ? `\n**This section failed in this run:** \`${sec.error}\`\n` : null);
 
 export function render(R) {
@@ -54,7 +54,7 @@ soak, and one 8660 × 5773 (50 MP) photo made by upscaling.`);
   out.push(`\n## 1. Engine vs sharp, per operation
 
 One operation = decode a JPEG from memory + encode it once at a fixed quality, with no resize. Three
-contenders alternate operation by operation (the order flips each round, ${p?.rounds ?? 'n'} rounds each):
+contenders alternate operation by operation (the order flips each round; ${p?.rounds ?? "n"} rounds per contender and operation):
 **govips** is a Go program (\`bench/enginebench\`) calling govips/libvips with exactly the settings
 \`internal/optimize\` uses (JPEG: mozjpeg trellis, overshoot deringing, optimised scans, quant table 3,
 progressive; WebP effort 4 with smart subsampling; AVIF effort 4, 8-bit, 4:2:0; PNG palette
@@ -130,9 +130,11 @@ framing, scheduling, GC, the process).`);
 
 ${R.corpus?.q ?? 8} photos at 1200 px (quality 92 JPEG sources). The referee is Debian's \`butteraugli\` (candidates are
 decoded to PNG with sharp and compared with the decoded source). **Oracle**: for each image and format,
-sharp's quality is searched exhaustively near the boundary (binary search to a single quality step,
-then two more qualities 2 and 4 below it) for the smallest file with butteraugli ≤ ${q?.limit ?? 1.4}; sharp's other
-options stay at their defaults (JPEG with \`mozjpeg: true\`). **Ours**: \`optimize.Engine\` at \`balanced\`,
+sharp's quality is searched in [50, 100] to a single quality step (binary search, then the quality 2
+below the boundary too, since distance is not strictly monotonic) for the smallest file with
+butteraugli ≤ ${q?.limit ?? 1.4}; sharp's other options stay at their defaults except \`mozjpeg: true\` for JPEG and
+\`smartSubsample: true\` for WebP (the best sharp offers; the engine uses both too). A format with no
+quality at or under the limit is left out of that image's oracle. **Ours**: \`optimize.Engine\` at \`balanced\`,
 automatic quality, no resize, formats JPEG, WebP, AVIF. **sharp defaults**: mozjpeg q80, WebP q80, AVIF q50.
 Distances are butteraugli's max-norm; lower is closer to the source.`);
   if (failed(q)) out.push(failed(q));
