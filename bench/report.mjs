@@ -1,6 +1,7 @@
 // Renders docs/benchmarks.md from the results run.mjs collected.
 const f0 = (x) => (x == null || Number.isNaN(x) ? 'n/a' : Math.round(x).toLocaleString('en-US'));
 const f1 = (x) => (x == null || Number.isNaN(x) ? 'n/a' : x.toFixed(1));
+const f3 = (x) => (x == null || Number.isNaN(x) ? 'n/a' : x.toFixed(3));
 const f2 = (x) => (x == null || Number.isNaN(x) ? 'n/a' : x.toFixed(2));
 const pct = (x) => (x == null || Number.isNaN(x) ? 'n/a' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`);
 const kb = (x) => (x == null ? 'n/a' : `${(x / 1024).toFixed(1)} KiB`);
@@ -43,6 +44,9 @@ re-encoded as a typical site serves them (JPEG quality 85, 4:2:0, no metadata) a
 a page of ${R.corpus?.page} photos at 1600 px wide, ${R.corpus?.op} per-operation inputs (6 photos at 800 and 1600 px),
 ${R.corpus?.q} photos at 1200 px (quality 92 sources) for the bytes comparison, ${R.corpus?.soak} at 640 px for the
 soak, and one 8660 × 5773 (50 MP) photo made by upscaling.`);
+  for (const r of R.reruns || []) {
+    out.push(`\nSection(s) ${r.sections.join(', ')} were rerun afterwards with \`${r.command}\` on ${r.date.slice(0, 16).replace('T', ' ')} UTC (load ${r.load.join(', ')}); their numbers replace the full run's.`);
+  }
   if (m.load && m.load[0] > m.nproc * 0.5) {
     out.push(`\n> **The machine was busy during this run** (load ${m.load[0]} on ${m.nproc} cores at the start): other jobs shared
 > the CPU, so absolute times are pessimistic. Ratios between contenders are fairer, since contenders
@@ -61,15 +65,16 @@ progressive; WebP effort 4 with smart subsampling; AVIF effort 4, 8-bit, 4:2:0; 
 dither 1, compression 9, no filter); **engine** is \`optimize.Engine.Optimize\` with that single format and
 the quality fixed (it also probes the header, verifies the whole file decodes strictly, decodes
 into memory for the metric, and for PNG also writes a lossless PNG); **sharp** ${m.sharp} with the same
-settings and the same cache bounds. Each cell is the median over images of the per-image medians; the
+settings, the same cache bounds and the same libvips threads (${p?.sharpThreads ?? 'n/a'}, one per core like the host; sharp's own
+default here is ${p?.sharpDefaultThreads ?? 'n/a'}, since it uses one thread on glibc Linux without jemalloc). Each cell is the median over images of the per-image medians; the
 ratio is the median of per-image ratios.`);
   out.push(failed(p) || table(['format (quality)', 'sizes', 'govips ms', 'engine ms', 'sharp ms', 'govips / sharp', 'engine / sharp', 'target ≤ 1.0×'],
-    (p?.byFormat || []).map((r) => [`${r.format} (q${r.q})`, r.sizes.join(', '), f1(r.govipsMs), f1(r.engineMs), f1(r.sharpMs), `${f2(r.ratioGovips)}×`, `${f2(r.ratioEngine)}×`,
+    (p?.byFormat || []).map((r) => [`${r.format} (q${r.q})`, r.sizes.join(', '), f1(r.govipsMs), f1(r.engineMs), f1(r.sharpMs), `${f3(r.ratioGovips)}×`, `${f3(r.ratioEngine)}×`,
       `govips ${ok(r.ratioGovips <= 1.0)}, engine ${ok(r.ratioEngine <= 1.0)}`])));
   if (p?.byFormat) {
     const wg = Math.max(...p.byFormat.map((r) => r.ratioGovips)), we = Math.max(...p.byFormat.map((r) => r.ratioEngine));
-    target('Engine time vs sharp (govips, same settings)', '≤ 1.0×', `worst format ${f2(wg)}×`, wg <= 1.0);
-    target('Engine time vs sharp (whole engine, fixed quality)', '≤ 1.0×', `worst format ${f2(we)}×`, we <= 1.0);
+    target('Engine time vs sharp (govips, same settings)', '≤ 1.0×', `worst format ${f3(wg)}×`, wg <= 1.0);
+    target('Engine time vs sharp (whole engine, fixed quality)', '≤ 1.0×', `worst format ${f3(we)}×`, we <= 1.0);
     out.push('\n<details><summary>Per image</summary>\n\n' + table(['format', 'image', 'width', 'govips ms', 'engine ms', 'sharp ms'],
       p.rows.map((r) => [r.format, r.file, r.width, f1(r.govips), f1(r.engine), f1(r.sharp)])) + '\n\n</details>');
   }

@@ -123,7 +123,11 @@ const sharpOp = {
 const opQuality = { jpeg: 80, webp: 80, avif: 50, png: 100 };
 
 async function perop(c, eng) {
-  sharp.cache({ memory: 32, items: 50, files: 0 }); // the host's libvips cache bounds
+  // The host's libvips settings: one thread per core (sharp's own default
+  // on glibc Linux without jemalloc is 1) and its cache bounds.
+  const sharpDefaultThreads = sharp.concurrency();
+  sharp.concurrency(os.cpus().length);
+  sharp.cache({ memory: 32, items: 50, files: 0 });
   const bufs = new Map(c.op.map((o) => [o.file, fs.readFileSync(o.file)]));
   const contenders = {
     govips: (f, fmt) => eng.call({ op: 'encode', impl: 'govips', path: f, format: fmt, q: opQuality[fmt] }).then((r) => r.ms),
@@ -158,7 +162,7 @@ async function perop(c, eng) {
       ratioGovips: median(rs.map((r) => r.ratioGovips)), ratioEngine: median(rs.map((r) => r.ratioEngine)),
     };
   });
-  return { rounds: ROUNDS, rows, byFormat };
+  return { rounds: ROUNDS, rows, byFormat, sharpThreads: sharp.concurrency(), sharpDefaultThreads };
 }
 
 // -------------------------------------------------- page scan and overhead
@@ -422,8 +426,16 @@ const resultsFile = path.join(work, 'results.json');
 const R = fs.existsSync(resultsFile) && only ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')) : {};
 const want = (s) => !only || only.has(s);
 const started = performance.now();
-R.machine = machine();
-R.command = process.env.BENCH_COMMAND || 'scripts/bench.sh';
+const command = process.env.BENCH_COMMAND || 'scripts/bench.sh';
+if (only && R.machine) {
+  // A partial rerun keeps the full run's machine record and command and
+  // notes which sections it replaced.
+  (R.reruns ||= []).push({ command, sections: [...only], date: new Date().toISOString(), load: os.loadavg().map((x) => +x.toFixed(2)) });
+} else {
+  R.machine = machine();
+  R.command = command;
+  delete R.reruns;
+}
 log('corpus');
 const c = await prepare(path.join(root, '.deps', 'bench-corpus'));
 R.corpus = { photos: c.sources.length, page: c.page.length, op: c.op.length, q: c.q.length, soak: c.soak.length, sources: c.sources.map((s) => path.relative(path.join(root, '.deps', 'bench-corpus', 'src'), s)) };
@@ -448,8 +460,10 @@ try {
 } finally {
   eng.close();
 }
-R.machine.loadEnd = os.loadavg().map((x) => +x.toFixed(2));
-R.totalSeconds = (performance.now() - started) / 1000;
+if (!R.reruns) {
+  R.machine.loadEnd = os.loadavg().map((x) => +x.toFixed(2));
+  R.totalSeconds = (performance.now() - started) / 1000;
+}
 save();
 fs.writeFileSync(path.join(root, 'docs', 'benchmarks.md'), render(R));
-log('wrote docs/benchmarks.md in', Math.round(R.totalSeconds), 's');
+log('wrote docs/benchmarks.md in', Math.round((performance.now() - started) / 1000), 's');
