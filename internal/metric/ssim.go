@@ -23,10 +23,25 @@ func grow(b []float64, n int) []float64 {
 // and b: the planes of the next scale. SSIM's luminance ratio is replaced by
 // 1 − min(1, mk·Δμ²) because the planes are already perceptually uniform.
 func (sc *scratch) ssim(a, b []float32, w, h, k int, c2, mk float64) (pool [numPools]float64, na, nb []float32) {
+	na = make([]float32, (w/2)*(h/2))
+	nb = make([]float32, (w/2)*(h/2))
+	return sc.run(a, b, w, h, k, c2, mk, na, nb), na, nb
+}
+
+// ssimRef is ssim for a reference whose next-scale planes are already
+// known: it returns only b's box averages, and none when next is false.
+func (sc *scratch) ssimRef(a, b []float32, w, h, k int, c2, mk float64, next bool) (pool [numPools]float64, nb []float32) {
+	if next {
+		nb = make([]float32, (w/2)*(h/2))
+	}
+	return sc.run(a, b, w, h, k, c2, mk, nil, nb), nb
+}
+
+// run is the body of ssim; it writes the box averages of a and b into na
+// and nb when they are not nil.
+func (sc *scratch) run(a, b []float32, w, h, k int, c2, mk float64, na, nb []float32) (pool [numPools]float64) {
 	bw, bh := w/2, h/2
 	ow, oh := bw-k+1, bh-k+1
-	na = make([]float32, bw*bh)
-	nb = make([]float32, bw*bh)
 	for q := range 5 {
 		sc.mom[q] = grow(sc.mom[q], bw)
 		sc.ring[q] = grow(sc.ring[q], k*ow)
@@ -41,7 +56,13 @@ func (sc *scratch) ssim(a, b []float32, w, h, k int, c2, mk float64) (pool [numP
 	for j := range bh {
 		a0, a1 := a[2*j*w:2*j*w+2*bw], a[(2*j+1)*w:(2*j+1)*w+2*bw]
 		b0, b1 := b[2*j*w:2*j*w+2*bw], b[(2*j+1)*w:(2*j+1)*w+2*bw]
-		oa, ob := na[j*bw:j*bw+bw], nb[j*bw:j*bw+bw]
+		var oa, ob []float32
+		if na != nil {
+			oa = na[j*bw : j*bw+bw]
+		}
+		if nb != nil {
+			ob = nb[j*bw : j*bw+bw]
+		}
 		for i := range bw {
 			p, q, r, s := float64(a0[2*i]), float64(a0[2*i+1]), float64(a1[2*i]), float64(a1[2*i+1])
 			t, u, v, x := float64(b0[2*i]), float64(b0[2*i+1]), float64(b1[2*i]), float64(b1[2*i+1])
@@ -50,7 +71,12 @@ func (sc *scratch) ssim(a, b []float32, w, h, k int, c2, mk float64) (pool [numP
 			m2[i] = p*p + q*q + r*r + s*s
 			m3[i] = t*t + u*u + v*v + x*x
 			m4[i] = p*t + q*u + r*v + s*x
-			oa[i], ob[i] = float32(0.25*sa), float32(0.25*sb)
+			if oa != nil {
+				oa[i] = float32(0.25 * sa)
+			}
+			if ob != nil {
+				ob[i] = float32(0.25 * sb)
+			}
 		}
 		off := (j % k) * ow
 		h0, h1, h2, h3, h4 := sc.ring[0][off:off+ow], sc.ring[1][off:off+ow], sc.ring[2][off:off+ow], sc.ring[3][off:off+ow], sc.ring[4][off:off+ow]
@@ -103,5 +129,5 @@ func (sc *scratch) ssim(a, b []float32, w, h, k int, c2, mk float64) (pool [numP
 	pool[PoolMean] = sum / n
 	pool[PoolL4] = math.Sqrt(math.Sqrt(sum4 / n))
 	pool[PoolMax] = top
-	return pool, na, nb
+	return pool
 }
