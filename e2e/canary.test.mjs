@@ -65,11 +65,9 @@ function jpegWithComment(jpg) {
 
 /** An RGB PNG whose pixel bytes are the marker, repeated (plus a tEXt chunk). */
 function pngOfMarker(w, h) {
-  const row = Buffer.alloc(1 + w * 3);
-  for (let i = 1; i < row.length; i++) row[i] = MARK.charCodeAt((i - 1 + 0) % MARK.length);
   const rows = [];
   for (let y = 0; y < h; y++) {
-    const r = Buffer.from(row);
+    const r = Buffer.alloc(1 + w * 3); // filter byte 0, then RGB
     // Shift each row so the image is not one flat colour band.
     for (let i = 1; i < r.length; i++) r[i] = MARK.charCodeAt((i - 1 + y) % MARK.length);
     rows.push(r);
