@@ -48,6 +48,76 @@ static VipsImage *imgdiet_materialize(VipsImage *in) {
 	return out;
 }
 
+// imgdiet_pixels renders in, or when in is NULL the image encoded in buf
+// (decoded sequentially, every page when pages is set), as 8-bit sRGB with
+// bands bands, resized to tw×th when that is smaller, into a new buffer
+// the caller frees with g_free. The pipeline streams: a large candidate
+// is never held decoded at full size.
+// It fails when the image is not ew×eh (unless ew is 0).
+static void *imgdiet_pixels(VipsImage *in, const void *buf, size_t len, int pages,
+	int bands, int ew, int eh, int tw, int th, int *w, int *h, size_t *size) {
+	VipsImage *ctx = vips_image_new();
+	VipsImage **t = (VipsImage **) vips_object_local_array(VIPS_OBJECT(ctx), 5);
+	VipsImage *x = in;
+	void *mem = NULL;
+	if (x == NULL) {
+		if (pages)
+			t[0] = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL, "n", -1, NULL);
+		else
+			t[0] = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+		if (t[0] == NULL)
+			goto done;
+		x = t[0];
+	}
+	if (vips_image_guess_interpretation(x) != VIPS_INTERPRETATION_sRGB || x->BandFmt != VIPS_FORMAT_UCHAR) {
+		if (vips_colourspace(x, &t[1], VIPS_INTERPRETATION_sRGB, NULL))
+			goto done;
+		x = t[1];
+	}
+	if (x->BandFmt != VIPS_FORMAT_UCHAR) {
+		if (vips_cast_uchar(x, &t[2], NULL))
+			goto done;
+		x = t[2];
+	}
+	if (x->Bands > bands) {
+		if (vips_extract_band(x, &t[3], 0, "n", bands, NULL))
+			goto done;
+		x = t[3];
+	} else if (x->Bands == 3 && bands == 4) {
+		if (vips_bandjoin_const1(x, &t[3], 255, NULL))
+			goto done;
+		x = t[3];
+	}
+	if (x->Bands != bands || (ew > 0 && (x->Xsize != ew || x->Ysize != eh)))
+		goto done;
+	if (tw < x->Xsize || th < x->Ysize) {
+		if (vips_resize(x, &t[4], (double) tw / x->Xsize, "vscale", (double) th / x->Ysize, NULL))
+			goto done;
+		x = t[4];
+	}
+	*w = x->Xsize;
+	*h = x->Ysize;
+	mem = vips_image_write_to_memory(x, size);
+done:
+	g_object_unref(ctx);
+	if (mem == NULL)
+		vips_error_clear();
+	return mem;
+}
+
+// imgdiet_alpha_min stores the smallest value of in's fourth band in out.
+static int imgdiet_alpha_min(VipsImage *in, double *out) {
+	VipsImage *a = NULL;
+	int ret = vips_extract_band(in, &a, 3, NULL);
+	if (ret == 0) {
+		ret = vips_min(a, out, NULL);
+		g_object_unref(a);
+	}
+	if (ret)
+		vips_error_clear();
+	return ret;
+}
+
 static int imgdiet_is_image(void *p) { return p != NULL && VIPS_IS_IMAGE(p); }
 
 static void imgdiet_unref(VipsImage *im) { g_object_unref(im); }
@@ -152,6 +222,54 @@ func webpSave(ref *vips.ImageRef, q, effort int, lossless, smart, strip bool) (b
 	defer C.g_free(C.gpointer(buf))
 	runtime.KeepAlive(ref)
 	return C.GoBytes(buf, C.int(n)), true, nil
+}
+
+// pixelsOf renders ref (or, when ref is nil, the image encoded in buf) as
+// 8-bit sRGB with bands bands, shrunk to w×h when that is smaller, and
+// calls fn with the pixels. The pixels live in C memory that is released
+// when fn returns: fn must not keep them. When ew > 0 an image that is not
+// ew×eh before shrinking is an error.
+func pixelsOf(ref *vips.ImageRef, buf []byte, pages bool, bands, ew, eh, w, h int, fn func(pixels) error) error {
+	var in *C.VipsImage
+	var p unsafe.Pointer
+	if ref != nil {
+		if in = vipsImage(ref); in == nil {
+			return errVips
+		}
+	} else if len(buf) == 0 {
+		return errVips
+	} else {
+		p = unsafe.Pointer(&buf[0])
+	}
+	var ow, oh C.int
+	var n C.size_t
+	mem := C.imgdiet_pixels(in, p, C.size_t(len(buf)), cbool(pages), C.int(bands), C.int(ew), C.int(eh), C.int(w), C.int(h), &ow, &oh, &n)
+	runtime.KeepAlive(ref)
+	runtime.KeepAlive(buf)
+	if mem == nil {
+		return errVips
+	}
+	defer C.g_free(C.gpointer(mem))
+	m := pixels{Pix: unsafe.Slice((*byte)(mem), int(n)), Width: int(ow), Height: int(oh), Bands: bands}
+	if m.Width*m.Height*bands > int(n) {
+		return errVips
+	}
+	return fn(m)
+}
+
+// alphaOpaque reports whether every pixel of ref's fourth band is 255.
+func alphaOpaque(ref *vips.ImageRef) (bool, error) {
+	in := vipsImage(ref)
+	if in == nil {
+		return false, errVips
+	}
+	var v C.double
+	ret := C.imgdiet_alpha_min(in, &v)
+	runtime.KeepAlive(ref)
+	if ret != 0 {
+		return false, errVips
+	}
+	return v >= 255, nil
 }
 
 func cbool(b bool) C.int {

@@ -20,8 +20,6 @@ func cleanSVG(src []byte, keepMetadata bool) ([]byte, error) {
 	return svgclean.Clean(src, svgclean.Options{KeepMetadata: keepMetadata})
 }
 
-func distance(ref, dist pixels) (float64, error) { return metric.Distance(ref, dist) }
-
 // threshold is the largest distance accepted for target and codec ("" for
 // any codec).
 func threshold(target, codec string) (float64, bool) {

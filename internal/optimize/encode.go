@@ -130,7 +130,7 @@ func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options
 		var a *attempt
 		a, err = e.webpAuto(ctx, j, opt, thr, strip)
 		keep(a)
-		if err == nil && (j.srcFormat == PNG || j.srcFormat == GIF || (j.srcFormat == WebP && j.frames > 1)) {
+		if err == nil && auto && (j.srcFormat == PNG || j.srcFormat == GIF || (j.srcFormat == WebP && j.frames > 1)) {
 			// Graphics and animations are often smaller lossless.
 			if err = canceled(ctx); err == nil {
 				var b []byte
@@ -140,6 +140,13 @@ func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options
 			}
 		}
 	case PNG:
+		if !auto {
+			// A fixed quality is one palette encode at that quality.
+			var a *attempt
+			a, err = e.palette(ctx, j, opt, thr, strip)
+			keep(a)
+			break
+		}
 		var b []byte
 		b, _, err = j.img.ExportPng(&vips.PngExportParams{StripMetadata: strip, Compression: 9,
 			Filter: vips.PngFilterAll})
@@ -147,7 +154,7 @@ func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options
 			break
 		}
 		keep(&attempt{data: b, q: 100})
-		if opt.SkipSlow && j.ref.Width*j.ref.Height > palettePixels {
+		if opt.SkipSlow && j.width*j.height > palettePixels {
 			break
 		}
 		if smallest > 0 && smallest*paletteRatio < len(b) {
@@ -186,7 +193,7 @@ func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options
 	if best == nil {
 		return Output{}, false, nil
 	}
-	return Output{Format: f, Data: best.data, Width: j.ref.Width, Height: j.pageHeight, Quality: best.q}, true, nil
+	return Output{Format: f, Data: best.data, Width: j.width, Height: j.pageHeight, Quality: best.q}, true, nil
 }
 
 // lossy encodes once at the fixed quality, or binary-searches the lowest
@@ -367,40 +374,29 @@ func (e *Engine) meets(j *job, f string, b []byte, thr float64) (bool, error) {
 	return d <= thr, nil
 }
 
-var errShape = proto.Errorf(proto.CodeEncodeFailed, "An encoded image did not match its source.")
+var (
+	errShape = proto.Errorf(proto.CodeEncodeFailed, "An encoded image did not match its source.")
+	errNoRef = proto.Errorf(proto.CodeInternal, "The image has no reference to compare with.")
+)
 
-// distance decodes an encoded candidate with libvips and measures it
-// against the reference pixels.
+// distance decodes an encoded candidate with libvips, streaming and shrunk
+// to the reference's size, and measures it against the reference.
 func (j *job) distance(b []byte) (float64, error) {
-	p := &vips.ImportParams{}
-	if j.frames > 1 {
-		p.NumPages.Set(-1)
+	if j.ref == nil {
+		return 0, errNoRef
 	}
-	img, err := vips.LoadImageFromBuffer(b, p)
-	if err != nil {
-		return 0, err
-	}
-	defer img.Close()
-	if img.Interpretation() != vips.InterpretationSRGB || img.BandFormat() != vips.BandFormatUchar {
-		if err := img.ToColorSpace(vips.InterpretationSRGB); err != nil {
-			return 0, err
+	var d float64
+	err := pixelsOf(nil, b, j.frames > 1, j.bands, j.width, j.height, j.ref.Width(), j.ref.Height(), func(m pixels) error {
+		if m.Width != j.ref.Width() || m.Height != j.ref.Height() {
+			return errVips
 		}
-	}
-	switch {
-	case img.Bands() > j.ref.Bands:
-		err = img.ExtractBand(0, j.ref.Bands)
-	case img.Bands() == 3 && j.ref.Bands == 4:
-		err = img.BandJoinConst([]float64{255})
-	}
-	if err != nil {
-		return 0, err
-	}
-	if img.Width() != j.ref.Width || img.Height() != j.ref.Height || img.Bands() != j.ref.Bands {
+		var err error
+		d, err = j.ref.Distance(m)
+		return err
+	})
+	if errors.Is(err, errVips) {
+		// Undecodable, or not the source's size.
 		return 0, errShape
 	}
-	pix, err := img.ToBytes()
-	if err != nil {
-		return 0, err
-	}
-	return distance(j.ref, pixels{Pix: pix, Width: img.Width(), Height: img.Height(), Bands: img.Bands()})
+	return d, err
 }

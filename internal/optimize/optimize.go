@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/imagediet/imgdiet/internal/metric"
 	"github.com/imagediet/imgdiet/internal/proto"
 	"github.com/imagediet/imgdiet/internal/vipsrt"
 	"github.com/rs/zerolog"
@@ -43,6 +44,11 @@ type Config struct {
 	// AVIFEffort is the AVIF encoder effort of the final encode, 1 (fast)
 	// to 9 (slow). Default 4.
 	AVIFEffort int
+	// MetricPixels bounds the size at which quality "auto" compares a
+	// candidate with its source: larger images are shrunk to about this
+	// many pixels for the comparison (the encoded output keeps its size).
+	// Default 2,500,000.
+	MetricPixels int64
 	// Log receives debug and warning events; never image bytes or paths.
 	Log zerolog.Logger
 }
@@ -122,6 +128,9 @@ func New(cfg Config) *Engine {
 		cfg.AVIFEffort = 4
 	}
 	cfg.AVIFEffort = min(cfg.AVIFEffort, 9)
+	if cfg.MetricPixels <= 0 {
+		cfg.MetricPixels = 2_500_000
+	}
 	return &Engine{cfg: cfg}
 }
 
@@ -273,16 +282,21 @@ func boxWidth(s Source, opt Options) int {
 	return max(1, int(math.Ceil(float64(s.Width)*scale)))
 }
 
-// job is one decoded image: the reference pixels every candidate is
-// compared with and the libvips image the encoders read.
+// job is one decoded image: the libvips image the encoders read and, in
+// auto quality mode, the reference every candidate is compared with.
 type job struct {
-	img        *vips.ImageRef
-	ref        pixels
-	pageHeight int
-	frames     int
-	srcFormat  string
-	srcBytes   int64
-	alpha      bool
+	img *vips.ImageRef
+	// ref holds the metric's planes of the source, at most metricPixels
+	// large; nil when the quality is fixed.
+	ref *metric.Reference
+	// width and height are the size of img (all frames stacked).
+	width, height int
+	bands         int
+	pageHeight    int
+	frames        int
+	srcFormat     string
+	srcBytes      int64
+	alpha         bool
 }
 
 func (j *job) close() {
@@ -290,13 +304,14 @@ func (j *job) close() {
 		j.img.Close()
 		j.img = nil
 	}
-	j.ref.Pix = nil
+	j.ref = nil
 }
 
 const unbounded = 10_000_000
 
 // decode loads src once: auto-rotated, shrunk on load when a resize is
-// wanted, converted to 8-bit sRGB, and held decoded in memory.
+// wanted, converted to 8-bit sRGB, and held decoded in memory. In auto
+// quality mode it also prepares the metric's reference.
 func (e *Engine) decode(src []byte, s Source, opt Options) (*job, error) {
 	w, h := unbounded, unbounded
 	if bw := boxWidth(s, opt); bw > 0 {
@@ -312,7 +327,7 @@ func (e *Engine) decode(src []byte, s Source, opt Options) (*job, error) {
 		return nil, errDecode
 	}
 	j := &job{img: img, frames: s.Frames, srcFormat: s.Format, srcBytes: s.Bytes}
-	if err := j.prepare(); err != nil {
+	if err := j.prepare(opt.Quality == 0, e.cfg.MetricPixels); err != nil {
 		j.close()
 		e.cfg.Log.Debug().Str("format", s.Format).Msg("decode failed")
 		return nil, errDecode
@@ -320,7 +335,7 @@ func (e *Engine) decode(src []byte, s Source, opt Options) (*job, error) {
 	return j, nil
 }
 
-func (j *job) prepare() error {
+func (j *job) prepare(auto bool, metricPixels int64) error {
 	img := j.img
 	if img.Interpretation() != vips.InterpretationSRGB || img.BandFormat() != vips.BandFormatUchar {
 		if err := img.ToColorSpace(vips.InterpretationSRGB); err != nil {
@@ -343,47 +358,50 @@ func (j *job) prepare() error {
 	if err := materialize(img); err != nil {
 		return err
 	}
-	pix, err := img.ToBytes()
-	if err != nil {
-		return err
-	}
-	j.ref = pixels{Pix: pix, Width: img.Width(), Height: img.Height(), Bands: img.Bands()}
-	if j.ref.Bands == 4 {
-		if opaque(pix) {
+	if img.Bands() == 4 {
+		op, err := alphaOpaque(img)
+		if err != nil {
+			return err
+		}
+		if op {
 			if err := img.ExtractBand(0, 3); err != nil {
 				return err
 			}
 			if err := materialize(img); err != nil {
 				return err
 			}
-			j.ref = pixels{Pix: dropAlpha(pix), Width: j.ref.Width, Height: j.ref.Height, Bands: 3}
 		} else {
 			j.alpha = true
 		}
 	}
-	j.pageHeight = j.ref.Height
+	j.width, j.height, j.bands = img.Width(), img.Height(), img.Bands()
+	j.pageHeight = j.height
 	if j.frames > 1 {
-		if ph := img.GetPageHeight(); ph > 0 && j.ref.Height%ph == 0 {
+		if ph := img.GetPageHeight(); ph > 0 && j.height%ph == 0 {
 			j.pageHeight = ph
-			j.frames = j.ref.Height / ph
+			j.frames = j.height / ph
 		}
 	}
-	return nil
+	if !auto {
+		return nil
+	}
+	w, h := metricSize(j.width, j.height, metricPixels)
+	return pixelsOf(img, nil, false, j.bands, 0, 0, w, h, func(m pixels) error {
+		r, err := metric.NewReference(m)
+		j.ref = r
+		return err
+	})
 }
 
-func opaque(rgba []byte) bool {
-	for i := 3; i < len(rgba); i += 4 {
-		if rgba[i] != 255 {
-			return false
-		}
+// metricSize is the size the metric compares a w×h image at: the image's
+// own size up to max pixels, else shrunk to about max pixels with its
+// aspect ratio kept. The metric's thresholds were calibrated on images of
+// web size; on much larger ones it compares what a viewer can see at once
+// and its cost stays bounded.
+func metricSize(w, h int, maxPixels int64) (int, int) {
+	if maxPixels <= 0 || int64(w)*int64(h) <= maxPixels {
+		return w, h
 	}
-	return true
-}
-
-func dropAlpha(rgba []byte) []byte {
-	out := make([]byte, 0, len(rgba)/4*3)
-	for i := 0; i+3 < len(rgba); i += 4 {
-		out = append(out, rgba[i], rgba[i+1], rgba[i+2])
-	}
-	return out
+	s := math.Sqrt(float64(maxPixels) / (float64(w) * float64(h)))
+	return max(1, int(float64(w)*s)), max(1, int(float64(h)*s))
 }
