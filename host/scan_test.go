@@ -85,7 +85,7 @@ func TestScanDownloadZipRelease(t *testing.T) {
 	h.send(map[string]any{
 		"type": "scan", "id": "s1",
 		"page":     map[string]any{"url": srv.URL + "/page.html"},
-		"settings": map[string]any{"formats": []string{"jpeg", "png", "webp"}, "minSavingsBytes": 100},
+		"settings": map[string]any{"formats": []string{"jpeg", "png", "webp"}, "quality": 85, "minSavingsBytes": 100},
 		"images": []map[string]any{
 			{"url": srv.URL + "/a.jpg", "displayWidth": 400, "displayHeight": 300, "dpr": 1},
 			{"url": srv.URL + "/b.jpg"},
