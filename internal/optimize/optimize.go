@@ -403,5 +403,15 @@ func metricSize(w, h int, maxPixels int64) (int, int) {
 		return w, h
 	}
 	s := math.Sqrt(float64(maxPixels) / (float64(w) * float64(h)))
-	return max(1, int(float64(w)*s)), max(1, int(float64(h)*s))
+	mw, mh := max(1, int(float64(w)*s)), max(1, int(float64(h)*s))
+	// A very thin image: the short side stays one pixel, the long one
+	// takes what is left of the cap.
+	if int64(mw)*int64(mh) > maxPixels {
+		if mh == 1 {
+			mw = max(1, int(maxPixels))
+		} else {
+			mh = max(1, int(maxPixels/int64(mw)))
+		}
+	}
+	return mw, mh
 }
