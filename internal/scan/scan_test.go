@@ -168,7 +168,7 @@ func TestScanPage(t *testing.T) {
 	s := newScanner(held)
 	req := &proto.ScanRequest{
 		Type: "scan", ID: "s1",
-		Page:     proto.Page{URL: st.url("/article")},
+		Page: proto.Page{URL: st.url("/article")},
 		// A fixed quality keeps this test about orchestration, not about
 		// where the perceptual search lands on a synthetic image.
 		Settings: settings(t, `{"formats":["jpeg","png","webp"],"quality":80}`),
