@@ -7,7 +7,7 @@ export PATH="$PATH:/usr/local/go/bin"
 source scripts/env.sh
 
 echo "== gofmt"
-bad=$(gofmt -l host internal manifests 2>/dev/null || true)
+bad=$(gofmt -l $(git ls-files "*.go" 2>/dev/null || find host internal manifests -name "*.go") 2>/dev/null || true)
 if [ -n "$bad" ]; then echo "gofmt needed:"; echo "$bad"; exit 1; fi
 
 echo "== go vet"
