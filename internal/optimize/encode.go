@@ -5,16 +5,19 @@ import (
 	"errors"
 
 	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/imagediet/imgdiet/internal/metric"
 	"github.com/imagediet/imgdiet/internal/proto"
 )
 
 // Quality search bounds per codec, in libvips' own Q scale of each.
 const (
-	maxSteps        = 6 // encodes per binary search
-	jpegLo          = 40
-	jpegHi          = 95
-	webpLo          = 40
-	webpHi          = 95
+	maxSteps = 6 // encodes per binary search: 64 qualities searched exactly
+	// JPEG and WebP search the 64 qualities 36–99 the thresholds were
+	// calibrated on (docs/calibration.md).
+	jpegLo          = 36
+	jpegHi          = 99
+	webpLo          = 36
+	webpHi          = 99
 	avifLo          = 25
 	avifHi          = 95
 	paletteLo       = 40
@@ -206,39 +209,64 @@ func (e *Engine) lossy(ctx context.Context, j *job, f string, enc encoder, opt O
 		}
 		return &attempt{data: b, q: opt.Quality}, nil
 	}
-	return e.search(ctx, j, f, enc, thr, lo, hi, maxSteps)
+	return e.search(ctx, j, f, enc, thr, lo, hi, maxSteps, true)
 }
 
-func (e *Engine) search(ctx context.Context, j *job, f string, enc encoder, thr float64, lo, hi, steps int) (*attempt, error) {
+// search finds with metric.Search the lowest quality in [lo, hi] whose
+// encode is within thr of the reference, in at most steps measured
+// encodes, and returns the smallest passing encode, or nil when none
+// passed. metric.Search never tests hi: when every tested quality failed,
+// hi is encoded and measured too if tryHi is set. A failing encode at
+// least as large as the source ends the search, since higher qualities
+// only grow.
+func (e *Engine) search(ctx context.Context, j *job, f string, enc encoder, thr float64, lo, hi, steps int, tryHi bool) (*attempt, error) {
 	var best *attempt
-	for i := 0; i < steps && lo <= hi; i++ {
+	q, _, err := metric.Search(lo, hi, steps, func(q int) (bool, error) {
 		if err := canceled(ctx); err != nil {
-			return nil, err
+			return false, err
 		}
-		q := (lo + hi) / 2
 		b, err := enc(q)
 		if err != nil {
-			return best, err
+			return false, err
 		}
 		ok, err := e.meets(j, f, b, thr)
 		if err != nil {
-			return best, err
+			return false, err
 		}
 		if ok {
 			if best == nil || len(b) < len(best.data) {
 				best = &attempt{data: b, q: q, lossy: true, checked: true}
 			}
-			hi = q - 1
-			continue
+			return true, nil
 		}
 		if int64(len(b)) >= j.srcBytes {
-			// Higher qualities only grow: this format cannot beat the source.
-			break
+			return false, errTooLarge
 		}
-		lo = q + 1
+		return false, nil
+	})
+	switch {
+	case errors.Is(err, errTooLarge):
+		return best, nil
+	case err != nil:
+		return best, err
+	case best != nil || !tryHi:
+		return best, nil
 	}
-	return best, nil
+	if err := canceled(ctx); err != nil {
+		return nil, err
+	}
+	b, err := enc(q)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := e.meets(j, f, b, thr); err != nil || !ok {
+		return nil, err
+	}
+	return &attempt{data: b, q: q, lossy: true, checked: true}, nil
 }
+
+// errTooLarge stops a search whose encodes outgrew the source.
+var errTooLarge = errors.New("encode larger than the source")
 
 // palette tries libimagequant's palette PNG: at full quality first, and
 // lower only if that already looks like the reference.
@@ -264,7 +292,7 @@ func (e *Engine) palette(ctx context.Context, j *job, opt Options, thr float64, 
 		return nil, err
 	}
 	first := &attempt{data: b, q: 100, checked: true}
-	a, err := e.search(ctx, j, PNG, enc, thr, paletteLo, 99, 3)
+	a, err := e.search(ctx, j, PNG, enc, thr, paletteLo, 99, 3, false)
 	if a != nil && len(a.data) < len(first.data) {
 		return a, err
 	}
@@ -297,7 +325,7 @@ func (e *Engine) avif(ctx context.Context, j *job, opt Options, thr float64, hin
 		c := max(avifLo, min(avifHi, hint-8))
 		lo, hi, steps = max(avifLo, c-12), min(avifHi, c+12), 4
 	}
-	found, err := e.search(ctx, j, AVIF, encAt(avifSearch), thr, lo, hi, steps)
+	found, err := e.search(ctx, j, AVIF, encAt(avifSearch), thr, lo, hi, steps, false)
 	if err != nil || found == nil || e.cfg.AVIFEffort == avifSearch {
 		return found, err
 	}
@@ -334,7 +362,7 @@ func (e *Engine) webpAuto(ctx context.Context, j *job, opt Options, thr float64,
 		return &attempt{data: b, q: opt.Quality}, nil
 	}
 	enc := func(q int) ([]byte, error) { return j.webp(q, webpEffort, false, false, strip) }
-	found, err := e.search(ctx, j, WebP, enc, thr, webpLo, webpHi, maxSteps)
+	found, err := e.search(ctx, j, WebP, enc, thr, webpLo, webpHi, maxSteps, true)
 	if err != nil || found == nil {
 		return found, err
 	}
