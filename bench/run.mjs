@@ -298,7 +298,7 @@ async function quality(c, eng) {
     await Promise.all([
       ...lossy.map(async (f) => { row.oracle[f] = await oracle(src, ref, f); }),
       ...lossy.map(async (f) => { const b = await sharpDefaultEnc[f](src); row.defaults[f] = { q: sharpDefaults[f], bytes: b.length, d: await distanceOf(ref, b) }; }),
-      ...ours.candidates.map(async (cd) => { row.ours[cd.format] = { q: cd.quality, bytes: cd.bytes, d: await distanceOf(ref, fs.readFileSync(cd.file)) }; }),
+      ...(ours.candidates || []).map(async (cd) => { row.ours[cd.format] = { q: cd.quality, bytes: cd.bytes, d: await distanceOf(ref, fs.readFileSync(cd.file)) }; }),
     ]);
     const best = (o) => Object.entries(o).filter(([, v]) => v.bytes != null).sort((a, b) => a[1].bytes - b[1].bytes)[0];
     const ob = best(row.oracle), ub = best(row.ours);

@@ -46,7 +46,7 @@ type Config struct {
 	// MaxImageBytes bounds images that arrive as data (default 32 MiB).
 	MaxImageBytes int64
 	// ImageTimeout bounds the work on one image after it is fetched
-	// (default 2 minutes).
+	// (default 5 minutes: a 50 MP photo takes minutes on two cores).
 	ImageTimeout time.Duration
 	// SourceBudget bounds the source bytes kept between a fast first
 	// answer and a slow refinement; beyond it sources are fetched again.
@@ -76,7 +76,7 @@ func New(cfg Config) *Scanner {
 		cfg.MaxImageBytes = 32 << 20
 	}
 	if cfg.ImageTimeout <= 0 {
-		cfg.ImageTimeout = 2 * time.Minute
+		cfg.ImageTimeout = 5 * time.Minute
 	}
 	if cfg.SourceBudget <= 0 {
 		cfg.SourceBudget = 128 << 20
