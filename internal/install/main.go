@@ -39,8 +39,9 @@ type Env struct {
 	reg regAPI
 }
 
-// EnvFromOS returns the Env of the running process (os.Stdout/os.Stderr,
-// runtime.GOOS, the environment, the Windows registry on Windows).
+// EnvFromOS returns the Env of the running process (runtime.GOOS, the
+// environment, the Windows registry on Windows). The caller sets Stdout and
+// Stderr; left nil, output is discarded.
 func EnvFromOS() Env {
 	home, _ := os.UserHomeDir()
 	exe, _ := os.Executable()
@@ -48,7 +49,6 @@ func EnvFromOS() Env {
 		exe = r
 	}
 	return Env{
-		Stdout: os.Stdout, Stderr: os.Stderr,
 		GOOS:          runtime.GOOS,
 		Home:          home,
 		XDGConfigHome: os.Getenv("XDG_CONFIG_HOME"),
