@@ -187,20 +187,27 @@ func renderManifest(browser, binPath, extID string) ([]byte, error) {
 	return manifests.Render(manifests.Chromium, d)
 }
 
+// target resolves what an install or uninstall acts on: the browsers, the
+// app folder and the record of an earlier install (nil when there is none).
+func target(o Options, env Env) ([]string, string, *Record, error) {
+	browsers, err := expandBrowsers(o.Browsers)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	appDir, err := AppDir(env.GOOS, o.System, env)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	rec, err := LoadRecord(appDir)
+	return browsers, appDir, rec, err
+}
+
 // Install copies the running host into the app folder, registers it with
 // the chosen browsers and records what it wrote. Running it again is
 // harmless.
 func Install(o Options, env Env) error {
 	goos := env.GOOS
-	browsers, err := expandBrowsers(o.Browsers)
-	if err != nil {
-		return err
-	}
-	appDir, err := AppDir(goos, o.System, env)
-	if err != nil {
-		return err
-	}
-	rec, err := LoadRecord(appDir)
+	browsers, appDir, rec, err := target(o, env)
 	if err != nil {
 		return err
 	}
@@ -324,15 +331,7 @@ func Install(o Options, env Env) error {
 // folder (when empty).
 func Uninstall(o Options, env Env) error {
 	goos := env.GOOS
-	browsers, err := expandBrowsers(o.Browsers)
-	if err != nil {
-		return err
-	}
-	appDir, err := AppDir(goos, o.System, env)
-	if err != nil {
-		return err
-	}
-	rec, err := LoadRecord(appDir)
+	browsers, appDir, rec, err := target(o, env)
 	if err != nil {
 		return err
 	}

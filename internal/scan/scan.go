@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,28 +196,18 @@ func (s *Scanner) Scan(ctx context.Context, req *proto.ScanRequest, emit func(v 
 // worker takes fast jobs before slow ones, so every image gets a first
 // answer before any AVIF refinement starts.
 func (r *run) worker(ctx context.Context, fastQ, slowQ chan *group, slow bool) {
-	for {
+	// fastQ holds every image and is closed before the workers start, so
+	// draining it first gives every image its first answer before any
+	// slow refinement begins.
+	for g := range fastQ {
 		if ctx.Err() != nil {
 			return
 		}
+		r.fastPass(ctx, g, slow, slowQ)
+		r.jobDone()
+	}
+	for {
 		select {
-		case g, ok := <-fastQ:
-			if ok {
-				r.fastPass(ctx, g, slow, slowQ)
-				r.jobDone()
-				continue
-			}
-			fastQ = nil
-		default:
-		}
-		select {
-		case g, ok := <-fastQ:
-			if !ok {
-				fastQ = nil
-				continue
-			}
-			r.fastPass(ctx, g, slow, slowQ)
-			r.jobDone()
 		case g, ok := <-slowQ:
 			if !ok {
 				return
@@ -542,11 +533,7 @@ func merge(fast, slow optimize.Report) optimize.Report {
 }
 
 func sortBySize(c []optimize.Output) {
-	for i := 1; i < len(c); i++ {
-		for j := i; j > 0 && len(c[j].Data) < len(c[j-1].Data); j-- {
-			c[j], c[j-1] = c[j-1], c[j]
-		}
-	}
+	slices.SortStableFunc(c, func(a, b optimize.Output) int { return len(a.Data) - len(b.Data) })
 }
 
 // echoURL bounds the URL echoed in a result, so a long data: URL cannot

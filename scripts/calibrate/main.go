@@ -310,16 +310,10 @@ func (r *runner) point(j *job, q int, ba bool) (*sample, error) {
 	j.mu.Unlock()
 	key := fmt.Sprintf("%s|%s|%d", j.img.Name, j.codec.Name, q)
 	if s == nil {
-		buf, err := r.encode(j.img, j.codec.Name, q)
+		buf, dist, err := r.encodeDecoded(j, q)
 		if err != nil {
 			return nil, err
 		}
-		pix, err := decode(buf, j.img.Ref.Bands)
-		if err != nil {
-			return nil, err
-		}
-		dist := j.img.Ref
-		dist.Pix = pix
 		rep, err := metric.DefaultConfig().Analyze(j.img.Ref, dist)
 		if err != nil {
 			return nil, err
@@ -347,16 +341,10 @@ func (r *runner) point(j *job, q int, ba bool) (*sample, error) {
 		return s, nil
 	}
 	if ba && math.IsNaN(s.BA) {
-		buf, err := r.encode(j.img, j.codec.Name, q)
+		buf, dist, err := r.encodeDecoded(j, q)
 		if err != nil {
 			return nil, err
 		}
-		pix, err := decode(buf, j.img.Ref.Bands)
-		if err != nil {
-			return nil, err
-		}
-		dist := j.img.Ref
-		dist.Pix = pix
 		v, err := r.butteraugli(j.img, dist)
 		if err != nil {
 			return nil, err
@@ -369,6 +357,22 @@ func (r *runner) point(j *job, q int, ba bool) (*sample, error) {
 		r.cmu.Unlock()
 	}
 	return s, nil
+}
+
+// encodeDecoded encodes j's image at quality q and decodes it back into
+// pixels shaped like the reference.
+func (r *runner) encodeDecoded(j *job, q int) ([]byte, metric.Image, error) {
+	buf, err := r.encode(j.img, j.codec.Name, q)
+	if err != nil {
+		return nil, metric.Image{}, err
+	}
+	pix, err := decode(buf, j.img.Ref.Bands)
+	if err != nil {
+		return nil, metric.Image{}, err
+	}
+	dist := j.img.Ref
+	dist.Pix = pix
+	return buf, dist, nil
 }
 
 func (r *runner) encode(im *corpusImage, name string, q int) ([]byte, error) {
