@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Image Diet needs on Debian/Ubuntu:
 # the C toolchain and pkg-config for cgo, Go (if missing), Node.js and npm
-# for the extension's tests, and Debian's Chromium for end-to-end tests.
+# for the extension's tests, Debian's Chromium for end-to-end tests, and
+# Debian's butteraugli, the referee the perceptual metric is checked against.
 # Idempotent: packages already present are left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,8 +11,8 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 need=()
-for p in gcc g++ pkg-config git ca-certificates python3 chromium unzip; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+for p in gcc g++ pkg-config git ca-certificates python3 chromium unzip butteraugli; do
+  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true); [ "$st" = "install ok installed" ] || need+=("$p")
 done
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)

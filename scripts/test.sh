@@ -17,9 +17,19 @@ go vet ./...
 
 echo "== binary: bundled libvips, relocatable"
 if [ "${IMGDIET_LIBVIPS:-bundle}" != system ]; then
-  ldd bin/imgdiet-host | grep -q "=> $(pwd)/bin/lib/libvips-cpp.so" || { echo "bin/imgdiet-host does not load bin/lib/libvips-cpp.so:"; ldd bin/imgdiet-host; exit 1; }
+  # Capture output before matching: with pipefail, `cmd | grep -q` fails
+  # whenever grep exits early and cmd is killed by SIGPIPE.
+  deps=$(ldd bin/imgdiet-host)
+  case "$deps" in
+    *"=> $(pwd -P)/bin/lib/libvips-cpp.so"* | *"=> $(pwd)/bin/lib/libvips-cpp.so"*) ;;
+    *) echo "bin/imgdiet-host does not load bin/lib/libvips-cpp.so:"; echo "$deps"; exit 1 ;;
+  esac
   reloc=$(mktemp -d); cp -r bin "$reloc/"
-  "$reloc/bin/imgdiet-host" version | grep -q "encoders jpeg,png,webp,avif,gif" || { echo "relocated binary does not run"; rm -rf "$reloc"; exit 1; }
+  ver=$("$reloc/bin/imgdiet-host" version 2>&1 || true)
+  case "$ver" in
+    *"encoders jpeg,png,webp,avif,gif"*) ;;
+    *) echo "relocated binary does not run:"; echo "$ver"; rm -rf "$reloc"; exit 1 ;;
+  esac
   rm -rf "$reloc"
 fi
 
