@@ -255,6 +255,9 @@ func optimizeOne(ctx context.Context, deps OptimizeDeps, input string, opt optim
 			for _, c := range rep.Candidates {
 				res.Candidates = append(res.Candidates, proto.Candidate{Format: c.Format, Bytes: int64(len(c.Data)), Width: c.Width, Height: c.Height, Quality: c.Quality})
 			}
+			for _, sk := range rep.Skipped {
+				res.Skipped = append(res.Skipped, proto.Skip{Format: sk.Format, Reason: sk.Reason})
+			}
 			res.Status = proto.StatusOptimal
 			if b := rep.Best; b != nil && rep.Source.Bytes-int64(len(b.Data)) >= max(minSave, 1) {
 				res.Status = proto.StatusOptimized

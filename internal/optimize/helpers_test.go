@@ -77,6 +77,20 @@ func encPNG(t testing.TB, img image.Image) []byte {
 	return b.Bytes()
 }
 
+func encWebP(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	v, err := vips.NewImageFromBuffer(encPNG(t, img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	b, _, err := v.ExportWebp(&vips.WebpExportParams{Quality: 90})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // logo draws flat-colour graphics with a soft transparent edge.
 func logo(w, h int) *image.NRGBA {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))

@@ -1,10 +1,16 @@
 package optimize
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/rs/zerolog"
 )
 
@@ -113,4 +119,249 @@ func TestLargeImageBoundedAllocation(t *testing.T) {
 		t.Errorf("Optimize allocated %d bytes, want < %d", alloc, limit)
 	}
 	t.Logf("allocated %d bytes (%.1f per pixel)", alloc, float64(alloc)/(w*h))
+}
+
+func TestBudget(t *testing.T) {
+	b := newBudget(100)
+	r1, err := b.acquire(context.Background(), 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second 60 waits for the first to be given back.
+	got := make(chan error, 1)
+	go func() {
+		r2, err := b.acquire(context.Background(), 60)
+		if err == nil {
+			r2()
+		}
+		got <- err
+	}()
+	select {
+	case <-got:
+		t.Fatal("acquired 120 of 100")
+	case <-time.After(50 * time.Millisecond):
+	}
+	r1()
+	r1() // giving back twice gives back once
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	// More than the whole budget waits for all of it, then runs alone.
+	r3, err := b.acquire(context.Background(), 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := b.acquire(ctx, 1); !errors.Is(err, errCanceled) {
+		t.Fatalf("acquire on a full budget past its deadline: %v", err)
+	}
+	r3()
+	if b.used != 0 {
+		t.Fatalf("used %d after everything was given back", b.used)
+	}
+}
+
+// budgetFor returns a budget that the in-memory path of src with opt does
+// not fit in but the full-size search of f does, with the engine's own
+// settings when ownSettings is set.
+func budgetFor(t *testing.T, src []byte, opt Options, f string, ownSettings bool) int64 {
+	t.Helper()
+	e := New(Config{MemoryBudget: 1 << 40, Log: zerolog.Nop()})
+	h, err := probeRead(src, 1e9, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Source{Format: h.Format, Bytes: int64(len(src)), Width: h.Width, Height: h.Height, Frames: 1}
+	j, err := e.open(src, s, unbounded, unbounded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	px := int64(j.width) * int64(j.height)
+	need := e.fullSearchCost(f, j, px)
+	if ownSettings {
+		for _, enc := range fullSearchEncodings(f) {
+			need = max(need, encodeCosts[enc].bytes(px, j.bands))
+		}
+	}
+	b := need
+	if in := e.inMemoryCost(j, opt.normalized()); in <= b {
+		t.Fatalf("in-memory cost %d fits the budget %d", in, b)
+	}
+	return b
+}
+
+// TestLargePathMatchesInMemory checks that an image too large to hold
+// decoded within the budget gets the same JPEG and WebP as when it is
+// held: searched at full size, each candidate encoded from the decoder.
+func TestLargePathMatchesInMemory(t *testing.T) {
+	src := encJPEG(t, photo(640, 480, 23), 92)
+	for _, tt := range []struct {
+		name string
+		opt  Options
+	}{
+		{"auto jpeg", Options{Formats: []string{JPEG}, SkipSlow: true}},
+		{"auto jpeg, exact", Options{Formats: []string{JPEG}}},
+		{"auto webp", Options{Formats: []string{WebP}, SkipSlow: true}},
+		{"auto webp, exact", Options{Formats: []string{WebP}}},
+		{"fixed", Options{Formats: []string{JPEG, WebP, AVIF}, Quality: 70}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.opt.Formats[0]
+			budget := budgetFor(t, src, tt.opt, f, true)
+			want := run(t, src, tt.opt)
+			got, err := New(Config{MemoryBudget: budget, Log: zerolog.Nop()}).Optimize(context.Background(), src, tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range want.Candidates {
+				g := candidate(got, w.Format)
+				if g == nil {
+					if w.Format == AVIF && len(got.Skipped) == 1 && got.Skipped[0].Format == AVIF {
+						continue // 20 bytes a pixel: over this budget
+					}
+					t.Fatalf("no %s over the budget; skipped %v", w.Format, got.Skipped)
+				}
+				if g.Quality != w.Quality || !bytes.Equal(g.Data, w.Data) || g.Width != w.Width || g.Height != w.Height {
+					t.Errorf("%s: q%d %d B %dx%d over the budget, q%d %d B %dx%d in memory", w.Format,
+						g.Quality, len(g.Data), g.Width, g.Height, w.Quality, len(w.Data), w.Width, w.Height)
+				}
+			}
+		})
+	}
+}
+
+// TestLargePathCheaperAndSkipped checks what the budget does when even
+// the engine's own settings do not fit: formats are encoded with cheaper
+// settings or left out with a reason, every output has the source's size,
+// and a PNG source keeps its alpha band.
+func TestLargePathCheaperAndSkipped(t *testing.T) {
+	photoJPEG := encJPEG(t, photo(800, 600, 24), 92)
+	logoPNG := encPNG(t, logo(800, 600))
+	const px = 800 * 600
+	tests := []struct {
+		name   string
+		src    []byte
+		opt    Options
+		budget int64
+		want   []string // formats produced; nil: each either produced or skipped
+		skip   []string
+		bands  int
+	}{
+		// Above a plain JPEG, below the engine's own JPEG and any WebP.
+		{"photo, fixed", photoJPEG, Options{Quality: 80}, 10 * mib, []string{JPEG}, []string{WebP, AVIF}, 3},
+		// Above plain WebP and lossless PNG, below the search of WebP at
+		// full size and a palette PNG: both are searched on a copy.
+		{"logo, auto", logoPNG, Options{Formats: []string{JPEG, PNG, WebP}}, 17 * mib, nil, nil, 4},
+	}
+	if !(encodeCosts[encodeJPEGPlain].bytes(px, 3) < 10*mib && encodeCosts[encodeJPEG].bytes(px, 3) > 10*mib &&
+		encodeCosts[encodeWebPPlain].bytes(px, 3) > 10*mib) {
+		t.Fatal("the fixed case's budget does not sit between the costs it tests")
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := New(Config{MemoryBudget: tt.budget, Log: zerolog.Nop()})
+			rep, err := e.Optimize(context.Background(), tt.src, tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, skipped []string
+			for _, c := range rep.Candidates {
+				got = append(got, c.Format)
+				w, h, _, bands := decoded(t, c.Data)
+				if w != 800 || h != 600 || c.Width != 800 || c.Height != 600 || bands != tt.bands {
+					t.Errorf("%s: %dx%d with %d bands, reported %dx%d", c.Format, w, h, bands, c.Width, c.Height)
+				}
+			}
+			for _, s := range rep.Skipped {
+				skipped = append(skipped, s.Format)
+				if !strings.Contains(s.Reason, "800 × 600") || !strings.Contains(s.Reason, " MB") {
+					t.Errorf("reason %q", s.Reason)
+				}
+			}
+			slices.Sort(got)
+			slices.Sort(skipped)
+			t.Logf("produced %v, skipped %v", got, skipped)
+			if tt.want != nil {
+				want, wantSkipped := slices.Sorted(slices.Values(tt.want)), slices.Sorted(slices.Values(tt.skip))
+				if !slices.Equal(got, want) || !slices.Equal(skipped, wantSkipped) {
+					t.Fatalf("produced %v, skipped %v; want %v, %v", got, skipped, want, wantSkipped)
+				}
+			} else {
+				for _, f := range tt.opt.normalized().Formats {
+					in, out := slices.Contains(got, f), slices.Contains(skipped, f)
+					switch {
+					case f == JPEG && tt.bands == 4:
+						if in || out { // transparency: never JPEG, and not a skip
+							t.Errorf("%s: produced %v, skipped %v", f, in, out)
+						}
+					case in == out:
+						t.Errorf("%s: produced %v, skipped %v", f, in, out)
+					}
+				}
+			}
+			if jp := candidate(rep, JPEG); jp != nil && bytes.Contains(jp.Data[:min(len(jp.Data), 4096)], []byte{0xFF, 0xC2}) {
+				t.Errorf("JPEG over the budget is progressive")
+			}
+		})
+	}
+}
+
+// TestAnimationOverBudget: an animation is encoded whole or left out.
+func TestAnimationOverBudget(t *testing.T) {
+	src := animation(t, 200, 150, 8)
+	rep, err := New(Config{MemoryBudget: 2 * mib, Log: zerolog.Nop()}).Optimize(context.Background(), src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Candidates) != 0 || rep.Best != nil || len(rep.Skipped) != 1 || rep.Skipped[0].Format != WebP {
+		t.Fatalf("candidates %v, skipped %+v", formatsOf(rep), rep.Skipped)
+	}
+}
+
+func TestEncodingOf(t *testing.T) {
+	img, err := vips.NewImageFromBuffer(encJPEG(t, photo(64, 48, 25), 90))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	jpg := func(sub vips.SubsampleMode) []byte {
+		b, _, err := img.ExportJpeg(&vips.JpegExportParams{Quality: 92, SubsampleMode: sub, Interlace: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	webp := func(lossless bool) []byte {
+		b, _, err := img.ExportWebp(&vips.WebpExportParams{Quality: 80, Lossless: lossless})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	png := func(palette bool) []byte {
+		b, _, err := img.ExportPng(&vips.PngExportParams{Palette: palette, Quality: 90, Bitdepth: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		o    Output
+		want encoding
+	}{
+		{Output{Format: JPEG, Quality: 92, Data: jpg(vips.VipsForeignSubsampleOn)}, encodeJPEG},
+		{Output{Format: JPEG, Quality: 92, Data: jpg(vips.VipsForeignSubsampleOff)}, encodeJPEG444},
+		{Output{Format: WebP, Data: webp(false)}, encodeWebP},
+		{Output{Format: WebP, Data: webp(true)}, encodeWebPLossless},
+		{Output{Format: PNG, Data: png(true)}, encodePNGPalette},
+		{Output{Format: PNG, Data: png(false)}, encodePNG},
+		{Output{Format: AVIF}, encodeAVIF},
+	}
+	for i, tt := range tests {
+		if got := encodingOf(tt.o); got != tt.want {
+			t.Errorf("%d (%s): encoding %d, want %d", i, tt.o.Format, got, tt.want)
+		}
+	}
 }

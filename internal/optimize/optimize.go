@@ -7,12 +7,12 @@ package optimize
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"sort"
 
 	"github.com/davidbyttow/govips/v2/vips"
-	"github.com/imagediet/imgdiet/internal/metric"
 	"github.com/imagediet/imgdiet/internal/proto"
 	"github.com/imagediet/imgdiet/internal/vipsrt"
 	"github.com/rs/zerolog"
@@ -44,11 +44,31 @@ type Config struct {
 	// AVIFEffort is the AVIF encoder effort of the final encode, 1 (fast)
 	// to 9 (slow). Default 4.
 	AVIFEffort int
+	// WebPEffort is the WebP encoder effort of the final encode (and of
+	// every encode at a fixed quality), 1 (fast) to 6 (slow). Default 6;
+	// SkipSlow lowers it to 4.
+	WebPEffort int
 	// MetricPixels bounds the size at which quality "auto" compares a
 	// candidate with its source: larger images are shrunk to about this
 	// many pixels for the comparison (the encoded output keeps its size).
 	// Default 2,500,000.
 	MetricPixels int64
+	// ExactPixels bounds the size of the images whose candidates quality
+	// "auto" measures with butteraugli, the referee its targets are defined
+	// by (except in SkipSlow's fast answers); larger ones, and fast
+	// answers, are measured with the faster SSIM-family metric calibrated
+	// against it. Default 2,500,000.
+	ExactPixels int64
+	// MemoryBudget bounds, in bytes, the memory that decoders and encoders
+	// may hold at once, estimated before each step and summed over the
+	// Optimize calls in flight: a call waits until its share is free. An
+	// image too large to hold decoded within it is read anew from the
+	// source by each encode; a format whose single encode still does not
+	// fit is encoded with cheaper settings where it has them, or left out
+	// (Report.Skipped says why). The metric's own memory (Go heap) is not
+	// counted. Default 160 MiB, which keeps the host's peak near 210 MiB
+	// on a 50-megapixel photo.
+	MemoryBudget int64
 	// Log receives debug and warning events; never image bytes or paths.
 	Log zerolog.Logger
 }
@@ -74,8 +94,14 @@ type Options struct {
 	// KeepMetadata keeps EXIF, XMP and colour profiles; by default they are
 	// removed.
 	KeepMetadata bool
+	// Previous holds the candidates of an earlier answer for the same
+	// image and options (a scan's fast pass). When measuring exactly, a
+	// format whose earlier candidate is far larger than the smallest exact
+	// one keeps that candidate instead of being searched again.
+	Previous []Output
 	// SkipSlow leaves out the slow encoders (AVIF, palette PNG of large
-	// images) for a fast first answer.
+	// images) for a fast first answer, and measures automatic quality with
+	// the faster SSIM-family metric instead of butteraugli.
 	SkipSlow bool
 }
 
@@ -108,11 +134,15 @@ type Report struct {
 	// Best is the smallest candidate strictly smaller than the source, or
 	// nil when the original should be kept.
 	Best *Output
+	// Skipped lists the allowed formats left out because their encode
+	// would not fit in Config.MemoryBudget, with the reason.
+	Skipped []Skipped
 }
 
 // Engine optimizes images. It is safe for concurrent use.
 type Engine struct {
 	cfg Config
+	mem *budget
 }
 
 // New returns an Engine with cfg, zero fields taking their defaults.
@@ -128,10 +158,20 @@ func New(cfg Config) *Engine {
 		cfg.AVIFEffort = 4
 	}
 	cfg.AVIFEffort = min(cfg.AVIFEffort, 9)
+	if cfg.WebPEffort <= 0 {
+		cfg.WebPEffort = webpFinalEffort
+	}
+	cfg.WebPEffort = min(cfg.WebPEffort, 6)
 	if cfg.MetricPixels <= 0 {
 		cfg.MetricPixels = 2_500_000
 	}
-	return &Engine{cfg: cfg}
+	if cfg.ExactPixels <= 0 {
+		cfg.ExactPixels = 2_500_000
+	}
+	if cfg.MemoryBudget <= 0 {
+		cfg.MemoryBudget = 160 << 20
+	}
+	return &Engine{cfg: cfg, mem: newBudget(cfg.MemoryBudget)}
 }
 
 // ExtFor returns the file extension of format, with its dot.
@@ -207,22 +247,11 @@ func (e *Engine) Optimize(ctx context.Context, src []byte, opt Options) (Report,
 	default:
 		return rep, errUnsupported
 	}
-	if !verify(src, h.Animated, h.Format == JPEG) {
-		e.cfg.Log.Debug().Str("format", h.Format).Msg("source failed strict decode")
-		return rep, errDecode
-	}
-	if err := canceled(ctx); err != nil {
-		return rep, err
-	}
-	job, err := e.decode(src, rep.Source, opt)
+	outs, skipped, err := e.raster(ctx, src, rep.Source, opt)
 	if err != nil {
 		return rep, err
 	}
-	defer job.close()
-	outs, err := e.encodeAll(ctx, job, opt)
-	if err != nil {
-		return rep, err
-	}
+	rep.Skipped = skipped
 	sort.SliceStable(outs, func(i, j int) bool { return len(outs[i].Data) < len(outs[j].Data) })
 	for i := range outs {
 		outs[i].Reasons = reasons(rep.Source, outs[i])
@@ -282,13 +311,81 @@ func boxWidth(s Source, opt Options) int {
 	return max(1, int(math.Ceil(float64(s.Width)*scale)))
 }
 
+// raster optimizes a bitmap source: decoded once and held in memory for
+// the encodes when that fits in the memory budget, else as large does.
+func (e *Engine) raster(ctx context.Context, src []byte, s Source, opt Options) ([]Output, []Skipped, error) {
+	w, h := box(s, opt)
+	j, err := e.open(src, s, w, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	need := e.inMemoryCost(j, opt)
+	if need > e.cfg.MemoryBudget {
+		if j.frames == 1 {
+			return e.large(ctx, src, s, opt, j)
+		}
+		// An animation is encoded whole or not at all.
+		defer j.close()
+		var sk []Skipped
+		for _, f := range planAll(j, opt) {
+			sk = append(sk, e.tooLarge(f, j.width, j.pageHeight, need))
+		}
+		return nil, sk, nil
+	}
+	defer j.close()
+	release, err := e.mem.acquire(ctx, need)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
+	if need >= trimAbove {
+		defer vipsrt.Trim()
+	}
+	if err := j.prepare(opt, e.cfg); err != nil {
+		e.cfg.Log.Debug().Str("format", s.Format).Msg("decode failed")
+		return nil, nil, errDecode
+	}
+	outs, err := e.encodeAll(ctx, j, opt)
+	if err != nil && j.streamed && !errors.Is(err, errCanceled) && !verify(src, s.Animated, s.Format == JPEG) {
+		// The encoder read the source's pixels as it went: tell a
+		// damaged source from an encoder failure.
+		err = errDecode
+	}
+	return outs, nil, err
+}
+
+// trimAbove is the estimated peak above which the C heap's freed memory is
+// handed back to the system when a call ends, so that one large image
+// does not leave the process large. Smaller calls skip it: the next one
+// would fault the pages in again (AVIF or palette PNG of a 1.7 MP photo
+// estimate 70-115 MB).
+const trimAbove = 128 << 20
+
+// box is the size src is shrunk on load to fit: the display box when a
+// resize is wanted, else unbounded.
+func box(s Source, opt Options) (int, int) {
+	if bw := boxWidth(s, opt); bw > 0 {
+		return bw, unbounded
+	}
+	return unbounded, unbounded
+}
+
 // job is one decoded image: the libvips image the encoders read and, in
 // auto quality mode, the reference every candidate is compared with.
 type job struct {
-	img *vips.ImageRef
-	// ref holds the metric's planes of the source, at most metricPixels
-	// large; nil when the quality is fixed.
-	ref *metric.Reference
+	// img is held decoded in memory, or, when streamed, a lazy pipeline
+	// from the source that one encode reads once.
+	img      *vips.ImageRef
+	streamed bool
+	// boxW and boxH are the box the source was shrunk on load to fit.
+	boxW, boxH int
+	// reduced marks a copy shrunk below the source's size for a search.
+	reduced bool
+	// ref is what candidates are measured against, at most MetricPixels
+	// large; nil when the quality is fixed. exact is set when it is
+	// butteraugli rather than the faster SSIM-family metric.
+	ref   reference
+	exact bool
 	// width and height are the size of img (all frames stacked).
 	width, height int
 	bands         int
@@ -296,7 +393,8 @@ type job struct {
 	frames        int
 	srcFormat     string
 	srcBytes      int64
-	alpha         bool
+	// alpha reports an alpha band in use, once alphaKnown.
+	alpha, alphaKnown bool
 }
 
 func (j *job) close() {
@@ -309,25 +407,16 @@ func (j *job) close() {
 
 const unbounded = 10_000_000
 
-// decode loads src once: auto-rotated, shrunk on load when a resize is
-// wanted, converted to 8-bit sRGB, and held decoded in memory. In auto
-// quality mode it also prepares the metric's reference.
+// decode loads src once, strictly (a truncated or corrupt source fails):
+// auto-rotated, shrunk on load when a resize is wanted and converted to
+// 8-bit sRGB, and prepares it (see prepare).
 func (e *Engine) decode(src []byte, s Source, opt Options) (*job, error) {
-	w, h := unbounded, unbounded
-	if bw := boxWidth(s, opt); bw > 0 {
-		w = bw
-	}
-	p := &vips.ImportParams{}
-	if s.Animated {
-		p.NumPages.Set(-1)
-	}
-	img, err := vips.LoadThumbnailFromBuffer(src, w, h, vips.InterestingNone, vips.SizeDown, p)
+	w, h := box(s, opt)
+	j, err := e.open(src, s, w, h)
 	if err != nil {
-		e.cfg.Log.Debug().Str("format", s.Format).Msg("decode failed")
-		return nil, errDecode
+		return nil, err
 	}
-	j := &job{img: img, frames: s.Frames, srcFormat: s.Format, srcBytes: s.Bytes}
-	if err := j.prepare(opt.Quality == 0, e.cfg.MetricPixels); err != nil {
+	if err := j.prepare(opt, e.cfg); err != nil {
 		j.close()
 		e.cfg.Log.Debug().Str("format", s.Format).Msg("decode failed")
 		return nil, errDecode
@@ -335,7 +424,44 @@ func (e *Engine) decode(src []byte, s Source, opt Options) (*job, error) {
 	return j, nil
 }
 
-func (j *job) prepare(auto bool, metricPixels int64) error {
+// open loads src strictly, shrunk on load to fit w×h, auto-rotated and
+// converted to 8-bit sRGB with 3 or 4 bands, as a lazy pipeline: nothing
+// is decoded yet, but the job's size is known.
+func (e *Engine) open(src []byte, s Source, w, h int) (*job, error) {
+	img, ok, err := load(src, w, h, s.Animated)
+	if !ok {
+		// Without the strict loader: check integrity in a pass of its own.
+		img, err = e.lenientLoad(src, s, w, h)
+	}
+	if err != nil {
+		e.cfg.Log.Debug().Str("format", s.Format).Msg("decode failed")
+		return nil, errDecode
+	}
+	j := &job{img: img, boxW: w, boxH: h, frames: s.Frames, srcFormat: s.Format, srcBytes: s.Bytes}
+	if err := j.convert(); err != nil {
+		j.close()
+		e.cfg.Log.Debug().Str("format", s.Format).Msg("decode failed")
+		return nil, errDecode
+	}
+	return j, nil
+}
+
+// lenientLoad loads src through govips after verify has checked that it
+// decodes strictly.
+func (e *Engine) lenientLoad(src []byte, s Source, w, h int) (*vips.ImageRef, error) {
+	if !verify(src, s.Animated, s.Format == JPEG) {
+		return nil, errDecode
+	}
+	p := &vips.ImportParams{}
+	if s.Animated {
+		p.NumPages.Set(-1)
+	}
+	return vips.LoadThumbnailFromBuffer(src, w, h, vips.InterestingNone, vips.SizeDown, p)
+}
+
+// convert turns j's pipeline into 8-bit sRGB with 3 or 4 bands and notes
+// its size.
+func (j *job) convert() error {
 	img := j.img
 	if img.Interpretation() != vips.InterpretationSRGB || img.BandFormat() != vips.BandFormatUchar {
 		if err := img.ToColorSpace(vips.InterpretationSRGB); err != nil {
@@ -355,25 +481,6 @@ func (j *job) prepare(auto bool, metricPixels int64) error {
 	if b := img.Bands(); b != 3 && b != 4 {
 		return errVips
 	}
-	if err := materialize(img); err != nil {
-		return err
-	}
-	if img.Bands() == 4 {
-		op, err := alphaOpaque(img)
-		if err != nil {
-			return err
-		}
-		if op {
-			if err := img.ExtractBand(0, 3); err != nil {
-				return err
-			}
-			if err := materialize(img); err != nil {
-				return err
-			}
-		} else {
-			j.alpha = true
-		}
-	}
 	j.width, j.height, j.bands = img.Width(), img.Height(), img.Bands()
 	j.pageHeight = j.height
 	if j.frames > 1 {
@@ -382,14 +489,66 @@ func (j *job) prepare(auto bool, metricPixels int64) error {
 			j.frames = j.height / ph
 		}
 	}
+	return nil
+}
+
+// single reports whether Optimize runs exactly one encode on j: one
+// format at a fixed quality, no alpha band to check.
+func (j *job) single(opt Options) bool {
+	return opt.Quality > 0 && j.bands == 3 && len(plan(j, opt)) == 1
+}
+
+// prepare readies j for encodeAll. The image is held decoded in memory
+// for the many encodes of a quality search or of several formats; a
+// single encode at a fixed quality instead reads the source as it
+// decodes, as a plain libvips pipeline would. In automatic quality
+// prepare also builds the reference candidates are measured against.
+func (j *job) prepare(opt Options, cfg Config) error {
+	img := j.img
+	if j.bands == 4 {
+		if !j.alphaKnown {
+			// Whether the alpha band is all opaque takes a pass over the
+			// pixels: decode once into memory first.
+			if err := materialize(img); err != nil {
+				return err
+			}
+			op, err := alphaOpaque(img)
+			if err != nil {
+				return err
+			}
+			j.alpha, j.alphaKnown = !op, true
+		}
+		if !j.alpha {
+			if err := img.ExtractBand(0, 3); err != nil {
+				return err
+			}
+			j.bands = 3
+		}
+	}
+	auto := opt.Quality == 0
+	if j.single(opt) {
+		// One encode at a fixed quality reads the pixels once: let it
+		// read them from the decoder.
+		j.streamed = true
+		return nil
+	}
+	if err := materialize(img); err != nil {
+		return err
+	}
 	if !auto {
 		return nil
 	}
-	w, h := metricSize(j.width, j.height, metricPixels)
+	w, h := metricSize(j.width, j.height, cfg.MetricPixels)
+	// The exact measure compares at full size only, as the referee does;
+	// a reduced copy of a large image is measured like a large image.
+	exact := !opt.SkipSlow && !j.reduced && w == j.width && h == j.height
 	return pixelsOf(img, nil, false, j.bands, 0, 0, w, h, func(m pixels) error {
-		r, err := metric.NewReference(m)
-		j.ref = r
-		return err
+		r, ex, err := newReference(m, exact, cfg.ExactPixels)
+		if err != nil {
+			return err
+		}
+		j.ref, j.exact = r, ex
+		return nil
 	})
 }
 

@@ -216,8 +216,24 @@ func TestAnimatedGIFStaysGIF(t *testing.T) {
 
 func TestOrientation6IsApplied(t *testing.T) {
 	src := withMetadata(encJPEG(t, photo(120, 80, 4), 92), 6)
-	for _, keep := range []bool{false, true} {
-		rep := run(t, src, Options{KeepMetadata: keep, Formats: []string{JPEG, WebP}})
+	// Held in memory (auto), streamed into one encode (fixed, one format)
+	// and, over the memory budget, read anew by each encode.
+	opts := []struct {
+		opt Options
+		cfg Config
+	}{
+		{Options{Formats: []string{JPEG, WebP}}, Config{}},
+		{Options{Formats: []string{JPEG}, Quality: 80}, Config{}},
+		{Options{Formats: []string{JPEG, WebP}, SkipSlow: true}, Config{}},
+	}
+	opts[2].cfg.MemoryBudget = budgetFor(t, src, opts[2].opt, WebP, false)
+	for i, keep := range []bool{false, true, false, true, false, true} {
+		o := opts[i/2]
+		o.opt.KeepMetadata, o.cfg.Log = keep, zerolog.Nop()
+		rep, err := New(o.cfg).Optimize(context.Background(), src, o.opt)
+		if err != nil || len(rep.Candidates) == 0 {
+			t.Fatalf("%+v: candidates %v, err %v", o.opt, formatsOf(rep), err)
+		}
 		if rep.Source.Width != 80 || rep.Source.Height != 120 {
 			t.Fatalf("source %dx%d, want 80x120 as displayed", rep.Source.Width, rep.Source.Height)
 		}
@@ -265,80 +281,156 @@ func TestMetadataStrippedAndKept(t *testing.T) {
 func TestBrokenSources(t *testing.T) {
 	jpg := encJPEG(t, photo(200, 150, 6), 90)
 	pngb := encPNG(t, photo(200, 150, 7))
+	alpha := encPNG(t, logo(200, 150))
+	webp := encWebP(t, photo(200, 150, 8))
+	anim := animation(t, 64, 48, 6)
 	rnd := make([]byte, 4096)
 	rand.New(rand.NewSource(1)).Read(rnd)
-	tests := []struct {
+	sources := []struct {
 		name string
 		src  []byte
 		code string
 	}{
 		{"truncated jpeg", jpg[:len(jpg)*6/10], proto.CodeDecodeFailed},
 		{"truncated png", pngb[:len(pngb)*6/10], proto.CodeDecodeFailed},
+		{"truncated alpha png", alpha[:len(alpha)*6/10], proto.CodeDecodeFailed},
+		{"truncated webp", webp[:len(webp)*6/10], proto.CodeDecodeFailed},
+		{"truncated animation", anim[:len(anim)*6/10], proto.CodeDecodeFailed},
 		{"random bytes", rnd, proto.CodeUnsupportedFormat},
 		{"empty", nil, proto.CodeUnsupportedFormat},
 		{"huge header", hugePNG(60000, 60000), proto.CodeTooManyPixels},
 	}
+	// Each way the engine reads a source: held in memory for a search or
+	// for several formats, read by a single encode as it decodes, or, over
+	// the memory budget, read anew by each encode.
+	modes := []struct {
+		name string
+		opt  Options
+		cfg  Config
+	}{
+		{"auto", Options{}, Config{}},
+		{"fixed, several formats", Options{Quality: 70}, Config{}},
+		{"fixed jpeg", Options{Quality: 70, Formats: []string{JPEG}}, Config{}},
+		{"fixed webp", Options{Quality: 70, Formats: []string{WebP}}, Config{}},
+		{"fixed png", Options{Quality: 70, Formats: []string{PNG}}, Config{}},
+		{"fixed avif", Options{Quality: 70, Formats: []string{AVIF}}, Config{}},
+		{"fixed jpeg, resized", Options{Quality: 70, Formats: []string{JPEG}, Resize: true, DisplayWidth: 50}, Config{}},
+		{"auto, over the budget", Options{SkipSlow: true}, Config{MemoryBudget: 20 << 20}},
+		{"fixed, over the budget", Options{Quality: 70}, Config{MemoryBudget: 9 << 20}},
+	}
+	for _, tt := range sources {
+		for _, m := range modes {
+			t.Run(tt.name+"/"+m.name, func(t *testing.T) {
+				start := time.Now()
+				m.cfg.Log = zerolog.Nop()
+				_, err := New(m.cfg).Optimize(context.Background(), tt.src, m.opt)
+				var pe *proto.Error
+				if !errors.As(err, &pe) || pe.Code != tt.code {
+					t.Fatalf("err = %v, want code %s", err, tt.code)
+				}
+				if bytes.Contains([]byte(pe.Message), []byte("\n")) || bytes.Contains([]byte(pe.Message), []byte(".go")) {
+					t.Errorf("message carries library text: %q", pe.Message)
+				}
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("took %v", d)
+				}
+			})
+		}
+	}
+}
+
+// TestSingleEncodeStreams checks that one encode at a fixed quality reads
+// the source as it decodes (no copy held in memory) and gives the same
+// bytes as the in-memory path, for every format and for sources with and
+// without an alpha band.
+func TestSingleEncodeStreams(t *testing.T) {
+	photoJPEG := encJPEG(t, photo(320, 240, 14), 92)
+	logoPNG := encPNG(t, logo(160, 120))
+	tests := []struct {
+		src      []byte
+		format   string
+		streamed bool
+	}{
+		{photoJPEG, JPEG, true},
+		{photoJPEG, WebP, true},
+		{photoJPEG, PNG, true},
+		{photoJPEG, AVIF, true},
+		{logoPNG, WebP, false}, // the alpha band is checked in memory first
+		{logoPNG, PNG, false},
+	}
+	e := engine()
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			start := time.Now()
-			_, err := engine().Optimize(context.Background(), tt.src, Options{})
-			var pe *proto.Error
-			if !errors.As(err, &pe) || pe.Code != tt.code {
-				t.Fatalf("err = %v, want code %s", err, tt.code)
+		t.Run(tt.format, func(t *testing.T) {
+			h, err := probeRead(tt.src, 1e8, 10)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if bytes.Contains([]byte(pe.Message), []byte("\n")) || bytes.Contains([]byte(pe.Message), []byte(".go")) {
-				t.Errorf("message carries library text: %q", pe.Message)
+			s := Source{Format: h.Format, Bytes: int64(len(tt.src)), Width: h.Width, Height: h.Height, Frames: 1}
+			one := Options{Quality: 60, Formats: []string{tt.format}}.normalized()
+			j, err := e.decode(tt.src, s, one)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("took %v", d)
+			streamed := j.streamed
+			j.close()
+			if streamed != tt.streamed {
+				t.Fatalf("streamed = %v, want %v", streamed, tt.streamed)
+			}
+			rep := run(t, tt.src, one)
+			c := candidate(rep, tt.format)
+			if c == nil || c.Quality != 60 {
+				t.Fatalf("candidates %+v", rep.Candidates)
+			}
+			// Held in memory (as for two formats), the same encode gives
+			// the same bytes.
+			other := JPEG
+			if tt.format == JPEG {
+				other = WebP
+			}
+			two := Options{Quality: 60, Formats: []string{tt.format, other}}.normalized()
+			j, err = e.decode(tt.src, s, two)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.close()
+			if j.streamed {
+				t.Fatal("two formats streamed")
+			}
+			outs, err := e.encodeAll(context.Background(), j, one)
+			if err != nil || len(outs) != 1 || !bytes.Equal(outs[0].Data, c.Data) {
+				t.Errorf("streamed and in-memory %s encodes differ (%v)", tt.format, err)
 			}
 		})
 	}
 }
 
-func TestCanceled(t *testing.T) {
-	src := encJPEG(t, photo(800, 600, 8), 92)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := engine().Optimize(ctx, src, Options{}); !isCode(err, proto.CodeCanceled) {
-		t.Fatalf("pre-canceled: err = %v", err)
-	}
-	ctx, cancel = context.WithCancel(context.Background())
-	time.AfterFunc(150*time.Millisecond, cancel)
-	start := time.Now()
-	_, err := engine().Optimize(ctx, src, Options{})
-	if !isCode(err, proto.CodeCanceled) {
-		t.Fatalf("canceled mid-way: err = %v", err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("cancel took %v to be noticed", d)
-	}
-}
-
-func isCode(err error, code string) bool {
-	var pe *proto.Error
-	return errors.As(err, &pe) && pe.Code == code
-}
-
-func TestSVGCleaned(t *testing.T) {
-	src := []byte(`<?xml version="1.0"?>
-<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20" onload="alert(1)">
-  <script>alert(2)</script>
-  <rect   x="0"  y="0" width="40" height="20" fill="#ff0000"/>
-</svg>
-`)
-	rep := run(t, src, Options{})
-	if len(rep.Candidates) != 1 || rep.Candidates[0].Format != SVG {
-		t.Fatalf("candidates %v, want only svg", formatsOf(rep))
-	}
-	out := rep.Candidates[0].Data
-	for _, bad := range []string{"<script", "alert", "onload"} {
-		if bytes.Contains(out, []byte(bad)) {
-			t.Errorf("cleaned svg still contains %q: %s", bad, out)
+func TestWebPEffort(t *testing.T) {
+	src := encJPEG(t, photo(320, 240, 15), 92)
+	opt := Options{Quality: 75, Formats: []string{WebP}}
+	out := func(cfg Config) []byte {
+		cfg.Log = zerolog.Nop()
+		rep, err := New(cfg).Optimize(context.Background(), src, opt)
+		if err != nil || len(rep.Candidates) != 1 {
+			t.Fatalf("candidates %v, err %v", rep.Candidates, err)
 		}
+		return rep.Candidates[0].Data
 	}
-	if !bytes.Contains(out, []byte("<rect")) || rep.Best == nil {
-		t.Errorf("svg lost its drawing or did not shrink: %s", out)
+	def, e4, e6 := out(Config{}), out(Config{WebPEffort: 4}), out(Config{WebPEffort: 6})
+	if !bytes.Equal(def, e6) {
+		t.Errorf("the default effort is not 6")
+	}
+	if bytes.Equal(e4, e6) {
+		t.Errorf("WebPEffort 4 and 6 gave the same bytes")
+	}
+	// The same encode through libvips directly at effort 4.
+	v, err := vips.NewImageFromBuffer(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	want, ok, err := webpSave(v, 75, 4, false, true, true)
+	if !ok || err != nil || !bytes.Equal(want, e4) {
+		t.Errorf("WebPEffort 4 differs from libvips at effort 4 (ok %v, err %v)", ok, err)
 	}
 }
 

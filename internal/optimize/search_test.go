@@ -22,7 +22,7 @@ func TestSearch(t *testing.T) {
 		b, _, err := j.img.ExportJpeg(&vips.JpegExportParams{Quality: q, StripMetadata: true})
 		return b, err
 	}
-	balanced, _ := threshold("balanced", JPEG)
+	balanced := j.limit("balanced", JPEG)
 	tests := []struct {
 		name  string
 		thr   float64
@@ -65,5 +65,36 @@ func TestSearch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPreviousDominated checks the refinement of an earlier answer: a
+// format whose earlier candidate is far larger than the exact AVIF keeps
+// it (no new search), and one that could still win is searched again.
+func TestPreviousDominated(t *testing.T) {
+	src := encJPEG(t, photo(240, 180, 5), 95)
+	formats := []string{JPEG, WebP, AVIF}
+	first := run(t, src, Options{Formats: formats, SkipSlow: true})
+	jpeg, webp := candidate(first, JPEG), candidate(first, WebP)
+	if jpeg == nil || webp == nil {
+		t.Fatalf("fast answer lacks jpeg or webp: %v", formatsOf(first))
+	}
+	// The earlier JPEG is made huge: it cannot win and must be carried
+	// over as it is. The earlier WebP is made tiny: it must be searched
+	// again, so the final WebP is a new encode.
+	big := *jpeg
+	big.Data = append(append([]byte(nil), jpeg.Data...), make([]byte, 10*len(jpeg.Data))...)
+	tiny := *webp
+	tiny.Data = webp.Data[:1]
+	rep := run(t, src, Options{Formats: formats, Previous: []Output{big, tiny}})
+	got := candidate(rep, JPEG)
+	if got == nil || len(got.Data) != len(big.Data) {
+		t.Errorf("dominated JPEG was searched again: %+v", got)
+	}
+	if w := candidate(rep, WebP); w == nil || len(w.Data) <= 1 {
+		t.Errorf("WebP was not searched again: %+v", w)
+	}
+	if candidate(rep, AVIF) == nil {
+		t.Errorf("no AVIF in the refined answer: %v", formatsOf(rep))
 	}
 }

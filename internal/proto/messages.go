@@ -113,7 +113,16 @@ type Result struct {
 	SavedBytes   int64       `json:"savedBytes"`
 	SavedPercent float64     `json:"savedPercent"`
 	Reasons      []string    `json:"reasons,omitempty"`
-	Error        *Error      `json:"error,omitempty"`
+	// Skipped lists allowed formats the host did not try, with why (for
+	// example an encode that would need too much memory).
+	Skipped []Skip `json:"skipped,omitempty"`
+	Error   *Error `json:"error,omitempty"`
+}
+
+// Skip is an allowed format a result leaves out, and a sentence saying why.
+type Skip struct {
+	Format string `json:"format"`
+	Reason string `json:"reason"`
 }
 
 // Result statuses.

@@ -3,6 +3,7 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"net/url"
@@ -160,7 +161,7 @@ func (s *Scanner) Scan(ctx context.Context, req *proto.ScanRequest, emit func(v 
 		return
 	}
 	groups := groupImages(req.Images)
-	slow := wantsSlow(set.Formats)
+	slow := wantsSlow(set)
 
 	fastQ := make(chan *group, len(groups))
 	slowQ := make(chan *group, len(groups))
@@ -253,7 +254,7 @@ func (r *run) fastPass(ctx context.Context, g *group, slow bool, slowQ chan *gro
 		}
 		return
 	}
-	// A slow refinement only helps an image that can become AVIF.
+	// Animations and SVG have nothing to refine: one encoder, no AVIF.
 	refine := slow && !rep.Source.Animated && rep.Source.Format != "svg"
 	g.fast = rep
 	g.fastKeys = r.report(g, rep, !refine)
@@ -286,7 +287,11 @@ func (r *run) slowPass(ctx context.Context, g *group) {
 		}
 	}
 	ictx, cancel := context.WithTimeout(ctx, r.s.cfg.ImageTimeout)
-	rep, err := r.s.cfg.Engine.Optimize(ictx, src, r.options(g, false, slowFormats(r.set.Formats)))
+	opt := r.options(g, false, finalFormats(r.set))
+	if r.set.Quality == 0 {
+		opt.Previous = g.fast.Candidates
+	}
+	rep, err := r.s.cfg.Engine.Optimize(ictx, src, opt)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -294,6 +299,12 @@ func (r *run) slowPass(ctx context.Context, g *group) {
 		}
 		r.s.cfg.Log.Debug().Str("host", logx.Host(g.url)).Msg("slow refinement failed; keeping the fast answer")
 		r.finalize(g, g.fast)
+		return
+	}
+	if r.set.Quality == 0 {
+		// Every format was measured again: the final pass's candidates
+		// replace the fast ones.
+		r.finalize(g, rep)
 		return
 	}
 	r.finalize(g, merge(g.fast, rep))
@@ -304,7 +315,7 @@ func (r *run) slowPass(ctx context.Context, g *group) {
 func (r *run) finalize(g *group, rep optimize.Report) {
 	old := g.fastKeys
 	g.fastKeys = nil
-	if rep.Best != nil && g.fast.Best != nil && rep.Best == g.fast.Best {
+	if rep.Best != nil && g.fast.Best != nil && rep.Best.Format == g.fast.Best.Format && bytes.Equal(rep.Best.Data, g.fast.Best.Data) {
 		// Same bytes as the fast answer: resend them under the same key.
 		r.reportWithKeys(g, rep, true, old)
 		return
@@ -357,6 +368,9 @@ func (r *run) reportWithKeys(g *group, rep optimize.Report, final bool, keys []s
 			Animated: rep.Source.Animated,
 		},
 		Status: proto.StatusOptimal,
+	}
+	for _, sk := range rep.Skipped {
+		base.Skipped = append(base.Skipped, proto.Skip{Format: sk.Format, Reason: sk.Reason})
 	}
 	for _, c := range rep.Candidates {
 		base.Candidates = append(base.Candidates, proto.Candidate{
@@ -500,8 +514,22 @@ func groupImages(images []proto.Image) []*group {
 	return out
 }
 
-func wantsSlow(formats []string) bool {
-	return len(slowFormats(formats)) > 0
+// wantsSlow reports whether images get a second, final pass after the
+// fast answer: with automatic quality every still image does (the final
+// pass measures candidates with the exact referee metric), otherwise only
+// when a slow format (AVIF) is allowed.
+func wantsSlow(set Settings) bool {
+	return set.Quality == 0 || len(slowFormats(set.Formats)) > 0
+}
+
+// finalFormats lists the formats the final pass encodes: all of them with
+// automatic quality (the final pass re-measures every format), else only
+// the slow ones the fast pass left out.
+func finalFormats(set Settings) []string {
+	if set.Quality == 0 {
+		return set.Formats
+	}
+	return slowFormats(set.Formats)
 }
 
 func slowFormats(formats []string) []string {
@@ -518,6 +546,7 @@ func slowFormats(formats []string) []string {
 func merge(fast, slow optimize.Report) optimize.Report {
 	out := fast
 	out.Candidates = append(append([]optimize.Output(nil), fast.Candidates...), slow.Candidates...)
+	out.Skipped = append(append([]optimize.Skipped(nil), fast.Skipped...), slow.Skipped...)
 	sortBySize(out.Candidates)
 	out.Best = nil
 	for i := range out.Candidates {

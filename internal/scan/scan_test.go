@@ -382,3 +382,45 @@ func TestFileName(t *testing.T) {
 		}
 	}
 }
+
+// TestSkippedReachesResult checks that a format the engine leaves out for
+// lack of memory is named, with its reason, in the final result.
+func TestSkippedReachesResult(t *testing.T) {
+	src := jpegBytes(t, photo(900, 600, 3), 90)
+	st := newSite(t, map[string][]byte{"/a.jpg": src})
+	log := zerolog.Nop()
+	s := New(Config{
+		Fetcher: fetch.New(fetch.DefaultConfig(), log),
+		// A budget far below what AVIF needs on 900×600 (the engine
+		// estimates about 61 MB), enough for JPEG (about 12 MB).
+		Engine: optimize.New(optimize.Config{Log: log, MemoryBudget: 24 << 20}),
+		Held:   store.New(store.Config{}),
+		Log:    log,
+	})
+	req := &proto.ScanRequest{
+		Type: "scan", ID: "s1",
+		Page:     proto.Page{URL: st.url("/")},
+		Settings: settings(t, `{"formats":["jpeg","avif"],"quality":80}`),
+		Images:   []proto.Image{{URL: st.url("/a.jpg")}},
+	}
+	var final map[string]any
+	for _, m := range collect(t, s, context.Background(), req) {
+		if m["type"] == "result" && m["final"] == true {
+			final = m
+		}
+	}
+	sk, _ := final["skipped"].([]any)
+	if len(sk) == 0 {
+		t.Fatalf("no skipped formats in %v", final)
+	}
+	if len(sk) != 1 {
+		t.Fatalf("skipped = %v, want AVIF only", sk)
+	}
+	first, _ := sk[0].(map[string]any)
+	if first["format"] != "avif" || !strings.Contains(first["reason"].(string), "AVIF") {
+		t.Errorf("skipped = %v", sk)
+	}
+	if best, _ := final["best"].(map[string]any); best == nil || best["format"] != "jpeg" {
+		t.Errorf("best = %v, want the JPEG", final["best"])
+	}
+}
