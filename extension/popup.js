@@ -200,6 +200,7 @@ function updateRow(i) {
     } else {
       saving.append(el('span', { class: 'muted', text: 'Already optimal' }));
     }
+    for (const sk of r.skipped || []) info.append(el('div', { class: 'why muted small', 'data-testid': 'skipped', text: sk.reason }));
   } else {
     saving.append(el('span', { class: 'muted', text: state.status === 'canceled' ? 'Not checked' : 'Waiting…' }));
   }

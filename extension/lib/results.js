@@ -87,6 +87,7 @@ export function applyResult(results, msg, offset = 0) {
     savedBytes: msg.savedBytes ?? 0,
     savedPercent: msg.savedPercent ?? 0,
     reasons: msg.reasons ?? null,
+    skipped: Array.isArray(msg.skipped) ? msg.skipped.filter((x) => x && typeof x.reason === 'string') : [],
     error: msg.error ?? null,
   };
   return true;

@@ -63,3 +63,12 @@ test('summaries of chunks add up', () => {
     { images: 1, optimized: 0, optimal: 0, failed: 1, originalBytes: 0, optimizedBytes: 0, savedBytes: 0, elapsedMs: 9 }]);
   assert.deepEqual(s, { images: 3, optimized: 1, optimal: 1, failed: 1, originalBytes: 10, optimizedBytes: 6, savedBytes: 4, elapsedMs: 9 });
 });
+
+test('skipped formats keep their reasons, and malformed entries are dropped', () => {
+  const r = [];
+  const skipped = [{ format: 'avif', reason: 'AVIF was not tried: too large.' }, { format: 'webp' }, null];
+  applyResult(r, opt(0, 1000, 500, { skipped }));
+  assert.deepEqual(r[0].skipped, [{ format: 'avif', reason: 'AVIF was not tried: too large.' }]);
+  applyResult(r, opt(1, 1000, 500));
+  assert.deepEqual(r[1].skipped, []);
+});
