@@ -114,10 +114,14 @@ async function startup() {
 }
 
 // --------------------------------------------------------- per operation
+// OP_EFFORT is the WebP and AVIF encoder effort of every contender. The
+// engine's own WebP default is 6: it is given this effort explicitly
+// (Config.WebPEffort, through enginebench), like govips and sharp.
+const OP_EFFORT = 4;
 const sharpOp = {
   jpeg: (img, q) => img.jpeg({ quality: q, mozjpeg: true, chromaSubsampling: '4:2:0' }),
-  webp: (img, q) => img.webp({ quality: q, effort: 4, smartSubsample: true }),
-  avif: (img, q) => img.avif({ quality: q, effort: 4, bitdepth: 8, chromaSubsampling: '4:2:0' }),
+  webp: (img, q) => img.webp({ quality: q, effort: OP_EFFORT, smartSubsample: true }),
+  avif: (img, q) => img.avif({ quality: q, effort: OP_EFFORT, bitdepth: 8, chromaSubsampling: '4:2:0' }),
   png: (img, q) => img.png({ palette: true, quality: q, dither: 1, compressionLevel: 9, adaptiveFiltering: false, effort: 7 }),
 };
 const opQuality = { jpeg: 80, webp: 80, avif: 50, png: 100 };
@@ -130,8 +134,8 @@ async function perop(c, eng) {
   sharp.cache({ memory: 32, items: 50, files: 0 });
   const bufs = new Map(c.op.map((o) => [o.file, fs.readFileSync(o.file)]));
   const contenders = {
-    govips: (f, fmt) => eng.call({ op: 'encode', impl: 'govips', path: f, format: fmt, q: opQuality[fmt] }).then((r) => r.ms),
-    engine: (f, fmt) => eng.call({ op: 'encode', impl: 'engine', path: f, format: fmt, q: opQuality[fmt] }).then((r) => r.ms),
+    govips: (f, fmt) => eng.call({ op: 'encode', impl: 'govips', path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT }).then((r) => r.ms),
+    engine: (f, fmt) => eng.call({ op: 'encode', impl: 'engine', path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT }).then((r) => r.ms),
     sharp: async (f, fmt) => {
       const t = performance.now();
       await sharpOp[fmt](sharp(bufs.get(f)), opQuality[fmt]).toBuffer();
@@ -162,14 +166,14 @@ async function perop(c, eng) {
       ratioGovips: median(rs.map((r) => r.ratioGovips)), ratioEngine: median(rs.map((r) => r.ratioEngine)),
     };
   });
-  return { rounds: ROUNDS, rows, byFormat, sharpThreads: sharp.concurrency(), sharpDefaultThreads };
+  return { rounds: ROUNDS, rows, byFormat, effort: OP_EFFORT, engineWebPDefault: 6, sharpThreads: sharp.concurrency(), sharpDefaultThreads };
 }
 
 // -------------------------------------------------- page scan and overhead
 function profileSplit(binary, prof) {
   const top = execFileSync('go', ['tool', 'pprof', '-top', '-nodefraction=0', '-edgefraction=0', '-nodecount=1000000', binary, prof], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
   const sec = (s) => (s.endsWith('ms') ? parseFloat(s) / 1000 : s.endsWith('us') || s.endsWith('µs') ? parseFloat(s) / 1e6 : s.endsWith('min') ? parseFloat(s) * 60 : parseFloat(s));
-  let total = 0, c = 0;
+  let total = 0, c = 0, measure = 0;
   const cum = {};
   for (const line of top.split('\n')) {
     const t = line.match(/Total samples = (\S+)/);
@@ -177,6 +181,10 @@ function profileSplit(binary, prof) {
     const m = line.match(/^\s*(\S+)\s+\S+%\s+\S+%\s+(\S+)\s+\S+%\s+(.*)$/);
     if (!m) continue;
     const [, flat, cumS, name] = m;
+    // The perceptual measure's own code, by flat time: its streamed
+    // stages nest deeper than pprof's stack depth, so cumulative time
+    // under the engine's distance call undercounts it.
+    if (/\/internal\/(butteraugli|metric)\./.test(name)) measure += sec(flat);
     if (name.startsWith('[') || name === 'runtime.cgocall' || name === 'runtime._ExternalCode' || name.startsWith('_cgo') || name.startsWith('runtime.asmcgocall')) c += sec(flat);
     for (const [k, re] of Object.entries({
       encode: /vips\.vipsSaveToBuffer$|optimize\.webpSave$/, metric: /optimize\.\(\*job\)\.distance$/,
@@ -184,7 +192,7 @@ function profileSplit(binary, prof) {
       palette: /optimize\.\(\*Engine\)\.palette$/, gc: /^runtime\.gcBgMarkWorker$/,
     })) if (re.test(name)) cum[k] = (cum[k] || 0) + sec(cumS);
   }
-  return { totalS: total, cS: c, goS: total - c, cum };
+  return { totalS: total, cS: c, goS: total - c, measureS: measure, cum };
 }
 
 async function page(c, eng) {
@@ -218,9 +226,11 @@ async function page(c, eng) {
   // Host overhead: host CPU for the scan minus the CPU libvips (C code, all
   // threads) spent on the same images in-process, over that libvips CPU.
   const libvipsMs = (ip.cpuMs * ip.split.cS) / ip.split.totalS;
+  const measureMs = (ip.cpuMs * (ip.split.measureS || 0)) / ip.split.totalS;
   out.derived = {
-    libvipsCPUms: libvipsMs, goCPUms: ip.cpuMs - libvipsMs,
+    libvipsCPUms: libvipsMs, goCPUms: ip.cpuMs - libvipsMs, measureCPUms: measureMs,
     overheadVsLibvips: (h.cpuMs - libvipsMs) / libvipsMs,
+    overheadExMeasure: (h.cpuMs - libvipsMs - measureMs) / libvipsMs,
     overheadVsEngine: (h.cpuMs - ip.cpuMs) / ip.cpuMs,
     wallOverheadVsEngine: (h.doneMs - ip.wallMs) / ip.wallMs,
   };
@@ -414,7 +424,8 @@ async function bigImage(c) {
     clearInterval(tick);
     const st = h.status();
     const f = s.finals[0];
-    return { width: m.width, height: m.height, bytes: fs.statSync(c.big).size, doneMs: s.doneMs, firstMs: s.firstMs, hwm: st.hwm, peakRSS: Math.max(peak, st.rss), status: f?.status, error: f?.error?.code, best: f?.best && `${f.best.format} ${f.best.bytes} B` };
+    return { width: m.width, height: m.height, bytes: fs.statSync(c.big).size, doneMs: s.doneMs, firstMs: s.firstMs, hwm: st.hwm, peakRSS: Math.max(peak, st.rss), status: f?.status, error: f?.error?.code, best: f?.best && `${f.best.format} ${f.best.bytes} B`,
+      candidates: (f?.candidates || []).map((x) => `${x.format} ${x.bytes} B (q${x.quality ?? 100})`) };
   } finally {
     await h.close();
     srv.close();

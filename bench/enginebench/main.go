@@ -2,11 +2,14 @@
 // JSON request per line on stdin with one JSON line on stdout, so that the
 // Node harness can alternate it with sharp operation by operation:
 //
-//	{"op":"encode","impl":"govips"|"engine","path":P,"format":F,"q":N}
+//	{"op":"encode","impl":"govips"|"engine","path":P,"format":F,"q":N,"effort":E}
 //	    one decode + encode of the file at P, timed; impl govips calls
 //	    govips (and libvips for WebP's smart subsampling) with the settings
 //	    internal/optimize uses, impl engine runs optimize.Engine with that
-//	    one format at fixed quality N.
+//	    one format at fixed quality N. Both run the WebP and AVIF encoders
+//	    at effort E (the engine through Config.WebPEffort and AVIFEffort),
+//	    the effort the harness also gives sharp; the engine's own defaults
+//	    are WebP 6 and AVIF 4.
 //	{"op":"optimize","path":P,"formats":[...],"target":T,"out":DIR}
 //	    the engine's automatic quality for target T, no resize; writes each
 //	    candidate to DIR and lists them.
@@ -66,6 +69,7 @@ type request struct {
 	Paths   []string `json:"paths"`
 	Format  string   `json:"format"`
 	Q       int      `json:"q"`
+	Effort  int      `json:"effort"`
 	Formats []string `json:"formats"`
 	Target  string   `json:"target"`
 	Out     string   `json:"out"`
@@ -95,7 +99,11 @@ type reply struct {
 }
 
 type bench struct {
-	eng   *optimize.Engine
+	log zerolog.Logger
+	eng *optimize.Engine
+	// perop holds the engines of the per-operation comparison by encoder
+	// effort: the product's settings but the effort the harness asks for.
+	perop map[int]*optimize.Engine
 	files map[string][]byte
 }
 
@@ -103,7 +111,7 @@ func main() {
 	log := zerolog.New(os.Stderr).Level(zerolog.WarnLevel)
 	// The same libvips set-up as the host (threads = cores, small cache).
 	vipsrt.Start(vipsrt.DefaultConfig(), log)
-	b := &bench{eng: optimize.New(optimize.Config{Log: log}), files: map[string][]byte{}}
+	b := &bench{log: log, eng: optimize.New(optimize.Config{Log: log}), perop: map[int]*optimize.Engine{}, files: map[string][]byte{}}
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 16<<20)
 	out := json.NewEncoder(os.Stdout)
@@ -159,15 +167,23 @@ func (b *bench) encode(req request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	if req.Effort <= 0 {
+		return reply{}, errors.New("encode needs the encoder effort")
+	}
+	eng := b.perop[req.Effort]
+	if eng == nil {
+		eng = optimize.New(optimize.Config{WebPEffort: req.Effort, AVIFEffort: req.Effort, Log: b.log})
+		b.perop[req.Effort] = eng
+	}
 	runtime.GC() // collect outside the timed region, as sharp's V8 heap is idle too
 	start := time.Now()
 	var n int
 	switch req.Impl {
 	case "govips":
-		n, err = encodeGovips(src, req.Format, req.Q)
+		n, err = encodeGovips(src, req.Format, req.Q, req.Effort)
 	case "engine":
 		var r optimize.Report
-		r, err = b.eng.Optimize(context.Background(), src, optimize.Options{Formats: []string{req.Format}, Quality: req.Q})
+		r, err = eng.Optimize(context.Background(), src, optimize.Options{Formats: []string{req.Format}, Quality: req.Q})
 		for _, c := range r.Candidates {
 			if c.Format == req.Format && c.Quality == req.Q {
 				n = len(c.Data)
@@ -184,8 +200,8 @@ func (b *bench) encode(req request) (reply, error) {
 }
 
 // encodeGovips decodes src and encodes it once with the settings
-// internal/optimize uses for format at quality q.
-func encodeGovips(src []byte, format string, q int) (int, error) {
+// internal/optimize uses for format at quality q, WebP and AVIF at effort.
+func encodeGovips(src []byte, format string, q, effort int) (int, error) {
 	img, err := vips.LoadImageFromBuffer(src, vips.NewImportParams())
 	if err != nil {
 		return 0, err
@@ -198,9 +214,9 @@ func encodeGovips(src []byte, format string, q int) (int, error) {
 			Interlace: true, OptimizeCoding: true, TrellisQuant: true, OvershootDeringing: true,
 			OptimizeScans: true, QuantTable: 3, SubsampleMode: vips.VipsForeignSubsampleAuto})
 	case "webp":
-		out, err = webpSmart(img, q, 4)
+		out, err = webpSmart(img, q, effort)
 	case "avif":
-		out, _, err = img.ExportAvif(&vips.AvifExportParams{StripMetadata: true, Quality: q, Bitdepth: 8, Effort: 4})
+		out, _, err = img.ExportAvif(&vips.AvifExportParams{StripMetadata: true, Quality: q, Bitdepth: 8, Effort: effort})
 	case "png":
 		out, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: true, Compression: 9,
 			Filter: vips.PngFilterNone, Palette: true, Quality: q, Dither: 1, Bitdepth: 8})
@@ -263,8 +279,9 @@ func (b *bench) optimize(req request) (reply, error) {
 }
 
 // inproc runs what a scan runs, without the host: per image a fast pass
-// (every format but AVIF) and then an AVIF pass, fast jobs before slow ones,
-// Workers at once, with the same options the scan passes.
+// (every format but AVIF, fast metric) and then the final pass (every
+// format, measured with butteraugli), fast jobs before slow ones, Workers
+// at once, with the same options the scan passes.
 func (b *bench) inproc(req request) (reply, error) {
 	srcs := make([][]byte, len(req.Paths))
 	for i, p := range req.Paths {
@@ -294,6 +311,7 @@ func (b *bench) inproc(req request) (reply, error) {
 	}
 	cpu0 := cpuTime()
 	start := time.Now()
+	prev := make([][]optimize.Output, len(srcs)) // each index written by one worker, read after the channel hand-off
 	fast := make(chan int, len(srcs))
 	slow := make(chan int, len(srcs))
 	for i := range srcs {
@@ -313,17 +331,22 @@ func (b *bench) inproc(req request) (reply, error) {
 		go func() {
 			defer wg.Done()
 			for i := range fast {
-				_, err := b.eng.Optimize(context.Background(), srcs[i], opt(all, true))
+				r, err := b.eng.Optimize(context.Background(), srcs[i], opt(all, true))
 				if err != nil {
 					mu.Lock()
 					firstErr = err
 					mu.Unlock()
 				}
+				prev[i] = r.Candidates
 				slow <- i
 				fastDone.Done()
 			}
 			for i := range slow {
-				if _, err := b.eng.Optimize(context.Background(), srcs[i], opt([]string{"avif"}, false)); err != nil {
+				// As the scan does: the final pass refines the fast
+				// answer's candidates.
+				o := opt(all, false)
+				o.Previous = prev[i]
+				if _, err := b.eng.Optimize(context.Background(), srcs[i], o); err != nil {
 					mu.Lock()
 					firstErr = err
 					mu.Unlock()
