@@ -41,6 +41,7 @@ package butteraugli
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/imagediet/imgdiet/internal/metric"
@@ -106,23 +107,38 @@ func (r *Reference) Height() int { return r.h }
 // over white. It is safe for concurrent use and runs on the calling
 // goroutine only.
 func (r *Reference) Distance(m metric.Image) (float64, error) {
+	d, _, err := r.Within(m, math.Inf(1))
+	return d, err
+}
+
+// Within reports whether the distance between the reference and m is at
+// most limit, and returns the distance when it is. When it is not, the
+// returned value is only a lower bound above limit: the distance is the
+// maximum of a map computed row by row, so the comparison stops at the
+// first row whose values exceed limit. Answering a search's yes-or-no
+// question this way costs, on a failing candidate, only the rows up to its
+// first visible flaw.
+func (r *Reference) Within(m metric.Image, limit float64) (float64, bool, error) {
 	if err := check(m); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if m.Width != r.w || m.Height != r.h {
-		return 0, fmt.Errorf("butteraugli: image is %d×%d, reference is %d×%d", m.Width, m.Height, r.w, r.h)
+		return 0, false, fmt.Errorf("butteraugli: image is %d×%d, reference is %d×%d", m.Width, m.Height, r.w, r.h)
 	}
 	if r.small() {
-		return 0, nil
+		return 0, 0 <= limit, nil
 	}
 	k := r.get()
 	defer r.put(k)
-	return r.distance(k, m), nil
+	d := r.distance(k, m, limit)
+	return d, d <= limit, nil
 }
 
 // distance returns the distance between the reference and m, a valid image
-// of its size, using the scratch k.
-func (r *Reference) distance(k *work, m metric.Image) float64 {
+// of its size, using the scratch k, or a lower bound above limit as soon as
+// one is known.
+func (r *Reference) distance(k *work, m metric.Image, limit float64) float64 {
+	k.limit = limit
 	over := func(bg int) float64 {
 		ref := r.opsin[0]
 		if bg != 0 && r.opsin[1] != nil {
@@ -132,7 +148,7 @@ func (r *Reference) distance(k *work, m metric.Image) float64 {
 		return k.compare()
 	}
 	d := over(0)
-	if r.opsin[1] != nil || !opaque(m) {
+	if d <= limit && (r.opsin[1] != nil || !opaque(m)) {
 		d = max(d, over(255))
 	}
 	return d

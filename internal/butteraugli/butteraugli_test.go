@@ -307,7 +307,7 @@ func BenchmarkScratch(b *testing.B) {
 	var scratch float64
 	for b.Loop() {
 		r, _ = NewReference(ref)
-		scratch = alloc(func() { r.distance(newWork(r.w, r.h, r.filter), dist) })
+		scratch = alloc(func() { r.distance(newWork(r.w, r.h, r.filter), dist, math.Inf(1)) })
 	}
 	b.ReportMetric(scratch/px, "scratch-B/px")
 }
@@ -324,4 +324,75 @@ func TestHeights(t *testing.T) {
 			t.Errorf("12×%d: distance %v", h, d)
 		}
 	}
+}
+
+// TestWithin checks the early-stopping question against the full distance:
+// at or above the distance Within answers yes with the exact distance;
+// below it, no, with a lower bound above the limit. Scratch left by a
+// comparison stopped early must not change the next one.
+func TestWithin(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		alpha bool
+		noise float64
+	}{
+		{"opaque, light noise", false, 2},
+		{"opaque, strong noise", false, 12},
+		{"alpha", true, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ref := fromImage(scene(200, 150, 11, tc.alpha))
+			dist := noisy(ref, tc.noise, 3)
+			r, err := NewReference(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := r.Distance(dist)
+			if err != nil || want <= 0 {
+				t.Fatalf("distance %v, %v", want, err)
+			}
+			for _, limit := range []float64{0, want / 4, want / 2, math.Nextafter(want, 0), want, want + 1, math.Inf(1)} {
+				d, ok, err := r.Within(dist, limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ok != (want <= limit) {
+					t.Errorf("limit %v: within %v, distance %v", limit, ok, want)
+				}
+				switch {
+				case ok && d != want:
+					t.Errorf("limit %v: within with distance %v, want %v", limit, d, want)
+				case !ok && (d <= limit || d > want):
+					t.Errorf("limit %v: bound %v not in (limit, %v]", limit, d, want)
+				}
+				// The scratch reused after an early stop gives the same
+				// full distance.
+				if again, err := r.Distance(dist); err != nil || again != want {
+					t.Errorf("after Within(%v): distance %v (%v), want %v", limit, again, err, want)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkWithinFailing measures Within on a candidate that fails a limit
+// a tenth under its distance: the cost of a failing search step.
+func BenchmarkWithinFailing(b *testing.B) {
+	ref := fromImage(scene(640, 427, 8, false))
+	dist := noisy(ref, 4, 9)
+	r, err := NewReference(ref)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := r.Distance(dist)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := cpuTime()
+	for b.Loop() {
+		if _, ok, err := r.Within(dist, d*0.9); err != nil || ok {
+			b.Fatal(ok, err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }

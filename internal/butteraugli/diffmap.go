@@ -47,6 +47,9 @@ type work struct {
 	cell            *ring     // the cells' distances
 	held            [8]int    // image row held by each slot of rowDFT
 	pmSrc, pmRow    []float32
+	// limit ends a comparison early: once the map's maximum so far
+	// exceeds it, the distance is known to exceed it too.
+	limit float64
 }
 
 // Rows kept by the rings whose consumers are furthest apart: the masked
@@ -414,6 +417,9 @@ func (k *work) score() float64 {
 		for x, v := range k.pmRow {
 			t := float32(float64(v) + diffmapMul*float64(cr[x/st]))
 			best = max(best, t)
+		}
+		if d := float64(float32(float64(best) * diffmapScale)); d > k.limit {
+			return d
 		}
 	}
 	return float64(float32(float64(best) * diffmapScale))

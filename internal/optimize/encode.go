@@ -502,12 +502,12 @@ func (j *job) webp(q, effort int, lossless, smart, strip bool) ([]byte, error) {
 // meets decodes b and reports whether its distance to the reference is
 // within thr.
 func (e *Engine) meets(j *job, f string, b []byte, thr float64) (bool, error) {
-	d, err := j.distance(b)
+	d, ok, err := j.within(b, thr)
 	if err != nil {
 		return false, err
 	}
-	e.cfg.Log.Trace().Str("format", f).Int("bytes", len(b)).Float64("distance", d).Float64("threshold", thr).Bool("pass", d <= thr).Msg("measured")
-	return d <= thr, nil
+	e.cfg.Log.Trace().Str("format", f).Int("bytes", len(b)).Float64("distance", d).Float64("threshold", thr).Bool("pass", ok).Msg("measured")
+	return ok, nil
 }
 
 var (
@@ -515,24 +515,27 @@ var (
 	errNoRef = proto.Errorf(proto.CodeInternal, "The image has no reference to compare with.")
 )
 
-// distance decodes an encoded candidate with libvips, streaming and shrunk
-// to the reference's size, and measures it against the reference.
-func (j *job) distance(b []byte) (float64, error) {
+// within decodes an encoded candidate with libvips, streaming and shrunk
+// to the reference's size, and reports whether its distance to the
+// reference is at most thr. The distance returned is exact when it is;
+// otherwise it may be only a lower bound above thr (see measure).
+func (j *job) within(b []byte, thr float64) (float64, bool, error) {
 	if j.ref == nil {
-		return 0, errNoRef
+		return 0, false, errNoRef
 	}
 	var d float64
+	var ok bool
 	err := pixelsOf(nil, b, j.frames > 1, j.bands, j.width, j.height, j.ref.Width(), j.ref.Height(), func(m pixels) error {
 		if m.Width != j.ref.Width() || m.Height != j.ref.Height() {
 			return errVips
 		}
 		var err error
-		d, err = j.ref.Distance(m)
+		d, ok, err = measure(j.ref, m, thr)
 		return err
 	})
 	if errors.Is(err, errVips) {
 		// Undecodable, or not the source's size.
-		return 0, errShape
+		return 0, false, errShape
 	}
-	return d, err
+	return d, ok, err
 }

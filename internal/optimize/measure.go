@@ -14,6 +14,23 @@ type reference interface {
 	Distance(pixels) (float64, error)
 }
 
+// stopper is a reference that can stop measuring once a candidate is known
+// to exceed a limit (butteraugli, whose distance is a maximum).
+type stopper interface {
+	Within(m pixels, limit float64) (float64, bool, error)
+}
+
+// measure reports whether m is within limit of r, with its distance: exact
+// when within, and possibly only a lower bound above limit when not, since
+// a reference that can stop early does so at the first visible flaw.
+func measure(r reference, m pixels, limit float64) (float64, bool, error) {
+	if s, ok := r.(stopper); ok {
+		return s.Within(m, limit)
+	}
+	d, err := r.Distance(m)
+	return d, err == nil && d <= limit, err
+}
+
 // Butteraugli distances each target stands for: "high" is butteraugli's
 // own "looks the same" 1.0, "balanced" the Squoosh CLI's automatic target
 // 1.4, "small" 2.2. The exact measure aims a hair under them

@@ -78,12 +78,12 @@ func TestReferenceSize(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d, err := j.distance(b); err != nil || d != 0 {
+			if d, ok, err := j.within(b, 0); err != nil || d != 0 || !ok {
 				t.Fatalf("lossless copy: distance %g, %v", d, err)
 			}
 			// A candidate of another size is refused, not shrunk to fit.
 			other := encJPEG(t, photo(300, 400, 21), 92)
-			if _, err := j.distance(other); err == nil {
+			if _, _, err := j.within(other, 100); err == nil {
 				t.Fatal("a 300×400 candidate was accepted")
 			}
 		})
