@@ -110,7 +110,8 @@ Memory: the host's \`VmHWM\` (peak resident set) from \`/proc/PID/status\`, and 
 (\`bench/enginebench\`, op \`inproc\`): the scan's two passes (every format but AVIF with the fast metric, then the final pass measured with butteraugli, given the fast candidates as the scan gives them), the same
 options and the same number of workers (${R.machine?.nproc}), with a Go CPU profile. The profile samples every thread,
 libvips' own worker and codec threads included, so its samples split into time in C (libvips and the
-codecs: cgo calls plus non-Go threads) and time in Go (the engine, its perceptual metric, GC). Summed
+codecs: cgo calls plus non-Go threads, including the samples pprof files as \`runtime._LostExternalCode\`
+when it could not walk a C stack) and time in Go (the engine, its perceptual metric, GC). Summed
 libvips time = in-process CPU × C share. Host overhead = (host CPU for the scan − summed libvips
 CPU) / summed libvips CPU: everything the host does beyond libvips work (the metric, fetching,
 framing, scheduling, GC, the process).`);

@@ -185,7 +185,11 @@ function profileSplit(binary, prof) {
     // stages nest deeper than pprof's stack depth, so cumulative time
     // under the engine's distance call undercounts it.
     if (/\/internal\/(butteraugli|metric)\./.test(name)) measure += sec(flat);
-    if (name.startsWith('[') || name === 'runtime.cgocall' || name === 'runtime._ExternalCode' || name.startsWith('_cgo') || name.startsWith('runtime.asmcgocall')) c += sec(flat);
+    // C time: frames in the shared libraries, cgo calls, and the
+    // runtime's stand-ins for samples taken in non-Go code (_ExternalCode;
+    // _LostExternalCode when the C stack could not be walked, frequent on
+    // libvips' own threads on some machines).
+    if (name.startsWith('[') || name === 'runtime.cgocall' || name === 'runtime._ExternalCode' || name === 'runtime._LostExternalCode' || name.startsWith('_cgo') || name.startsWith('runtime.asmcgocall')) c += sec(flat);
     for (const [k, re] of Object.entries({
       encode: /vips\.vipsSaveToBuffer$|optimize\.webpSave$/, metric: /optimize\.\(\*job\)\.distance$/,
       probe: /optimize\.probeRead$/, verify: /optimize\.verify$/, decode: /optimize\.\(\*Engine\)\.decode$/,
