@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -323,6 +324,37 @@ func assertNoStackTrace(t *testing.T, stderr string) {
 	for _, s := range []string{"goroutine ", "panic:", ".go:"} {
 		if strings.Contains(stderr, s) {
 			t.Fatalf("stderr carries a stack trace: %q", stderr)
+		}
+	}
+}
+
+// TestCPUProfileOptIn checks the benchmark's profile switch: without the
+// variable nothing is written; with it, the host writes a gzip-compressed
+// pprof profile when its session ends.
+func TestCPUProfileOptIn(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "host.pprof")
+	for _, on := range []bool{false, true} {
+		var env []string
+		if on {
+			env = append(env, envCPUProfile+"="+path)
+		}
+		h := startHost(t, env...)
+		h.send(map[string]any{"type": "hello", "id": "h1", "protocol": 1})
+		if m := h.recv(); m["type"] != "hello" {
+			t.Fatalf("reply %v", m)
+		}
+		if code, _ := h.closeAndWait(); code != 0 {
+			t.Fatalf("exit code %d (stderr: %s)", code, h.stderr.String())
+		}
+		b, err := os.ReadFile(path)
+		switch {
+		case !on && !errors.Is(err, os.ErrNotExist):
+			t.Fatalf("without %s: profile file %v, %d bytes", envCPUProfile, err, len(b))
+		case on && err != nil:
+			t.Fatal(err)
+		case on && (len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b):
+			t.Fatalf("profile is not gzip data: %d bytes", len(b))
 		}
 	}
 }

@@ -22,6 +22,7 @@ func runNative(origin string) int {
 	log := logx.New(logx.Config{Level: os.Getenv(logx.EnvLevel), Default: zerolog.WarnLevel})
 	cfg := defaultHostConfig()
 	vipsrt.Start(vipsrt.DefaultConfig(), log)
+	defer startProfile(log)()
 
 	scfg := session.Config{
 		Limits: proto.Limits{
