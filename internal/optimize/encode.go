@@ -3,6 +3,7 @@ package optimize
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/imagediet/imgdiet/internal/metric"
@@ -30,6 +31,10 @@ const (
 	paletteRatio    = 3
 	// palettePixels is the size above which SkipSlow leaves out palette PNG.
 	palettePixels = 1 << 20
+	// finalTries bounds the qualities lossy encodes with its final
+	// encoder when the search's (baseline) answer is not within the
+	// target once encoded progressively.
+	finalTries = 3
 )
 
 // encoder produces one format at quality q (ignored by lossless encoders).
@@ -169,13 +174,20 @@ func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options
 	var err error
 	switch f {
 	case JPEG:
-		encWith := func(sub vips.SubsampleMode) encoder {
-			return func(q int) ([]byte, error) {
-				b, _, err := j.img.ExportJpeg(&vips.JpegExportParams{StripMetadata: strip, Quality: q,
-					Interlace: true, OptimizeCoding: true, TrellisQuant: true, OvershootDeringing: true,
-					OptimizeScans: true, QuantTable: 3, SubsampleMode: sub})
-				return b, err
+		// A search measures baseline encodes, a third faster than
+		// progressive ones with optimized scans, and encodes the quality
+		// found once more with scans, measured again (progressive
+		// decoding differs from baseline by a few levels here and there).
+		encWith := func(sub vips.SubsampleMode) (search, final encoder) {
+			at := func(scans bool) encoder {
+				return func(q int) ([]byte, error) {
+					b, _, err := j.img.ExportJpeg(&vips.JpegExportParams{StripMetadata: strip, Quality: q,
+						Interlace: scans, OptimizeCoding: true, TrellisQuant: true, OvershootDeringing: true,
+						OptimizeScans: scans, QuantTable: 3, SubsampleMode: sub})
+					return b, err
+				}
 			}
+			return at(false), at(true)
 		}
 		// libvips' automatic chroma subsampling turns 4:2:0 off from
 		// quality 90 on, where the exact search often lands on photos:
@@ -187,14 +199,16 @@ func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options
 			sub = vips.VipsForeignSubsampleOn
 		}
 		var a *attempt
-		a, err = e.lossy(ctx, j, f, encWith(sub), opt, thr, jpegLo, jpegHi)
+		search, final := encWith(sub)
+		a, err = e.lossy(ctx, j, f, search, final, opt, thr, jpegLo, jpegHi, startGuess(opt.Target, JPEG, 0))
 		if a == nil && err == nil && auto && j.exact {
-			a, err = e.lossy(ctx, j, f, encWith(vips.VipsForeignSubsampleOff), opt, thr, jpegLo, jpegHi)
+			search, final = encWith(vips.VipsForeignSubsampleOff)
+			a, err = e.lossy(ctx, j, f, search, final, opt, thr, jpegLo, jpegHi, 0)
 		}
 		keep(a)
 	case WebP:
 		var a *attempt
-		a, err = e.webpAuto(ctx, j, opt, thr, strip)
+		a, err = e.webpAuto(ctx, j, opt, thr, strip, startGuess(opt.Target, WebP, hint))
 		keep(a)
 		if err == nil && auto && (j.srcFormat == PNG || j.srcFormat == GIF || (j.srcFormat == WebP && j.frames > 1)) {
 			// Graphics and animations are often smaller lossless.
@@ -262,51 +276,112 @@ func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options
 	return Output{Format: f, Data: best.data, Width: j.width, Height: j.pageHeight, Quality: best.q}, true, nil
 }
 
-// lossy encodes once at the fixed quality, or binary-searches the lowest
-// quality in [lo, hi] whose output is within thr of the reference.
-func (e *Engine) lossy(ctx context.Context, j *job, f string, enc encoder, opt Options, thr float64, lo, hi int) (*attempt, error) {
+// lossy encodes once with final at the fixed quality, or searches with
+// search the lowest quality in [lo, hi] whose output is within thr of the
+// reference (see search; guess is where a fast-metric search starts) and
+// encodes it once more with final, measured again, one or two qualities
+// higher when needed; only if none of those is within thr does the
+// search's own encode stand.
+func (e *Engine) lossy(ctx context.Context, j *job, f string, search, final encoder, opt Options, thr float64, lo, hi, guess int) (*attempt, error) {
 	if opt.Quality > 0 {
-		b, err := enc(opt.Quality)
+		b, err := final(opt.Quality)
 		if err != nil {
 			return nil, err
 		}
 		return &attempt{data: b, q: opt.Quality}, nil
 	}
-	return e.search(ctx, j, f, enc, thr, lo, hi, maxSteps, true)
+	a, err := e.search(ctx, j, f, search, thr, lo, hi, maxSteps, true, guess)
+	if a == nil || err != nil {
+		return a, err
+	}
+	// The final encoder's output is what users get (for JPEG:
+	// progressive, whatever its size against baseline): up to finalTries
+	// qualities from the one found, the first within thr.
+	for q := a.q; q <= min(hi, a.q+finalTries-1); q++ {
+		if err := canceled(ctx); err != nil {
+			return nil, err
+		}
+		b, err := final(q)
+		if err != nil {
+			break
+		}
+		if ok, err := e.meets(j, f, b, thr); err != nil {
+			break
+		} else if ok {
+			return &attempt{data: b, q: q, lossy: true, checked: true}, nil
+		}
+	}
+	return a, nil
 }
 
-// search finds with metric.Search the lowest quality in [lo, hi] whose
-// encode is within thr of the reference, in at most steps measured
-// encodes, and returns the smallest passing encode, or nil when none
-// passed. metric.Search never tests hi: when every tested quality failed,
-// hi is encoded and measured too if tryHi is set. A failing encode at
-// least as large as the source ends the search, since higher qualities
+// startGuess is where a search with the fast metric starts for format f
+// and target: next to hint, the quality the previous format needed, when
+// there is one (WebP needed about 2 more than JPEG on the benchmark's
+// photos), else the quality photos typically needed (JPEG 90–97 for
+// balanced). It only saves encodes: the search finds the same quality
+// from any start.
+func startGuess(target, f string, hint int) int {
+	if hint > 0 && f == WebP {
+		return min(hint+2, webpHi)
+	}
+	switch target {
+	case metric.TargetHigh:
+		return 95
+	case metric.TargetSmall:
+		return 84
+	}
+	return 92
+}
+
+// search finds the lowest quality in [lo, hi] whose encode is within thr
+// of the reference, in at most steps measured encodes, and returns the
+// smallest passing encode, or nil when none passed. With the exact measure
+// (or guess 0) it bisects with metric.Search, asking the measure only
+// yes or no, so failing candidates stop early; with the fast metric it
+// interpolates the distances from guess with metric.Interpolate, which
+// needs fewer encodes. When every tested quality failed and hi was not
+// tested, hi is encoded and measured too if tryHi is set. A failing encode
+// at least as large as the source ends the search, since higher qualities
 // only grow.
-func (e *Engine) search(ctx context.Context, j *job, f string, enc encoder, thr float64, lo, hi, steps int, tryHi bool) (*attempt, error) {
+func (e *Engine) search(ctx context.Context, j *job, f string, enc encoder, thr float64, lo, hi, steps int, tryHi bool, guess int) (*attempt, error) {
 	var best *attempt
-	q, _, err := metric.Search(lo, hi, steps, func(q int) (bool, error) {
+	try := func(q int) (float64, bool, error) {
 		if err := canceled(ctx); err != nil {
-			return false, err
+			return 0, false, err
 		}
 		b, err := enc(q)
 		if err != nil {
-			return false, err
+			return 0, false, err
 		}
-		ok, err := e.meets(j, f, b, thr)
+		d, ok, err := e.measured(j, f, b, thr)
 		if err != nil {
-			return false, err
+			return 0, false, err
 		}
 		if ok {
 			if best == nil || len(b) < len(best.data) {
 				best = &attempt{data: b, q: q, lossy: true, checked: true}
 			}
-			return true, nil
+			return d, true, nil
 		}
 		if int64(len(b)) >= j.srcBytes {
-			return false, errTooLarge
+			return d, false, errTooLarge
 		}
-		return false, nil
-	})
+		return d, false, nil
+	}
+	var q int
+	var tried []int
+	var err error
+	if guess > 0 && !j.exact {
+		q, tried, err = metric.Interpolate(lo, hi, steps, guess, thr, func(q int) (float64, error) {
+			d, _, err := try(q)
+			return d, err
+		})
+	} else {
+		q, tried, err = metric.Search(lo, hi, steps, func(q int) (bool, error) {
+			_, ok, err := try(q)
+			return ok, err
+		})
+	}
 	switch {
 	case errors.Is(err, errTooLarge):
 		return best, nil
@@ -325,7 +400,7 @@ func (e *Engine) search(ctx context.Context, j *job, f string, enc encoder, thr 
 			}
 		}
 		return best, nil
-	case best != nil || !tryHi:
+	case best != nil || !tryHi || slices.Contains(tried, q):
 		return best, nil
 	}
 	if err := canceled(ctx); err != nil {
@@ -368,7 +443,7 @@ func (e *Engine) palette(ctx context.Context, j *job, opt Options, thr float64, 
 		return nil, err
 	}
 	first := &attempt{data: b, q: 100, checked: true}
-	a, err := e.search(ctx, j, PNG, enc, thr, paletteLo, 99, 3, false)
+	a, err := e.search(ctx, j, PNG, enc, thr, paletteLo, 99, 3, false, 0)
 	if a != nil && len(a.data) < len(first.data) {
 		return a, err
 	}
@@ -406,7 +481,7 @@ func (e *Engine) avif(ctx context.Context, j *job, opt Options, thr float64, hin
 		c := max(avifLo, min(avifHi, hint-8))
 		lo, hi, steps = max(avifLo, c-12), min(avifHi, c+12), 4
 	}
-	found, err := e.search(ctx, j, AVIF, encAt(avifSearch), thr, lo, hi, steps, false)
+	found, err := e.search(ctx, j, AVIF, encAt(avifSearch), thr, lo, hi, steps, false, 0)
 	if err != nil || found == nil || e.cfg.AVIFEffort == avifSearch {
 		return found, err
 	}
@@ -448,14 +523,15 @@ func (e *Engine) avifExact(ctx context.Context, j *job, thr float64, hint int, s
 		c := max(avifLo, min(avifHi, hint-8))
 		lo, hi, steps = max(avifLo, c-18), min(avifHi, c+13), 5
 	}
-	return e.search(ctx, j, AVIF, enc, thr, lo, hi, steps, false)
+	return e.search(ctx, j, AVIF, enc, thr, lo, hi, steps, false, 0)
 }
 
 // webpAuto searches WebP quality at effort 4 (with smart subsampling when
-// measuring exactly, without for the fast metric), then encodes the found quality once more with smart subsampling (and
+// measuring exactly, without for the fast metric, starting from guess),
+// then encodes the found quality once more with smart subsampling (and
 // Config.WebPEffort unless SkipSlow) and keeps the smaller of the passing
 // two.
-func (e *Engine) webpAuto(ctx context.Context, j *job, opt Options, thr float64, strip bool) (*attempt, error) {
+func (e *Engine) webpAuto(ctx context.Context, j *job, opt Options, thr float64, strip bool, guess int) (*attempt, error) {
 	effort := e.cfg.WebPEffort
 	if opt.SkipSlow {
 		effort = min(effort, webpEffort)
@@ -470,7 +546,7 @@ func (e *Engine) webpAuto(ctx context.Context, j *job, opt Options, thr float64,
 	// The exact measure sees chroma edges: search with the smart
 	// subsampling the final encode uses.
 	enc := func(q int) ([]byte, error) { return j.webp(q, webpEffort, false, j.exact, strip) }
-	found, err := e.search(ctx, j, WebP, enc, thr, webpLo, webpHi, maxSteps, true)
+	found, err := e.search(ctx, j, WebP, enc, thr, webpLo, webpHi, maxSteps, true, guess)
 	if err != nil || found == nil {
 		return found, err
 	}
@@ -502,12 +578,20 @@ func (j *job) webp(q, effort int, lossless, smart, strip bool) ([]byte, error) {
 // meets decodes b and reports whether its distance to the reference is
 // within thr.
 func (e *Engine) meets(j *job, f string, b []byte, thr float64) (bool, error) {
+	_, ok, err := e.measured(j, f, b, thr)
+	return ok, err
+}
+
+// measured decodes b and returns its distance to the reference and
+// whether it is within thr (see job.within: above thr the distance may be
+// only a bound).
+func (e *Engine) measured(j *job, f string, b []byte, thr float64) (float64, bool, error) {
 	d, ok, err := j.within(b, thr)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	e.cfg.Log.Trace().Str("format", f).Int("bytes", len(b)).Float64("distance", d).Float64("threshold", thr).Bool("pass", ok).Msg("measured")
-	return ok, nil
+	return d, ok, nil
 }
 
 var (

@@ -451,11 +451,11 @@ func (e *Engine) fullSearch(ctx context.Context, src []byte, s Source, opt Optio
 		// subsampling (4:2:0 below quality 90, full chroma from it on).
 		enc420, enc444 := at(encodeJPEG, 0), at(encodeJPEG444, 0)
 		if ref.exact {
-			a, err := e.search(ctx, ref, f, enc420, thr, jpegLo, jpegHi, maxSteps, true)
+			a, err := e.search(ctx, ref, f, enc420, thr, jpegLo, jpegHi, maxSteps, true, 0)
 			if a != nil || err != nil {
 				return a, err
 			}
-			return e.search(ctx, ref, f, enc444, thr, jpegLo, jpegHi, maxSteps, true)
+			return e.search(ctx, ref, f, enc444, thr, jpegLo, jpegHi, maxSteps, true, 0)
 		}
 		auto := func(q int) ([]byte, error) {
 			if q >= 90 {
@@ -463,7 +463,7 @@ func (e *Engine) fullSearch(ctx context.Context, src []byte, s Source, opt Optio
 			}
 			return enc420(q)
 		}
-		return e.search(ctx, ref, f, auto, thr, jpegLo, jpegHi, maxSteps, true)
+		return e.search(ctx, ref, f, auto, thr, jpegLo, jpegHi, maxSteps, true, 0)
 	}
 	// As webpAuto: the exact measure sees chroma edges, so it searches
 	// with the smart subsampling of the final encode.
@@ -471,7 +471,7 @@ func (e *Engine) fullSearch(ctx context.Context, src []byte, s Source, opt Optio
 	if ref.exact {
 		search = encodeWebP
 	}
-	found, err := e.search(ctx, ref, f, at(search, webpEffort), thr, webpLo, webpHi, maxSteps, true)
+	found, err := e.search(ctx, ref, f, at(search, webpEffort), thr, webpLo, webpHi, maxSteps, true, 0)
 	if err != nil || found == nil || e.substitute(encodeWebP, full, px) != encodeWebP {
 		return found, err
 	}

@@ -38,7 +38,7 @@ func TestSearch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			encodes = 0
-			a, err := e.search(context.Background(), j, JPEG, enc, tt.thr, jpegLo, jpegHi, maxSteps, tt.tryHi)
+			a, err := e.search(context.Background(), j, JPEG, enc, tt.thr, jpegLo, jpegHi, maxSteps, tt.tryHi, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
