@@ -31,10 +31,6 @@ const (
 	paletteRatio    = 3
 	// palettePixels is the size above which SkipSlow leaves out palette PNG.
 	palettePixels = 1 << 20
-	// finalTries bounds the qualities lossy encodes with its final
-	// encoder when the search's (baseline) answer is not within the
-	// target once encoded progressively.
-	finalTries = 3
 )
 
 // encoder produces one format at quality q (ignored by lossless encoders).
@@ -174,17 +170,15 @@ func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options
 	var err error
 	switch f {
 	case JPEG:
-		// A search measures baseline encodes, a third faster than
-		// progressive ones with optimized scans, and encodes the quality
-		// found once more with scans, measured again (progressive
-		// decoding differs from baseline by a few levels here and there).
+		// Optimizing the scans only reorders the progressive JPEG's
+		// coefficients: a search measures progressive encodes without it,
+		// a third faster, and the quality found is encoded once more with
+		// it, to the same pixels (TestJPEGScansKeepPixels). Baseline
+		// would not do: mozjpeg's trellis quantizes baseline differently.
 		encWith := func(sub vips.SubsampleMode) (search, final encoder) {
-			at := func(scans bool) encoder {
+			at := func(optimizeScans bool) encoder {
 				return func(q int) ([]byte, error) {
-					b, _, err := j.img.ExportJpeg(&vips.JpegExportParams{StripMetadata: strip, Quality: q,
-						Interlace: scans, OptimizeCoding: true, TrellisQuant: true, OvershootDeringing: true,
-						OptimizeScans: scans, QuantTable: 3, SubsampleMode: sub})
-					return b, err
+					return jpegSave(j.img, q, sub, optimizeScans, strip)
 				}
 			}
 			return at(false), at(true)
@@ -279,9 +273,8 @@ func (e *Engine) encodeFormat(ctx context.Context, j *job, f string, opt Options
 // lossy encodes once with final at the fixed quality, or searches with
 // search the lowest quality in [lo, hi] whose output is within thr of the
 // reference (see search; guess is where a fast-metric search starts) and
-// encodes it once more with final, measured again, one or two qualities
-// higher when needed; only if none of those is within thr does the
-// search's own encode stand.
+// encodes that quality once more with final, which must decode to the
+// same pixels as search (it is not measured again).
 func (e *Engine) lossy(ctx context.Context, j *job, f string, search, final encoder, opt Options, thr float64, lo, hi, guess int) (*attempt, error) {
 	if opt.Quality > 0 {
 		b, err := final(opt.Quality)
@@ -294,24 +287,23 @@ func (e *Engine) lossy(ctx context.Context, j *job, f string, search, final enco
 	if a == nil || err != nil {
 		return a, err
 	}
-	// The final encoder's output is what users get (for JPEG:
-	// progressive, whatever its size against baseline): up to finalTries
-	// qualities from the one found, the first within thr.
-	for q := a.q; q <= min(hi, a.q+finalTries-1); q++ {
-		if err := canceled(ctx); err != nil {
-			return nil, err
-		}
-		b, err := final(q)
-		if err != nil {
-			break
-		}
-		if ok, err := e.meets(j, f, b, thr); err != nil {
-			break
-		} else if ok {
-			return &attempt{data: b, q: q, lossy: true, checked: true}, nil
-		}
+	if err := canceled(ctx); err != nil {
+		return nil, err
+	}
+	if b, err := final(a.q); err == nil {
+		return &attempt{data: b, q: a.q, lossy: true, checked: true}, nil
 	}
 	return a, nil
+}
+
+// jpegSave encodes img as progressive JPEG with mozjpeg's trellis
+// quantization, optimized Huffman coding, overshoot deringing and quant
+// table 3, and the scans optimized when optimizeScans is set.
+func jpegSave(img *vips.ImageRef, q int, sub vips.SubsampleMode, optimizeScans, strip bool) ([]byte, error) {
+	b, _, err := img.ExportJpeg(&vips.JpegExportParams{StripMetadata: strip, Quality: q,
+		Interlace: true, OptimizeCoding: true, TrellisQuant: true, OvershootDeringing: true,
+		OptimizeScans: optimizeScans, QuantTable: 3, SubsampleMode: sub})
+	return b, err
 }
 
 // startGuess is where a search with the fast metric starts for format f
@@ -528,9 +520,10 @@ func (e *Engine) avifExact(ctx context.Context, j *job, thr float64, hint int, s
 
 // webpAuto searches WebP quality at effort 4 (with smart subsampling when
 // measuring exactly, without for the fast metric, starting from guess),
-// then encodes the found quality once more with smart subsampling (and
-// Config.WebPEffort unless SkipSlow) and keeps the smaller of the passing
-// two.
+// then, when the final effort (Config.WebPEffort unless SkipSlow) is not
+// the search's own or the measure is exact, encodes the found quality once
+// more with smart subsampling at that effort and keeps the smaller of the
+// passing two.
 func (e *Engine) webpAuto(ctx context.Context, j *job, opt Options, thr float64, strip bool, guess int) (*attempt, error) {
 	effort := e.cfg.WebPEffort
 	if opt.SkipSlow {
@@ -547,7 +540,9 @@ func (e *Engine) webpAuto(ctx context.Context, j *job, opt Options, thr float64,
 	// subsampling the final encode uses.
 	enc := func(q int) ([]byte, error) { return j.webp(q, webpEffort, false, j.exact, strip) }
 	found, err := e.search(ctx, j, WebP, enc, thr, webpLo, webpHi, maxSteps, true, guess)
-	if err != nil || found == nil {
+	if err != nil || found == nil || (effort == webpEffort && !j.exact) {
+		// At the search's own effort, smart subsampling alone made 1 of
+		// 48 page photo encodes smaller: the fast answer skips it.
 		return found, err
 	}
 	if err := canceled(ctx); err != nil {

@@ -1,6 +1,7 @@
 package optimize
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -96,5 +97,48 @@ func TestPreviousDominated(t *testing.T) {
 	}
 	if candidate(rep, AVIF) == nil {
 		t.Errorf("no AVIF in the refined answer: %v", formatsOf(rep))
+	}
+}
+
+// TestJPEGScansKeepPixels guards what JPEG's search relies on: with
+// libvips' mozjpeg settings, optimizing a progressive JPEG's scans only
+// reorders its coefficients, so the search's encode without it decodes to
+// exactly the pixels of the one returned unmeasured. (Baseline does not:
+// trellis quantization differs.)
+func TestJPEGScansKeepPixels(t *testing.T) {
+	img, err := vips.NewImageFromBuffer(encPNG(t, photo(320, 240, 5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	decode := func(b []byte) []byte {
+		d, err := vips.NewImageFromBuffer(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		p, err := d.ToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, sub := range []vips.SubsampleMode{vips.VipsForeignSubsampleAuto, vips.VipsForeignSubsampleOn, vips.VipsForeignSubsampleOff} {
+		for _, q := range []int{40, 75, 92, 99} {
+			plain, err := jpegSave(img, q, sub, false, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt, err := jpegSave(img, q, sub, true, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(decode(plain), decode(opt)) {
+				t.Errorf("subsample %v q%d: optimized scans decode differently", sub, q)
+			}
+			if len(opt) > len(plain) {
+				t.Errorf("subsample %v q%d: optimized scans %d bytes, plain %d", sub, q, len(opt), len(plain))
+			}
+		}
 	}
 }
