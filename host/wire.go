@@ -7,6 +7,7 @@ import (
 	"github.com/imagediet/imgdiet/internal/scan"
 	"github.com/imagediet/imgdiet/internal/session"
 	"github.com/imagediet/imgdiet/internal/store"
+	"github.com/imagediet/imgdiet/internal/vipsrt"
 	"github.com/rs/zerolog"
 )
 
@@ -25,6 +26,7 @@ func wireScans(s *session.Config, cfg hostConfig, origin string, log zerolog.Log
 		Engine:        engine,
 		Held:          held,
 		Log:           log,
+		Idle:          vipsrt.Trim,
 	})
 	s.Held = held
 	s.StartData = func() (session.DataChannel, error) {

@@ -57,6 +57,10 @@ type Config struct {
 	Engine       Engine
 	Held         Holder
 	Log          zerolog.Logger
+	// Idle, when set, is called each time the last running scan has
+	// finished all its work: the host hands the C heap's freed memory
+	// back to the kernel there.
+	Idle func()
 }
 
 // Scanner runs scans. It implements session.Scanner and session.Validator.
@@ -64,6 +68,8 @@ type Scanner struct {
 	cfg Config
 	// sources counts source bytes kept for slow refinements, all scans.
 	sources atomic.Int64
+	// running counts scans whose work has not all finished.
+	running atomic.Int64
 }
 
 // New returns a Scanner; zero fields of cfg take defaults.
@@ -156,8 +162,10 @@ func (s *Scanner) Scan(ctx context.Context, req *proto.ScanRequest, emit func(v 
 	set, perr := ParseSettings(req.Settings)
 	r := &run{s: s, req: req, set: set, emit: emit, start: time.Now(), settled: map[int]bool{}, all: make(chan struct{})}
 	r.sum.Images = len(req.Images)
+	s.running.Add(1)
 	if perr != nil { // Validate normally catches this first.
 		r.finish(false)
+		s.idle()
 		return
 	}
 	groups := groupImages(req.Images)
@@ -182,15 +190,29 @@ func (s *Scanner) Scan(ctx context.Context, req *proto.ScanRequest, emit func(v 
 	if workers > len(groups) {
 		workers = len(groups)
 	}
+	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
-		go r.worker(ctx, fastQ, slowQ, slow)
+		wg.Go(func() { r.worker(ctx, fastQ, slowQ, slow) })
 	}
 	select {
 	case <-r.all:
 		close(slowQ)
 		r.finish(false)
+		s.idle()
 	case <-ctx.Done():
 		r.finish(true)
+		// done went out at once; the work in flight ends on its own.
+		go func() {
+			wg.Wait()
+			s.idle()
+		}()
+	}
+}
+
+// idle counts a scan out and calls cfg.Idle when none is left.
+func (s *Scanner) idle() {
+	if s.running.Add(-1) == 0 && s.cfg.Idle != nil {
+		s.cfg.Idle()
 	}
 }
 

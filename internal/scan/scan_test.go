@@ -424,3 +424,92 @@ func TestSkippedReachesResult(t *testing.T) {
 		t.Errorf("best = %v, want the JPEG", final["best"])
 	}
 }
+
+// inFlight wraps the real engine and counts the Optimize calls running;
+// while hold is open, each call waits for it to close before it works.
+type inFlight struct {
+	Engine
+	n    atomic.Int64
+	hold atomic.Pointer[chan struct{}]
+}
+
+func (e *inFlight) Optimize(ctx context.Context, src []byte, opt optimize.Options) (optimize.Report, error) {
+	e.n.Add(1)
+	defer e.n.Add(-1)
+	if h := e.hold.Load(); h != nil {
+		<-*h
+	}
+	return e.Engine.Optimize(ctx, src, opt)
+}
+
+// TestIdle checks that Idle runs once the last scan's work has all
+// finished: not while another scan runs, and after a cancel only when
+// the work still in flight has returned.
+func TestIdle(t *testing.T) {
+	files := map[string][]byte{}
+	for i := 0; i < 4; i++ {
+		files[fmt.Sprintf("/p%d.jpg", i)] = jpegBytes(t, photo(240, 160, int64(i)), 95)
+	}
+	st := newSite(t, files)
+	page := func(id string, n int) *proto.ScanRequest {
+		req := &proto.ScanRequest{Type: "scan", ID: id, Page: proto.Page{URL: st.url("/")},
+			Settings: settings(t, `{"formats":["jpeg","webp"],"quality":80}`)}
+		for i := 0; i < n; i++ {
+			req.Images = append(req.Images, proto.Image{URL: st.url(fmt.Sprintf("/p%d.jpg", i))})
+		}
+		return req
+	}
+	log := zerolog.Nop()
+	eng := &inFlight{Engine: optimize.New(optimize.Config{Log: log})}
+	var calls atomic.Int64
+	var busy atomic.Int64 // Optimize calls running when Idle was called
+	s := New(Config{
+		Fetcher: fetch.New(fetch.DefaultConfig(), log),
+		Engine:  eng,
+		Held:    store.New(store.Config{}),
+		Log:     log,
+		Idle: func() {
+			calls.Add(1)
+			busy.Add(eng.n.Load())
+		},
+	})
+
+	// Two scans at once: one call, after the longer one.
+	var wg sync.WaitGroup
+	wg.Go(func() { collect(t, s, context.Background(), page("a", 4)) })
+	wg.Go(func() { collect(t, s, context.Background(), page("b", 1)) })
+	wg.Wait()
+	if c := calls.Load(); c != 1 {
+		t.Fatalf("Idle called %d times after two overlapping scans, want 1", c)
+	}
+
+	// A canceled scan: done at once, Idle only after the work returned.
+	hold := make(chan struct{})
+	eng.hold.Store(&hold)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for eng.n.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	msgs := collect(t, s, ctx, page("c", 4))
+	if last := msgs[len(msgs)-1]; last["canceled"] != true {
+		t.Fatalf("last message %v, want done canceled", last)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if c := calls.Load(); c != 1 {
+		t.Fatalf("Idle called while the canceled scan's work was still held (%d calls)", c)
+	}
+	close(hold)
+	deadline := time.Now().Add(30 * time.Second)
+	for calls.Load() != 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if c := calls.Load(); c != 2 {
+		t.Fatalf("Idle called %d times after the canceled scan's work ended, want 2", c)
+	}
+	if b := busy.Load(); b != 0 {
+		t.Fatalf("Idle was called with %d encodes still running", b)
+	}
+}
