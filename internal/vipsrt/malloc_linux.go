@@ -48,4 +48,3 @@ import "C"
 
 // Trim returns freed heap memory to the operating system.
 func Trim() { C.imgdiet_trim() }
-
