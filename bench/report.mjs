@@ -76,8 +76,18 @@ ratio is the median of per-image ratios.`);
     const wg = Math.max(...p.byFormat.map((r) => r.ratioGovips)), we = Math.max(...p.byFormat.map((r) => r.ratioEngine));
     target('Engine time vs sharp (govips, same settings)', '≤ 1.0×', `worst format ${f3(wg)}×`, wg <= 1.0);
     target('Engine time vs sharp (whole engine, fixed quality)', '≤ 1.0×', `worst format ${f3(we)}×`, we <= 1.0);
-    out.push('\n<details><summary>Per image</summary>\n\n' + table(['format', 'image', 'width', 'govips ms', 'engine ms', 'sharp ms'],
-      p.rows.map((r) => [r.format, r.file, r.width, f1(r.govips), f1(r.engine), f1(r.sharp)])) + '\n\n</details>');
+    if (p.byFormat[0]?.faults) {
+      out.push(`\nMinor page faults per operation (median over images of the per-image medians; the whole process,
+every thread, so the Go and Node runtimes' own faults count too). A fault costs ${p.faultUs ? f2(p.faultUs) : 'n/a'} µs on this
+machine (\`mmap\`, touch every page and \`munmap\` 16 MiB, best of 50). The host and \`enginebench\` fix glibc's
+malloc thresholds when they load (\`internal/vipsrt\`: blocks up to 32 MiB from the heap, up to 64 MiB of free
+heap kept mapped, arenas bounded to 2) and trim the heap when the host goes idle; Node runs with glibc's
+dynamic thresholds, which hand codec buffers back after each encode and fault them in again on the next.`);
+      out.push(table(['format', 'govips faults', 'engine faults', 'sharp faults'],
+        p.byFormat.map((r) => [r.format, f0(r.faults.govips), f0(r.faults.engine), f0(r.faults.sharp)])));
+    }
+    out.push('\n<details><summary>Per image</summary>\n\n' + table(['format', 'image', 'width', 'govips ms', 'engine ms', 'sharp ms', 'faults govips / engine / sharp'],
+      p.rows.map((r) => [r.format, r.file, r.width, f1(r.govips), f1(r.engine), f1(r.sharp), r.faults ? `${f0(r.faults.govips)} / ${f0(r.faults.engine)} / ${f0(r.faults.sharp)}` : '—'])) + '\n\n</details>');
   }
 
   // ------------------------------------------------------------- page scan

@@ -133,13 +133,16 @@ async function perop(c, eng) {
   sharp.concurrency(os.cpus().length);
   sharp.cache({ memory: 32, items: 50, files: 0 });
   const bufs = new Map(c.op.map((o) => [o.file, fs.readFileSync(o.file)]));
+  // Each contender returns the operation's wall time and the minor page
+  // faults the process took during it (all threads).
   const contenders = {
-    govips: (f, fmt) => eng.call({ op: 'encode', impl: 'govips', path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT }).then((r) => r.ms),
-    engine: (f, fmt) => eng.call({ op: 'encode', impl: 'engine', path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT }).then((r) => r.ms),
+    govips: (f, fmt) => eng.call({ op: 'encode', impl: 'govips', path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT }).then((r) => [r.ms, r.faults ?? 0]),
+    engine: (f, fmt) => eng.call({ op: 'encode', impl: 'engine', path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT }).then((r) => [r.ms, r.faults ?? 0]),
     sharp: async (f, fmt) => {
+      const flt = process.resourceUsage().minorPageFault;
       const t = performance.now();
       await sharpOp[fmt](sharp(bufs.get(f)), opQuality[fmt]).toBuffer();
-      return performance.now() - t;
+      return [performance.now() - t, process.resourceUsage().minorPageFault - flt];
     },
   };
   const names = Object.keys(contenders);
@@ -148,12 +151,18 @@ async function perop(c, eng) {
   for (const fmt of allFormats) {
     for (const o of c.op) {
       const t = Object.fromEntries(names.map((n) => [n, []]));
+      const pf = Object.fromEntries(names.map((n) => [n, []]));
       for (let r = 0; r < ROUNDS; r++) {
         const order = r % 2 ? [...names].reverse() : names; // alternate, and flip the order each round
-        for (const n of order) t[n].push(await contenders[n](o.file, fmt));
+        for (const n of order) {
+          const [ms, faults] = await contenders[n](o.file, fmt);
+          t[n].push(ms);
+          pf[n].push(faults);
+        }
       }
       const m = Object.fromEntries(names.map((n) => [n, median(t[n])]));
-      rows.push({ format: fmt, file: path.basename(o.file), width: o.width, ...m, ratioGovips: m.govips / m.sharp, ratioEngine: m.engine / m.sharp });
+      const faults = Object.fromEntries(names.map((n) => [n, median(pf[n])]));
+      rows.push({ format: fmt, file: path.basename(o.file), width: o.width, ...m, faults, ratioGovips: m.govips / m.sharp, ratioEngine: m.engine / m.sharp });
     }
     log('perop', fmt, 'done');
   }
@@ -163,10 +172,12 @@ async function perop(c, eng) {
       format: fmt, q: opQuality[fmt],
       sizes: [...new Set(rs.map((r) => r.width))],
       govipsMs: median(rs.map((r) => r.govips)), engineMs: median(rs.map((r) => r.engine)), sharpMs: median(rs.map((r) => r.sharp)),
+      faults: Object.fromEntries(names.map((n) => [n, median(rs.map((r) => r.faults[n]))])),
       ratioGovips: median(rs.map((r) => r.ratioGovips)), ratioEngine: median(rs.map((r) => r.ratioEngine)),
     };
   });
-  return { rounds: ROUNDS, rows, byFormat, effort: OP_EFFORT, engineWebPDefault: 6, sharpThreads: sharp.concurrency(), sharpDefaultThreads };
+  const { faultUs } = await eng.call({ op: 'faultcost' });
+  return { rounds: ROUNDS, rows, byFormat, faultUs, effort: OP_EFFORT, engineWebPDefault: 6, sharpThreads: sharp.concurrency(), sharpDefaultThreads };
 }
 
 // -------------------------------------------------- page scan and overhead

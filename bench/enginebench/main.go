@@ -10,6 +10,8 @@
 //	    at effort E (the engine through Config.WebPEffort and AVIFEffort),
 //	    the effort the harness also gives sharp; the engine's own defaults
 //	    are WebP 6 and AVIF 4.
+//	{"op":"faultcost"}
+//	    the time of one minor page fault in µs (see faultCost).
 //	{"op":"optimize","path":P,"formats":[...],"target":T,"out":DIR}
 //	    the engine's automatic quality for target T, no resize; writes each
 //	    candidate to DIR and lists them.
@@ -89,6 +91,8 @@ type candidate struct {
 
 type reply struct {
 	Ms         float64     `json:"ms,omitempty"`
+	Faults     int64       `json:"faults,omitempty"`
+	FaultUs    float64     `json:"faultUs,omitempty"`
 	Bytes      int         `json:"bytes,omitempty"`
 	Candidates []candidate `json:"candidates,omitempty"`
 	WallMs     float64     `json:"wallMs,omitempty"`
@@ -149,6 +153,8 @@ func (b *bench) do(req request) reply {
 		rep.Libvips = vipsrt.Version()
 	case "encode":
 		rep, err = b.encode(req)
+	case "faultcost":
+		rep.FaultUs, err = faultCost()
 	case "optimize":
 		rep, err = b.optimize(req)
 	case "inproc":
@@ -176,6 +182,7 @@ func (b *bench) encode(req request) (reply, error) {
 		b.perop[req.Effort] = eng
 	}
 	runtime.GC() // collect outside the timed region, as sharp's V8 heap is idle too
+	flt := minorFaults()
 	start := time.Now()
 	var n int
 	switch req.Impl {
@@ -193,10 +200,44 @@ func (b *bench) encode(req request) (reply, error) {
 		err = fmt.Errorf("unknown impl %q", req.Impl)
 	}
 	el := time.Since(start)
+	flt = minorFaults() - flt
 	if err != nil {
 		return reply{}, err
 	}
-	return reply{Ms: float64(el.Microseconds()) / 1000, Bytes: n}, nil
+	return reply{Ms: float64(el.Microseconds()) / 1000, Faults: flt, Bytes: n}, nil
+}
+
+// faultCost is the time of one minor page fault in microseconds: map
+// 16 MiB, touch every page, unmap, best of 50.
+func faultCost() (float64, error) {
+	const size = 16 << 20
+	page := os.Getpagesize()
+	best := time.Duration(1 << 62)
+	for range 50 {
+		start := time.Now()
+		m, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		if err != nil {
+			return 0, err
+		}
+		for i := 0; i < size; i += page {
+			m[i] = 1
+		}
+		if err := syscall.Munmap(m); err != nil {
+			return 0, err
+		}
+		best = min(best, time.Since(start))
+	}
+	return float64(best.Nanoseconds()) / 1000 / float64(size/page), nil
+}
+
+// minorFaults is the process's count of minor page faults so far, every
+// thread included (what Node's process.resourceUsage reports for sharp).
+func minorFaults() int64 {
+	var u syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &u) != nil {
+		return 0
+	}
+	return u.Minflt
 }
 
 // encodeGovips decodes src and encodes it once with the settings
