@@ -76,18 +76,24 @@ ratio is the median of per-image ratios.`);
     const wg = Math.max(...p.byFormat.map((r) => r.ratioGovips)), we = Math.max(...p.byFormat.map((r) => r.ratioEngine));
     target('Engine time vs sharp (govips, same settings)', '≤ 1.0×', `worst format ${f3(wg)}×`, wg <= 1.0);
     target('Engine time vs sharp (whole engine, fixed quality)', '≤ 1.0×', `worst format ${f3(we)}×`, we <= 1.0);
-    if (p.byFormat[0]?.faults) {
-      out.push(`\nMinor page faults per operation (median over images of the per-image medians; the whole process,
-every thread, so the Go and Node runtimes' own faults count too). A fault costs ${p.faultUs ? f2(p.faultUs) : 'n/a'} µs on this
-machine (\`mmap\`, touch every page and \`munmap\` 16 MiB, best of 50). The host and \`enginebench\` fix glibc's
-malloc thresholds when they load (\`internal/vipsrt\`: blocks up to 32 MiB from the heap, up to 64 MiB of free
-heap kept mapped, arenas bounded to 2) and trim the heap when the host goes idle; Node runs with glibc's
-dynamic thresholds, which hand codec buffers back after each encode and fault them in again on the next.`);
-      out.push(table(['format', 'govips faults', 'engine faults', 'sharp faults'],
-        p.byFormat.map((r) => [r.format, f0(r.faults.govips), f0(r.faults.engine), f0(r.faults.sharp)])));
+    if (p.byFormat[0]?.cpuMs) {
+      out.push(`\n**CPU time and page faults** of the same operations, from the same runs: CPU time is user + system time
+of the whole process during the operation (every thread, so the Go and Node runtimes count too); it leaves out
+the time the process waited for a core, which on a shared machine is most of the spread between runs. Minor
+page faults are counted the same way; one costs ${p.faultUs ? f2(p.faultUs) : 'n/a'} µs on this machine (\`mmap\`, touch every page and
+\`munmap\` 16 MiB, best of 50). The host and \`enginebench\` fix glibc's malloc thresholds when they load
+(\`internal/vipsrt\`: blocks up to 32 MiB from the heap, up to 64 MiB of free heap kept mapped, two arenas) and
+trim the heap when the host goes idle; Node runs with glibc's dynamic thresholds, which grow to the largest
+block freed, so after the warm-up both sides fault little. The fixed thresholds matter for a fresh host's
+first encodes (\`TestMallocRetains\` in \`internal/optimize\`).`);
+      out.push(table(['format', 'govips CPU ms', 'engine CPU ms', 'sharp CPU ms', 'govips / sharp (CPU)', 'engine / sharp (CPU)', 'faults govips / engine / sharp'],
+        p.byFormat.map((r) => [r.format, f1(r.cpuMs.govips), f1(r.cpuMs.engine), f1(r.cpuMs.sharp), `${f3(r.cpuRatioGovips)}×`, `${f3(r.cpuRatioEngine)}×`,
+          `${f0(r.faults.govips)} / ${f0(r.faults.engine)} / ${f0(r.faults.sharp)}`])));
     }
-    out.push('\n<details><summary>Per image</summary>\n\n' + table(['format', 'image', 'width', 'govips ms', 'engine ms', 'sharp ms', 'faults govips / engine / sharp'],
-      p.rows.map((r) => [r.format, r.file, r.width, f1(r.govips), f1(r.engine), f1(r.sharp), r.faults ? `${f0(r.faults.govips)} / ${f0(r.faults.engine)} / ${f0(r.faults.sharp)}` : '—'])) + '\n\n</details>');
+    out.push('\n<details><summary>Per image</summary>\n\n' + table(['format', 'image', 'width', 'govips ms', 'engine ms', 'sharp ms', 'CPU ms govips / engine / sharp', 'faults govips / engine / sharp'],
+      p.rows.map((r) => [r.format, r.file, r.width, f1(r.govips), f1(r.engine), f1(r.sharp),
+        r.cpuMs ? `${f1(r.cpuMs.govips)} / ${f1(r.cpuMs.engine)} / ${f1(r.cpuMs.sharp)}` : '—',
+        r.faults ? `${f0(r.faults.govips)} / ${f0(r.faults.engine)} / ${f0(r.faults.sharp)}` : '—'])) + '\n\n</details>');
   }
 
   // ------------------------------------------------------------- page scan

@@ -133,16 +133,18 @@ async function perop(c, eng) {
   sharp.concurrency(os.cpus().length);
   sharp.cache({ memory: 32, items: 50, files: 0 });
   const bufs = new Map(c.op.map((o) => [o.file, fs.readFileSync(o.file)]));
-  // Each contender returns the operation's wall time and the minor page
-  // faults the process took during it (all threads).
+  // Each contender returns the operation's wall time, its CPU time and
+  // the minor page faults the process took during it (all threads).
   const contenders = {
-    govips: (f, fmt) => eng.call({ op: 'encode', impl: 'govips', path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT }).then((r) => [r.ms, r.faults ?? 0]),
-    engine: (f, fmt) => eng.call({ op: 'encode', impl: 'engine', path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT }).then((r) => [r.ms, r.faults ?? 0]),
+    govips: (f, fmt) => eng.call({ op: 'encode', impl: 'govips', path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT }).then((r) => [r.ms, r.cpuMs ?? 0, r.faults ?? 0]),
+    engine: (f, fmt) => eng.call({ op: 'encode', impl: 'engine', path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT }).then((r) => [r.ms, r.cpuMs ?? 0, r.faults ?? 0]),
     sharp: async (f, fmt) => {
       const flt = process.resourceUsage().minorPageFault;
+      const cpu = process.cpuUsage();
       const t = performance.now();
       await sharpOp[fmt](sharp(bufs.get(f)), opQuality[fmt]).toBuffer();
-      return [performance.now() - t, process.resourceUsage().minorPageFault - flt];
+      const el = performance.now() - t, c = process.cpuUsage(cpu);
+      return [el, (c.user + c.system) / 1000, process.resourceUsage().minorPageFault - flt];
     },
   };
   const names = Object.keys(contenders);
@@ -152,17 +154,21 @@ async function perop(c, eng) {
     for (const o of c.op) {
       const t = Object.fromEntries(names.map((n) => [n, []]));
       const pf = Object.fromEntries(names.map((n) => [n, []]));
+      const cpu = Object.fromEntries(names.map((n) => [n, []]));
       for (let r = 0; r < ROUNDS; r++) {
         const order = r % 2 ? [...names].reverse() : names; // alternate, and flip the order each round
         for (const n of order) {
-          const [ms, faults] = await contenders[n](o.file, fmt);
+          const [ms, cpuMs, faults] = await contenders[n](o.file, fmt);
           t[n].push(ms);
+          cpu[n].push(cpuMs);
           pf[n].push(faults);
         }
       }
       const m = Object.fromEntries(names.map((n) => [n, median(t[n])]));
       const faults = Object.fromEntries(names.map((n) => [n, median(pf[n])]));
-      rows.push({ format: fmt, file: path.basename(o.file), width: o.width, ...m, faults, ratioGovips: m.govips / m.sharp, ratioEngine: m.engine / m.sharp });
+      const cpuMs = Object.fromEntries(names.map((n) => [n, median(cpu[n])]));
+      rows.push({ format: fmt, file: path.basename(o.file), width: o.width, ...m, faults, cpuMs, ratioGovips: m.govips / m.sharp, ratioEngine: m.engine / m.sharp,
+        cpuRatioGovips: cpuMs.govips / cpuMs.sharp, cpuRatioEngine: cpuMs.engine / cpuMs.sharp });
     }
     log('perop', fmt, 'done');
   }
@@ -173,6 +179,8 @@ async function perop(c, eng) {
       sizes: [...new Set(rs.map((r) => r.width))],
       govipsMs: median(rs.map((r) => r.govips)), engineMs: median(rs.map((r) => r.engine)), sharpMs: median(rs.map((r) => r.sharp)),
       faults: Object.fromEntries(names.map((n) => [n, median(rs.map((r) => r.faults[n]))])),
+      cpuMs: Object.fromEntries(names.map((n) => [n, median(rs.map((r) => r.cpuMs[n]))])),
+      cpuRatioGovips: median(rs.map((r) => r.cpuRatioGovips)), cpuRatioEngine: median(rs.map((r) => r.cpuRatioEngine)),
       ratioGovips: median(rs.map((r) => r.ratioGovips)), ratioEngine: median(rs.map((r) => r.ratioEngine)),
     };
   });

@@ -182,7 +182,7 @@ func (b *bench) encode(req request) (reply, error) {
 		b.perop[req.Effort] = eng
 	}
 	runtime.GC() // collect outside the timed region, as sharp's V8 heap is idle too
-	flt := minorFaults()
+	flt, cpu0 := usage()
 	start := time.Now()
 	var n int
 	switch req.Impl {
@@ -200,11 +200,11 @@ func (b *bench) encode(req request) (reply, error) {
 		err = fmt.Errorf("unknown impl %q", req.Impl)
 	}
 	el := time.Since(start)
-	flt = minorFaults() - flt
+	flt1, cpu1 := usage()
 	if err != nil {
 		return reply{}, err
 	}
-	return reply{Ms: float64(el.Microseconds()) / 1000, Faults: flt, Bytes: n}, nil
+	return reply{Ms: ms(el), CPUMs: ms(cpu1 - cpu0), Faults: flt1 - flt, Bytes: n}, nil
 }
 
 // faultCost is the time of one minor page fault in microseconds: map
@@ -230,14 +230,15 @@ func faultCost() (float64, error) {
 	return float64(best.Nanoseconds()) / 1000 / float64(size/page), nil
 }
 
-// minorFaults is the process's count of minor page faults so far, every
-// thread included (what Node's process.resourceUsage reports for sharp).
-func minorFaults() int64 {
+// usage is the process's count of minor page faults and its CPU time
+// (user and system) so far, every thread included: what Node's
+// process.resourceUsage and process.cpuUsage report for sharp.
+func usage() (faults int64, cpu time.Duration) {
 	var u syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &u) != nil {
-		return 0
+		return 0, 0
 	}
-	return u.Minflt
+	return u.Minflt, time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 // encodeGovips decodes src and encodes it once with the settings
