@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -474,10 +475,19 @@ func TestIdle(t *testing.T) {
 		},
 	})
 
-	// Two scans at once: one call, after the longer one.
+	// Two scans at once: one call, after both. The engine holds every
+	// call until both scans have work in flight, so neither can finish
+	// before the other has started.
+	overlap := make(chan struct{})
+	eng.hold.Store(&overlap)
 	var wg sync.WaitGroup
 	wg.Go(func() { collect(t, s, context.Background(), page("a", 4)) })
 	wg.Go(func() { collect(t, s, context.Background(), page("b", 1)) })
+	for want := int64(min(runtime.NumCPU(), 4) + 1); eng.n.Load() < want; {
+		time.Sleep(time.Millisecond)
+	}
+	eng.hold.Store(nil)
+	close(overlap)
 	wg.Wait()
 	if c := calls.Load(); c != 1 {
 		t.Fatalf("Idle called %d times after two overlapping scans, want 1", c)
