@@ -152,21 +152,13 @@ async function perop(c, eng) {
   const rows = [];
   for (const fmt of allFormats) {
     for (const o of c.op) {
-      const t = Object.fromEntries(names.map((n) => [n, []]));
-      const pf = Object.fromEntries(names.map((n) => [n, []]));
-      const cpu = Object.fromEntries(names.map((n) => [n, []]));
+      const runs = Object.fromEntries(names.map((n) => [n, []])); // [ms, cpuMs, faults] per round
       for (let r = 0; r < ROUNDS; r++) {
         const order = r % 2 ? [...names].reverse() : names; // alternate, and flip the order each round
-        for (const n of order) {
-          const [ms, cpuMs, faults] = await contenders[n](o.file, fmt);
-          t[n].push(ms);
-          cpu[n].push(cpuMs);
-          pf[n].push(faults);
-        }
+        for (const n of order) runs[n].push(await contenders[n](o.file, fmt));
       }
-      const m = Object.fromEntries(names.map((n) => [n, median(t[n])]));
-      const faults = Object.fromEntries(names.map((n) => [n, median(pf[n])]));
-      const cpuMs = Object.fromEntries(names.map((n) => [n, median(cpu[n])]));
+      const col = (i) => Object.fromEntries(names.map((n) => [n, median(runs[n].map((x) => x[i]))]));
+      const m = col(0), cpuMs = col(1), faults = col(2);
       rows.push({ format: fmt, file: path.basename(o.file), width: o.width, ...m, faults, cpuMs, ratioGovips: m.govips / m.sharp, ratioEngine: m.engine / m.sharp,
         cpuRatioGovips: cpuMs.govips / cpuMs.sharp, cpuRatioEngine: cpuMs.engine / cpuMs.sharp });
     }
@@ -178,8 +170,7 @@ async function perop(c, eng) {
       format: fmt, q: opQuality[fmt],
       sizes: [...new Set(rs.map((r) => r.width))],
       govipsMs: median(rs.map((r) => r.govips)), engineMs: median(rs.map((r) => r.engine)), sharpMs: median(rs.map((r) => r.sharp)),
-      faults: Object.fromEntries(names.map((n) => [n, median(rs.map((r) => r.faults[n]))])),
-      cpuMs: Object.fromEntries(names.map((n) => [n, median(rs.map((r) => r.cpuMs[n]))])),
+      ...Object.fromEntries(['faults', 'cpuMs'].map((k) => [k, Object.fromEntries(names.map((n) => [n, median(rs.map((r) => r[k][n]))]))])),
       cpuRatioGovips: median(rs.map((r) => r.cpuRatioGovips)), cpuRatioEngine: median(rs.map((r) => r.cpuRatioEngine)),
       ratioGovips: median(rs.map((r) => r.ratioGovips)), ratioEngine: median(rs.map((r) => r.ratioEngine)),
     };
