@@ -5,6 +5,7 @@
 //
 // node run.mjs --root REPO --host BIN --enginebench BIN [--only a,b]
 import { spawn, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import sharp from 'sharp';
 import { prepare } from './corpus.mjs';
 import { Host, scan, procStatus } from './host.mjs';
 import { render } from './report.mjs';
+import { gmean, median, ratioCI, ratioEstimate } from './stats.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, all) => (v.startsWith('--') ? [...a, [v.slice(2), all[i + 1]]] : a), []));
 const root = path.resolve(args.root || '..');
@@ -29,12 +31,6 @@ const LIMIT = 1.4; // butteraugli distance at "balanced"
 
 fs.mkdirSync(work, { recursive: true });
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
-const median = (xs) => {
-  const s = [...xs].filter((x) => x != null && !Number.isNaN(x)).sort((a, b) => a - b);
-  if (!s.length) return null;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 
 // The Go side: one request per line, one reply per line.
@@ -133,50 +129,73 @@ async function perop(c, eng) {
   sharp.concurrency(os.cpus().length);
   sharp.cache({ memory: 32, items: 50, files: 0 });
   const bufs = new Map(c.op.map((o) => [o.file, fs.readFileSync(o.file)]));
-  // Each contender returns the operation's wall time, its CPU time and
-  // the minor page faults the process took during it (all threads).
-  const contenders = {
-    govips: (f, fmt) => eng.call({ op: 'encode', impl: 'govips', path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT }).then((r) => [r.ms, r.cpuMs ?? 0, r.faults ?? 0]),
-    engine: (f, fmt) => eng.call({ op: 'encode', impl: 'engine', path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT }).then((r) => [r.ms, r.cpuMs ?? 0, r.faults ?? 0]),
-    sharp: async (f, fmt) => {
-      const flt = process.resourceUsage().minorPageFault;
-      const cpu = process.cpuUsage();
-      const t = performance.now();
-      await sharpOp[fmt](sharp(bufs.get(f)), opQuality[fmt]).toBuffer();
-      const el = performance.now() - t, c = process.cpuUsage(cpu);
-      return [el, (c.user + c.system) / 1000, process.resourceUsage().minorPageFault - flt];
-    },
-  };
-  const names = Object.keys(contenders);
-  for (const fmt of allFormats) for (const n of names) await contenders[n](c.op[0].file, fmt); // warm-up
-  const rows = [];
-  for (const fmt of allFormats) {
-    for (const o of c.op) {
-      const runs = Object.fromEntries(names.map((n) => [n, []])); // [ms, cpuMs, faults] per round
-      for (let r = 0; r < ROUNDS; r++) {
-        const order = r % 2 ? [...names].reverse() : names; // alternate, and flip the order each round
-        for (const n of order) runs[n].push(await contenders[n](o.file, fmt));
-      }
-      const col = (i) => Object.fromEntries(names.map((n) => [n, median(runs[n].map((x) => x[i]))]));
-      const m = col(0), cpuMs = col(1), faults = col(2);
-      rows.push({ format: fmt, file: path.basename(o.file), width: o.width, ...m, faults, cpuMs, ratioGovips: m.govips / m.sharp, ratioEngine: m.engine / m.sharp,
-        cpuRatioGovips: cpuMs.govips / cpuMs.sharp, cpuRatioEngine: cpuMs.engine / cpuMs.sharp });
-    }
-    log('perop', fmt, 'done');
-  }
-  const byFormat = allFormats.map((fmt) => {
-    const rs = rows.filter((r) => r.format === fmt);
-    return {
-      format: fmt, q: opQuality[fmt],
-      sizes: [...new Set(rs.map((r) => r.width))],
-      govipsMs: median(rs.map((r) => r.govips)), engineMs: median(rs.map((r) => r.engine)), sharpMs: median(rs.map((r) => r.sharp)),
-      ...Object.fromEntries(['faults', 'cpuMs'].map((k) => [k, Object.fromEntries(names.map((n) => [n, median(rs.map((r) => r[k][n]))]))])),
-      cpuRatioGovips: median(rs.map((r) => r.cpuRatioGovips)), cpuRatioEngine: median(rs.map((r) => r.cpuRatioEngine)),
-      ratioGovips: median(rs.map((r) => r.ratioGovips)), ratioEngine: median(rs.map((r) => r.ratioEngine)),
+  // The control is the engine again, in a second enginebench process: the
+  // same code timed against itself (an A/A test), so the spread of its
+  // ratio is the resolution of this run on this machine.
+  const twin = new Engine();
+  try {
+    // Each contender returns the operation's wall time, its CPU time, the
+    // minor page faults the process took during it (all threads) and the
+    // SHA-256 of the output.
+    const goCall = (e, impl) => (f, fmt) => e.call({ op: 'encode', impl, path: f, format: fmt, q: opQuality[fmt], effort: OP_EFFORT })
+      .then((r) => [r.ms, r.cpuMs ?? 0, r.faults ?? 0, r.sum]);
+    const contenders = {
+      govips: goCall(eng, 'govips'),
+      engine: goCall(eng, 'engine'),
+      control: goCall(twin, 'engine'),
+      sharp: async (f, fmt) => {
+        const flt = process.resourceUsage().minorPageFault;
+        const cpu = process.cpuUsage();
+        const t = performance.now();
+        const out = await sharpOp[fmt](sharp(bufs.get(f)), opQuality[fmt]).toBuffer();
+        const el = performance.now() - t, c = process.cpuUsage(cpu);
+        const faults = process.resourceUsage().minorPageFault - flt;
+        return [el, (c.user + c.system) / 1000, faults, createHash('sha256').update(out).digest('hex')];
+      },
     };
-  });
-  const { faultUs } = await eng.call({ op: 'faultcost' });
-  return { rounds: ROUNDS, rows, byFormat, faultUs, effort: OP_EFFORT, engineWebPDefault: 6, sharpThreads: sharp.concurrency(), sharpDefaultThreads };
+    // Each ratio pairs two contenders' times from the same round, which
+    // ran back to back: a slow spell on the machine then hits both.
+    const pairs = { govips: ['govips', 'sharp'], engine: ['engine', 'sharp'], control: ['control', 'engine'] };
+    const names = Object.keys(contenders);
+    for (const fmt of allFormats) for (const n of names) await contenders[n](c.op[0].file, fmt); // warm-up
+    const rows = [];
+    for (const fmt of allFormats) {
+      for (const o of c.op) {
+        const runs = Object.fromEntries(names.map((n) => [n, []])); // [ms, cpuMs, faults, sum] per round
+        for (let r = 0; r < ROUNDS; r++) {
+          const order = r % 2 ? [...names].reverse() : names; // alternate, and flip the order each round
+          for (const n of order) runs[n].push(await contenders[n](o.file, fmt));
+        }
+        const col = (i) => Object.fromEntries(names.map((n) => [n, median(runs[n].map((x) => x[i]))]));
+        const m = col(0), cpuMs = col(1), faults = col(2);
+        const paired = (i) => Object.fromEntries(Object.entries(pairs).map(([k, [a, b]]) => [k, runs[a].map((x, j) => x[i] / runs[b][j][i])]));
+        const sums = new Set(names.flatMap((n) => runs[n].map((x) => x[3])));
+        rows.push({ format: fmt, file: path.basename(o.file), width: o.width, ...m, faults, cpuMs, rounds: paired(0), cpuRounds: paired(1),
+          identical: sums.size === 1, ratio: Object.fromEntries(Object.entries(paired(0)).map(([k, v]) => [k, median(v)])),
+          cpuRatio: Object.fromEntries(Object.entries(paired(1)).map(([k, v]) => [k, median(v)])) });
+      }
+      log('perop', fmt, 'done');
+    }
+    const byFormat = allFormats.map((fmt, i) => {
+      const rs = rows.filter((r) => r.format === fmt);
+      const est = (key) => Object.fromEntries(Object.keys(pairs).map((k) => {
+        const groups = rs.map((r) => r[key][k]);
+        return [k, { ratio: ratioEstimate(groups), ci: ratioCI(groups, { seed: i + 1 }) }];
+      }));
+      return {
+        format: fmt, q: opQuality[fmt],
+        sizes: [...new Set(rs.map((r) => r.width))],
+        identical: rs.every((r) => r.identical), images: rs.length,
+        ...Object.fromEntries(['faults', 'cpuMs'].map((k) => [k, Object.fromEntries(names.map((n) => [n, median(rs.map((r) => r[k][n]))]))])),
+        ms: Object.fromEntries(names.map((n) => [n, gmean(rs.map((r) => r[n]))])),
+        wall: est('rounds'), cpu: est('cpuRounds'),
+      };
+    });
+    const { faultUs } = await eng.call({ op: 'faultcost' });
+    return { rounds: ROUNDS, rows, byFormat, faultUs, effort: OP_EFFORT, engineWebPDefault: 6, sharpThreads: sharp.concurrency(), sharpDefaultThreads };
+  } finally {
+    twin.close();
+  }
 }
 
 // -------------------------------------------------- page scan and overhead

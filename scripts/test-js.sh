@@ -11,8 +11,8 @@ if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/puppeteer-core ]
   PUPPETEER_SKIP_DOWNLOAD=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2
 fi
 
-echo "== unit tests (extension/test)"
-node --test extension/test/
+echo "== unit tests (extension/test, bench/stats.test.mjs)"
+node --test extension/test/ bench/stats.test.mjs
 
 host=${IMGDIET_HOST_BIN:-bin/imgdiet-host}
 chromium=${CHROMIUM:-/usr/bin/chromium}

@@ -9,7 +9,8 @@
 //	    one format at fixed quality N. Both run the WebP and AVIF encoders
 //	    at effort E (the engine through Config.WebPEffort and AVIFEffort),
 //	    the effort the harness also gives sharp; the engine's own defaults
-//	    are WebP 6 and AVIF 4.
+//	    are WebP 6 and AVIF 4. The reply gives the time, the process's CPU
+//	    time and minor faults during it, and the output's size and SHA-256.
 //	{"op":"faultcost"}
 //	    the time of one minor page fault in µs (see faultCost).
 //	{"op":"optimize","path":P,"formats":[...],"target":T,"out":DIR}
@@ -43,6 +44,8 @@ import "C"
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,6 +97,7 @@ type reply struct {
 	Faults     int64       `json:"faults,omitempty"`
 	FaultUs    float64     `json:"faultUs,omitempty"`
 	Bytes      int         `json:"bytes,omitempty"`
+	Sum        string      `json:"sum,omitempty"`
 	Candidates []candidate `json:"candidates,omitempty"`
 	WallMs     float64     `json:"wallMs,omitempty"`
 	CPUMs      float64     `json:"cpuMs,omitempty"`
@@ -184,16 +188,16 @@ func (b *bench) encode(req request) (reply, error) {
 	runtime.GC() // collect outside the timed region, as sharp's V8 heap is idle too
 	flt, cpu0 := usage()
 	start := time.Now()
-	var n int
+	var out []byte
 	switch req.Impl {
 	case "govips":
-		n, err = encodeGovips(src, req.Format, req.Q, req.Effort)
+		out, err = encodeGovips(src, req.Format, req.Q, req.Effort)
 	case "engine":
 		var r optimize.Report
 		r, err = eng.Optimize(context.Background(), src, optimize.Options{Formats: []string{req.Format}, Quality: req.Q})
 		for _, c := range r.Candidates {
 			if c.Format == req.Format && c.Quality == req.Q {
-				n = len(c.Data)
+				out = c.Data
 			}
 		}
 	default:
@@ -204,7 +208,13 @@ func (b *bench) encode(req request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return reply{Ms: ms(el), CPUMs: ms(cpu1 - cpu0), Faults: flt1 - flt, Bytes: n}, nil
+	if out == nil {
+		return reply{}, fmt.Errorf("no %s output at quality %d", req.Format, req.Q)
+	}
+	// The digest lets the harness check that every contender produced the
+	// same bytes, that is, did the same work; it is taken after the clock.
+	sum := sha256.Sum256(out)
+	return reply{Ms: ms(el), CPUMs: ms(cpu1 - cpu0), Faults: flt1 - flt, Bytes: len(out), Sum: hex.EncodeToString(sum[:])}, nil
 }
 
 // faultCost is the time of one minor page fault in microseconds: map
@@ -243,10 +253,10 @@ func usage() (faults int64, cpu time.Duration) {
 
 // encodeGovips decodes src and encodes it once with the settings
 // internal/optimize uses for format at quality q, WebP and AVIF at effort.
-func encodeGovips(src []byte, format string, q, effort int) (int, error) {
+func encodeGovips(src []byte, format string, q, effort int) ([]byte, error) {
 	img, err := vips.LoadImageFromBuffer(src, vips.NewImportParams())
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer img.Close()
 	var out []byte
@@ -265,7 +275,7 @@ func encodeGovips(src []byte, format string, q, effort int) (int, error) {
 	default:
 		err = fmt.Errorf("unknown format %q", format)
 	}
-	return len(out), err
+	return out, err
 }
 
 // imageOffset locates govips' unexported *C.VipsImage in an ImageRef, as
