@@ -55,6 +55,11 @@ if [ ! -f "$corpus/.complete" ]; then
 fi
 
 export CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium}
-export BENCH_COMMAND="scripts/bench.sh${*:+ $*}"
+# The command as run, with the settings that change the numbers.
+settings=""
+for v in BENCH_ROUNDS BENCH_PAGE_ROUNDS BENCH_SOAK_IMAGES BENCH_SOAK_WIDTH; do
+  if [ -n "${!v:-}" ]; then settings+="$v=${!v} "; fi
+done
+export BENCH_COMMAND="${settings}scripts/bench.sh${*:+ $*}"
 cd bench
 exec node run.mjs --root "$root" --host "$bin/imgdiet-host" --enginebench "$bin/enginebench" "$@"
