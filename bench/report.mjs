@@ -1,5 +1,5 @@
 // Renders docs/benchmarks.md from the results run.mjs collected.
-import { notSlower } from './stats.mjs';
+import { notSlower, ratioCI, ratioEstimate } from './stats.mjs';
 
 const f0 = (x) => (x == null || Number.isNaN(x) ? 'n/a' : Math.round(x).toLocaleString('en-US'));
 const f1 = (x) => (x == null || Number.isNaN(x) ? 'n/a' : x.toFixed(1));
@@ -84,6 +84,17 @@ fewer than about 6, the bootstrap understates the spread). **The target ≤ 1.0�
 whole interval lies above 1.0**, that is when the run shows the engine slower than sharp, or when the
 outputs differ. With four formats, engine and sharp equal and 95 % intervals, a run reports a miss by
 chance about one time in ten.`);
+  // Each ratio's estimate and 95 % interval, from the rows' per-round
+  // ratios: per format, and over every operation of the run.
+  const estimates = (rs, seed) => Object.fromEntries(['rounds', 'cpuRounds'].map((key) => [key === 'rounds' ? 'wall' : 'cpu',
+    Object.fromEntries(['govips', 'engine', 'control'].map((k) => {
+      const groups = rs.map((r) => r[key]?.[k]).filter(Boolean);
+      return [k, groups.length ? { ratio: ratioEstimate(groups), ci: ratioCI(groups, { seed }) } : null];
+    }))]));
+  if (p?.rows?.[0]?.rounds) {
+    for (const [i, r] of p.byFormat.entries()) Object.assign(r, estimates(p.rows.filter((x) => x.format === r.format), i + 1));
+    p.all = { images: p.rows.length, identical: p.rows.every((r) => r.identical), ...estimates(p.rows, 99) };
+  }
   const ci = (e) => (e?.ratio == null ? 'n/a' : `${f3(e.ratio)}× (${e.ci ? `${f3(e.ci[0])}–${f3(e.ci[1])}` : 'n/a'})`);
   const controlOK = (r) => (r.wall?.control?.ci ? r.wall.control.ci[0] <= 1.0 && 1.0 <= r.wall.control.ci[1] : null);
   const verdict = (r, k) => (r.identical ? notSlower(r.wall?.[k]?.ratio, r.wall?.[k]?.ci) : false);
@@ -91,6 +102,7 @@ chance about one time in ten.`);
     (p?.byFormat || []).map((r) => [`${r.format} (q${r.q})`, r.sizes.join(', '), f1(r.ms?.govips), f1(r.ms?.engine), f1(r.ms?.sharp),
       ci(r.wall?.govips), ci(r.wall?.engine), ci(r.wall?.control), r.identical ? 'yes' : '**no**',
       `govips ${ok(verdict(r, 'govips'))}, engine ${ok(verdict(r, 'engine'))}`])));
+  if (p?.all) out.push(`\nOver all ${p.all.images} operations of the run (every format and size): engine / sharp ${ci(p.all.wall.engine)}, govips / sharp ${ci(p.all.wall.govips)}, control / engine ${ci(p.all.wall.control)}.`);
   const offControls = (p?.byFormat || []).filter((r) => controlOK(r) === false).map((r) => r.format);
   if (offControls.length) out.push(`\n**The control left 1.0 out of its interval for ${offControls.join(', ')}:** in this run the intervals are narrower than the noise; rerun with more rounds (\`BENCH_ROUNDS\`) before reading a verdict from them.`);
   if (p?.byFormat?.[0]?.wall) {

@@ -15,7 +15,7 @@ import sharp from 'sharp';
 import { prepare } from './corpus.mjs';
 import { Host, scan, procStatus } from './host.mjs';
 import { render } from './report.mjs';
-import { gmean, median, ratioCI, ratioEstimate } from './stats.mjs';
+import { gmean, median } from './stats.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, all) => (v.startsWith('--') ? [...a, [v.slice(2), all[i + 1]]] : a), []));
 const root = path.resolve(args.root || '..');
@@ -176,19 +176,16 @@ async function perop(c, eng) {
       }
       log('perop', fmt, 'done');
     }
-    const byFormat = allFormats.map((fmt, i) => {
+    // The ratios' estimates and intervals are derived from rows (their
+    // per-round ratios) by report.mjs.
+    const byFormat = allFormats.map((fmt) => {
       const rs = rows.filter((r) => r.format === fmt);
-      const est = (key) => Object.fromEntries(Object.keys(pairs).map((k) => {
-        const groups = rs.map((r) => r[key][k]);
-        return [k, { ratio: ratioEstimate(groups), ci: ratioCI(groups, { seed: i + 1 }) }];
-      }));
       return {
         format: fmt, q: opQuality[fmt],
         sizes: [...new Set(rs.map((r) => r.width))],
         identical: rs.every((r) => r.identical), images: rs.length,
         ...Object.fromEntries(['faults', 'cpuMs'].map((k) => [k, Object.fromEntries(names.map((n) => [n, median(rs.map((r) => r[k][n]))]))])),
         ms: Object.fromEntries(names.map((n) => [n, gmean(rs.map((r) => r[n]))])),
-        wall: est('rounds'), cpu: est('cpuRounds'),
       };
     });
     const { faultUs } = await eng.call({ op: 'faultcost' });
@@ -478,8 +475,10 @@ const started = performance.now();
 const command = process.env.BENCH_COMMAND || 'scripts/bench.sh';
 if (only && R.machine) {
   // A partial rerun keeps the full run's machine record and command and
-  // notes which sections it replaced.
-  (R.reruns ||= []).push({ command, sections: [...only], date: new Date().toISOString(), load: os.loadavg().map((x) => +x.toFixed(2)) });
+  // notes which sections it replaced; an earlier rerun whose sections are
+  // all replaced again no longer describes any number.
+  R.reruns = (R.reruns || []).filter((x) => !x.sections.every((s) => only.has(s)));
+  R.reruns.push({ command, sections: [...only], date: new Date().toISOString(), load: os.loadavg().map((x) => +x.toFixed(2)) });
 } else {
   R.machine = machine();
   R.command = command;
