@@ -6,7 +6,8 @@
 # wallpaper packages into .deps/bench-corpus/ (never committed), and runs
 # every section in one process (bench/run.mjs). About 30 minutes on 2 cores.
 #
-# Environment: BENCH_ROUNDS (per-operation repetitions, default 2),
+# Environment: BENCH_ROUNDS (per-operation repetitions, default 2, odd
+# numbers rounded up),
 # BENCH_SOAK_IMAGES (default 1000), BENCH_SOAK_WIDTH (default 320),
 # BENCH_PAGE_ROUNDS (default 1). Arguments are passed to run.mjs, e.g.
 # `scripts/bench.sh --only startup,perop` reruns some sections and keeps the
