@@ -1,5 +1,8 @@
 // Renders docs/benchmarks.md from the results run.mjs collected.
-import { notSlower, ratioCI, ratioEstimate } from './stats.mjs';
+import { median, notSlower, ratioCI, ratioEstimate } from './stats.mjs';
+
+// RESAMPLES is the number of bootstrap resamples behind each interval.
+const RESAMPLES = 4000;
 
 const f0 = (x) => (x == null || Number.isNaN(x) ? 'n/a' : Math.round(x).toLocaleString('en-US'));
 const f1 = (x) => (x == null || Number.isNaN(x) ? 'n/a' : x.toFixed(1));
@@ -57,6 +60,16 @@ soak, and one 8660 × 5773 (50 MP) photo made by upscaling.`);
 
   // ------------------------------------------------------------ per operation
   const p = R.perop;
+  // Each ratio's estimate and 95 % interval, derived from the rows'
+  // per-round ratios: per format, and over every operation of the run.
+  const estimates = (rs, seed) => Object.fromEntries([['wall', 'rounds'], ['cpu', 'cpuRounds']].map(([name, key]) => [name,
+    Object.fromEntries(['govips', 'engine', 'control'].map((k) => {
+      const groups = rs.map((r) => r[key]?.[k]).filter(Boolean);
+      return [k, groups.length ? { ratio: ratioEstimate(groups), ci: ratioCI(groups, { seed, n: RESAMPLES }) } : null];
+    }))]));
+  const paired = Boolean(p?.rows?.[0]?.rounds);
+  const formats = (p?.byFormat || []).map((r, i) => (paired ? { ...r, ...estimates(p.rows.filter((x) => x.format === r.format), i + 1) } : r));
+  const all = paired ? { images: p.rows.length, ...estimates(p.rows, 99) } : null;
   out.push(`\n## 1. Engine vs sharp, per operation
 
 One operation = decode a JPEG from memory + encode it once at a fixed quality, with no resize. Four
@@ -77,41 +90,30 @@ same work, and any difference in time is how they did it. *ms* is the geometric 
 per-image median. A *ratio* pairs two contenders' times from the same round (they ran back to back, so a slow
 spell on the shared machine hits both); an image's ratio is the median of its rounds, and the row's ratio the
 median over images. The interval beside it is a 95 % bootstrap interval (images drawn again with
-replacement, and each drawn image's rounds too; ${p?.byFormat?.[0]?.wall ? '4,000 resamples' : 'n/a'}). The control's
+replacement, and each drawn image's rounds too; ${RESAMPLES.toLocaleString('en-US')} resamples). The control's
 interval shows what this run can resolve on this machine: code timed against itself lands anywhere in it,
 and if it leaves 1.0 out the intervals of that run are narrower than its noise (with few rounds per image,
 fewer than about 6, the bootstrap understates the spread). **The target ≤ 1.0× is missed when a row's
 whole interval lies above 1.0**, that is when the run shows the engine slower than sharp, or when the
 outputs differ. With four formats, engine and sharp equal and 95 % intervals, a run reports a miss by
 chance about one time in ten.`);
-  // Each ratio's estimate and 95 % interval, from the rows' per-round
-  // ratios: per format, and over every operation of the run.
-  const estimates = (rs, seed) => Object.fromEntries(['rounds', 'cpuRounds'].map((key) => [key === 'rounds' ? 'wall' : 'cpu',
-    Object.fromEntries(['govips', 'engine', 'control'].map((k) => {
-      const groups = rs.map((r) => r[key]?.[k]).filter(Boolean);
-      return [k, groups.length ? { ratio: ratioEstimate(groups), ci: ratioCI(groups, { seed }) } : null];
-    }))]));
-  if (p?.rows?.[0]?.rounds) {
-    for (const [i, r] of p.byFormat.entries()) Object.assign(r, estimates(p.rows.filter((x) => x.format === r.format), i + 1));
-    p.all = { images: p.rows.length, identical: p.rows.every((r) => r.identical), ...estimates(p.rows, 99) };
-  }
   const ci = (e) => (e?.ratio == null ? 'n/a' : `${f3(e.ratio)}× (${e.ci ? `${f3(e.ci[0])}–${f3(e.ci[1])}` : 'n/a'})`);
   const controlOK = (r) => (r.wall?.control?.ci ? r.wall.control.ci[0] <= 1.0 && 1.0 <= r.wall.control.ci[1] : null);
   const verdict = (r, k) => (r.identical ? notSlower(r.wall?.[k]?.ratio, r.wall?.[k]?.ci) : false);
   out.push(failed(p) || table(['format (quality)', 'sizes', 'govips ms', 'engine ms', 'sharp ms', 'govips / sharp', 'engine / sharp', 'control / engine', 'same bytes', 'target ≤ 1.0×'],
-    (p?.byFormat || []).map((r) => [`${r.format} (q${r.q})`, r.sizes.join(', '), f1(r.ms?.govips), f1(r.ms?.engine), f1(r.ms?.sharp),
+    formats.map((r) => [`${r.format} (q${r.q})`, r.sizes.join(', '), f1(r.ms?.govips), f1(r.ms?.engine), f1(r.ms?.sharp),
       ci(r.wall?.govips), ci(r.wall?.engine), ci(r.wall?.control), r.identical ? 'yes' : '**no**',
       `govips ${ok(verdict(r, 'govips'))}, engine ${ok(verdict(r, 'engine'))}`])));
-  if (p?.all) out.push(`\nOver all ${p.all.images} operations of the run (every format and size): engine / sharp ${ci(p.all.wall.engine)}, govips / sharp ${ci(p.all.wall.govips)}, control / engine ${ci(p.all.wall.control)}.`);
-  const offControls = (p?.byFormat || []).filter((r) => controlOK(r) === false).map((r) => r.format);
+  if (all) out.push(`\nOver all ${all.images} operations of the run (every format and size): engine / sharp ${ci(all.wall.engine)}, govips / sharp ${ci(all.wall.govips)}, control / engine ${ci(all.wall.control)}.`);
+  const offControls = formats.filter((r) => controlOK(r) === false).map((r) => r.format);
   if (offControls.length) out.push(`\n**The control left 1.0 out of its interval for ${offControls.join(', ')}:** in this run the intervals are narrower than the noise; rerun with more rounds (\`BENCH_ROUNDS\`) before reading a verdict from them.`);
-  if (p?.byFormat?.[0]?.wall) {
-    const worst = (k) => p.byFormat.reduce((w, r) => (r.wall[k].ratio > (w?.wall[k].ratio ?? -1) ? r : w), null);
-    const widest = Math.max(...p.byFormat.map((r) => (r.wall.control.ci ? Math.max(1 - r.wall.control.ci[0], r.wall.control.ci[1] - 1) : NaN)));
+  if (paired) {
+    const worst = (k) => formats.reduce((w, r) => (r.wall[k].ratio > (w?.wall[k].ratio ?? -1) ? r : w), null);
+    const widest = Math.max(...formats.map((r) => (r.wall.control.ci ? Math.max(1 - r.wall.control.ci[0], r.wall.control.ci[1] - 1) : NaN)));
     for (const [k, name] of [['govips', 'Engine time vs sharp (govips, same settings)'], ['engine', 'Engine time vs sharp (whole engine, fixed quality)']]) {
       const w = worst(k);
-      target(name, '≤ 1.0× (not shown slower)', `worst format ${w.format} ${ci(w.wall[k])}; same bytes ${p.byFormat.every((r) => r.identical) ? 'yes' : 'no'}; control within ±${(widest * 100).toFixed(1)} %`,
-        p.byFormat.every((r) => verdict(r, k)));
+      target(name, '≤ 1.0× (not shown slower)', `worst format ${w.format} ${ci(w.wall[k])}; same bytes ${formats.every((r) => r.identical) ? 'yes' : 'no'}; control within ±${(widest * 100).toFixed(1)} %`,
+        formats.every((r) => verdict(r, k)));
     }
     out.push(`\n**CPU time and page faults** of the same operations, from the same runs: CPU time is user + system time
 of the whole process during the operation (every thread, so the Go and Node runtimes count too); it leaves out
@@ -124,10 +126,10 @@ trim the heap when the host goes idle; Node runs with glibc's dynamic thresholds
 block freed, so after the warm-up both sides fault little. The fixed thresholds matter for a fresh host's
 first encodes (\`TestMallocRetains\` in \`internal/optimize\`).`);
     out.push(table(['format', 'CPU ms govips / engine / control / sharp', 'govips / sharp (CPU)', 'engine / sharp (CPU)', 'control / engine (CPU)', 'faults govips / engine / control / sharp'],
-      p.byFormat.map((r) => [r.format, ['govips', 'engine', 'control', 'sharp'].map((n) => f1(r.cpuMs[n])).join(' / '), ci(r.cpu.govips), ci(r.cpu.engine), ci(r.cpu.control),
+      formats.map((r) => [r.format, ['govips', 'engine', 'control', 'sharp'].map((n) => f1(r.cpuMs[n])).join(' / '), ci(r.cpu.govips), ci(r.cpu.engine), ci(r.cpu.control),
         ['govips', 'engine', 'control', 'sharp'].map((n) => f0(r.faults[n])).join(' / ')])));
     out.push('\n<details><summary>Per image</summary>\n\n' + table(['format', 'image', 'width', 'ms govips / engine / control / sharp', 'engine / sharp', 'control / engine', 'CPU ms govips / engine / control / sharp', 'faults govips / engine / control / sharp', 'same bytes'],
-      p.rows.map((r) => [r.format, r.file, r.width, ['govips', 'engine', 'control', 'sharp'].map((n) => f1(r[n])).join(' / '), `${f3(r.ratio.engine)}×`, `${f3(r.ratio.control)}×`,
+      p.rows.map((r) => [r.format, r.file, r.width, ['govips', 'engine', 'control', 'sharp'].map((n) => f1(r[n])).join(' / '), `${f3(median(r.rounds.engine))}×`, `${f3(median(r.rounds.control))}×`,
         ['govips', 'engine', 'control', 'sharp'].map((n) => f1(r.cpuMs[n])).join(' / '),
         ['govips', 'engine', 'control', 'sharp'].map((n) => f0(r.faults[n])).join(' / '), r.identical ? 'yes' : '**no**'])) + '\n\n</details>');
   }

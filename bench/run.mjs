@@ -175,8 +175,7 @@ async function perop(c, eng) {
         const paired = (i) => Object.fromEntries(Object.entries(pairs).map(([k, [a, b]]) => [k, runs[a].map((x, j) => x[i] / runs[b][j][i])]));
         const sums = new Set(names.flatMap((n) => runs[n].map((x) => x[3])));
         rows.push({ format: fmt, file: path.basename(o.file), width: o.width, ...m, faults, cpuMs, rounds: paired(0), cpuRounds: paired(1),
-          identical: sums.size === 1, ratio: Object.fromEntries(Object.entries(paired(0)).map(([k, v]) => [k, median(v)])),
-          cpuRatio: Object.fromEntries(Object.entries(paired(1)).map(([k, v]) => [k, median(v)])) });
+          identical: sums.size === 1 });
       }
       log('perop', fmt, 'done');
     }
