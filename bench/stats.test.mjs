@@ -81,6 +81,14 @@ test('notSlower fails a run that shows ours slower, passes parity', () => {
     if (!notSlower(ratioEstimate(slow), ratioCI(slow, { n: 1000, seed: t + 1 }))) caught++;
   }
   assert.ok(caught >= 18, `caught ${caught} of 20`);
+  // Pooled over the run's 48 operations at its measured noise (11 % per
+  // round, 10 rounds), a 4 % slowdown is told from parity too.
+  let pooled = 0;
+  for (let t = 0; t < 10; t++) {
+    const slow = noisy(1.04, 48, 10, 0.11, next);
+    if (!notSlower(ratioEstimate(slow), ratioCI(slow, { n: 500, seed: t + 1 }))) pooled++;
+  }
+  assert.ok(pooled >= 8, `pooled caught ${pooled} of 10`);
   const same = noisy(1.0, 12, 6, 0.05, next);
   assert.equal(notSlower(ratioEstimate(same), ratioCI(same, { n: 1000 })), true);
   assert.equal(notSlower(1.01, null), false);
