@@ -60,10 +60,14 @@ soak, and one 8660 × 5773 (50 MP) photo made by upscaling.`);
 
   // ------------------------------------------------------------ per operation
   const p = R.perop;
+  // The contenders, in the order every "a / b / c / d" cell lists them, and
+  // the ratios formed from them (each over sharp; the control over engine).
+  const who = ['govips', 'engine', 'control', 'sharp'], ratios = ['govips', 'engine', 'control'];
+  const each = (o, fmt) => who.map((n) => fmt(o?.[n])).join(' / ');
   // Each ratio's estimate and 95 % interval, derived from the rows'
   // per-round ratios: per format, and over every operation of the run.
   const estimates = (rs, seed) => Object.fromEntries([['wall', 'rounds'], ['cpu', 'cpuRounds']].map(([name, key]) => [name,
-    Object.fromEntries(['govips', 'engine', 'control'].map((k) => {
+    Object.fromEntries(ratios.map((k) => {
       const groups = rs.map((r) => r[key]?.[k]).filter(Boolean);
       return [k, groups.length ? { ratio: ratioEstimate(groups), ci: ratioCI(groups, { seed, n: RESAMPLES }) } : null];
     }))]));
@@ -129,12 +133,12 @@ trim the heap when the host goes idle; Node runs with glibc's dynamic thresholds
 block freed, so after the warm-up both sides fault little. The fixed thresholds matter for a fresh host's
 first encodes (\`TestMallocRetains\` in \`internal/optimize\`).`);
     out.push(table(['format', 'CPU ms govips / engine / control / sharp', 'govips / sharp (CPU)', 'engine / sharp (CPU)', 'control / engine (CPU)', 'faults govips / engine / control / sharp'],
-      formats.map((r) => [r.format, ['govips', 'engine', 'control', 'sharp'].map((n) => f1(r.cpuMs[n])).join(' / '), ci(r.cpu.govips), ci(r.cpu.engine), ci(r.cpu.control),
-        ['govips', 'engine', 'control', 'sharp'].map((n) => f0(r.faults[n])).join(' / ')])));
+      formats.map((r) => [r.format, each(r.cpuMs, f1), ci(r.cpu.govips), ci(r.cpu.engine), ci(r.cpu.control),
+        each(r.faults, f0)])));
     out.push('\n<details><summary>Per image</summary>\n\n' + table(['format', 'image', 'width', 'ms govips / engine / control / sharp', 'engine / sharp', 'control / engine', 'CPU ms govips / engine / control / sharp', 'faults govips / engine / control / sharp', 'same bytes'],
-      p.rows.map((r) => [r.format, r.file, r.width, ['govips', 'engine', 'control', 'sharp'].map((n) => f1(r[n])).join(' / '), `${f3(median(r.rounds.engine))}×`, `${f3(median(r.rounds.control))}×`,
-        ['govips', 'engine', 'control', 'sharp'].map((n) => f1(r.cpuMs[n])).join(' / '),
-        ['govips', 'engine', 'control', 'sharp'].map((n) => f0(r.faults[n])).join(' / '), r.identical ? 'yes' : '**no**'])) + '\n\n</details>');
+      p.rows.map((r) => [r.format, r.file, r.width, each(r, f1), `${f3(median(r.rounds.engine))}×`, `${f3(median(r.rounds.control))}×`,
+        each(r.cpuMs, f1),
+        each(r.faults, f0), r.identical ? 'yes' : '**no**'])) + '\n\n</details>');
   }
 
   // ------------------------------------------------------------- page scan
