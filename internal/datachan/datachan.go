@@ -47,6 +47,16 @@ const Path = "/v1/data"
 // did not authenticate.
 const CodeUnauthorized = "unauthorized"
 
+// Protocol is the subprotocol the server selects when a client offers it.
+// A client that also offers AuthProtocolPrefix+token is authenticated in
+// the handshake: it never waits in the pending pool, and a wrong token
+// there gets HTTP 401. Browsers cannot set headers on a WebSocket, but
+// they can offer subprotocols.
+const Protocol = "imgdiet.v1"
+
+// AuthProtocolPrefix starts the subprotocol that carries the token.
+const AuthProtocolPrefix = "imgdiet.auth."
+
 // CodeBusy is the error code sent before closing a connection that
 // authenticated while the extension's own connections were at their cap.
 const CodeBusy = "busy"
@@ -217,6 +227,7 @@ func Start(cfg Config, src Source, log zerolog.Logger) (*Server, error) {
 		ReadBufferSize:   4 << 10,
 		WriteBufferSize:  32 << 10,
 		CheckOrigin:      s.originOK,
+		Subprotocols:     []string{Protocol},
 	}
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.handle),
@@ -288,6 +299,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
 		return
 	}
+	tok, early := handshakeToken(r)
+	if early && !s.tokenOK(tok) {
+		s.wrongToken()
+		http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
+		return
+	}
 	s.mu.Lock()
 	if s.closed || s.authed >= s.cfg.MaxConns {
 		s.mu.Unlock()
@@ -295,16 +312,26 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 		return
 	}
+	if early {
+		s.authed++ // reserved now: the handshake proved the token
+	}
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
+	if early {
+		defer func() {
+			s.mu.Lock()
+			s.authed--
+			s.mu.Unlock()
+		}()
+	}
 
 	c, err := s.up.Upgrade(w, r, nil)
 	if err != nil {
 		s.log.Debug().Msg("data channel: upgrade failed")
 		return
 	}
-	if !s.admit(c) {
+	if !s.admit(c, early) {
 		c.Close()
 		return
 	}
@@ -315,20 +342,43 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		c.Close()
 	}()
+	if !early {
+		c.SetReadLimit(maxAuthMessage)
+		if !s.authenticate(c) {
+			return
+		}
+		defer func() {
+			s.mu.Lock()
+			s.authed--
+			s.mu.Unlock()
+		}()
+	}
 	s.serve(c)
 }
 
-// admit registers an upgraded connection in the pending pool, dropping
-// the oldest waiting connections to make room. It reports false once the
-// server is closed.
-func (s *Server) admit(c *websocket.Conn) bool {
+// handshakeToken returns the token offered in the upgrade request as the
+// subprotocol AuthProtocolPrefix+token, and whether there was one.
+func handshakeToken(r *http.Request) (string, bool) {
+	for _, p := range websocket.Subprotocols(r) {
+		if tok, ok := strings.CutPrefix(p, AuthProtocolPrefix); ok {
+			return tok, true
+		}
+	}
+	return "", false
+}
+
+// admit registers an upgraded connection. One that has not authenticated
+// yet joins the pending pool, dropping the oldest waiting connections to
+// make room. It reports false once the server is closed.
+func (s *Server) admit(c *websocket.Conn, authed bool) bool {
 	var drop []*websocket.Conn
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return false
 	}
-	for len(s.pending) >= s.cfg.MaxPending {
+	s.conns[c] = struct{}{}
+	for !authed && len(s.pending) >= s.cfg.MaxPending {
 		var oldest *websocket.Conn
 		var seq uint64
 		for pc, n := range s.pending {
@@ -339,9 +389,10 @@ func (s *Server) admit(c *websocket.Conn) bool {
 		delete(s.pending, oldest)
 		drop = append(drop, oldest)
 	}
-	s.seq++
-	s.pending[c] = s.seq
-	s.conns[c] = struct{}{}
+	if !authed {
+		s.seq++
+		s.pending[c] = s.seq
+	}
 	s.mu.Unlock()
 	for _, pc := range drop {
 		s.log.Debug().Msg("data channel: dropped the oldest connection waiting to authenticate")
@@ -367,18 +418,9 @@ func (s *Server) promote(c *websocket.Conn) (ok bool, code string) {
 	return true, ""
 }
 
-// serve runs one upgraded connection.
+// serve runs one authenticated connection.
 func (s *Server) serve(c *websocket.Conn) {
 	start := time.Now()
-	c.SetReadLimit(maxAuthMessage)
-	if !s.authenticate(c) {
-		return
-	}
-	defer func() {
-		s.mu.Lock()
-		s.authed--
-		s.mu.Unlock()
-	}()
 	log := s.log.With().Str("remote", c.RemoteAddr().String()).Logger()
 	log.Debug().Msg("data channel: connection authenticated")
 	// A request over MaxMessage is read to its end and discarded; one 16
@@ -473,11 +515,7 @@ func (s *Server) authenticate(c *websocket.Conn) bool {
 		Auth *string `json:"auth"`
 	}
 	if typ != websocket.TextMessage || json.Unmarshal(msg, &req) != nil || req.Auth == nil || !s.tokenOK(*req.Auth) {
-		if s.limiter.fail() {
-			s.log.Warn().Msg("data channel: many wrong tokens; someone may be guessing it")
-		} else {
-			s.log.Debug().Msg("data channel: wrong token")
-		}
+		s.wrongToken()
 		s.refuse(c, CodeUnauthorized, "The data channel needs the session token.")
 		return false
 	}
@@ -487,6 +525,15 @@ func (s *Server) authenticate(c *websocket.Conn) bool {
 		s.refuse(c, code, "Too many download connections are open; try again in a moment.")
 	}
 	return ok
+}
+
+// wrongToken counts a failed authentication and logs it.
+func (s *Server) wrongToken() {
+	if s.limiter.fail() {
+		s.log.Warn().Msg("data channel: many wrong tokens; someone may be guessing it")
+	} else {
+		s.log.Debug().Msg("data channel: wrong token")
+	}
 }
 
 // tokenOK compares in constant time; hashing first hides the length too.

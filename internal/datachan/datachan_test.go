@@ -801,3 +801,53 @@ func TestAnyFirefoxOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestHandshakeAuth: the token offered as a subprotocol authenticates in
+// the upgrade itself, so the connection never waits in the pending pool;
+// a wrong one gets HTTP 401 and no socket.
+func TestHandshakeAuth(t *testing.T) {
+	st := store.New(store.Config{})
+	key, _ := st.Put([]byte("y"), "png", "")
+	s, _ := start(t, Config{MaxConns: 2, MaxPending: 1}, st)
+	dialTok := func(tok string) (*websocket.Conn, *http.Response, error) {
+		d := websocket.Dialer{HandshakeTimeout: 2 * time.Second, Subprotocols: []string{Protocol, AuthProtocolPrefix + tok}}
+		return d.Dial(s.URL(), http.Header{"Origin": {testOrigin}})
+	}
+	// An idle connection fills the pending pool; it is not touched.
+	idle, _, err := dial(s, testOrigin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	for i := 0; i < 2; i++ {
+		c, _, err := dialTok(s.Token())
+		if err != nil {
+			t.Fatalf("handshake auth %d: %v", i, err)
+		}
+		defer c.Close()
+		if c.Subprotocol() != Protocol {
+			t.Fatalf("selected subprotocol %q, want %q", c.Subprotocol(), Protocol)
+		}
+		send(t, c, map[string]string{"get": key})
+		if _, got := read(t, c); string(got) != "y" {
+			t.Fatalf("handshake auth %d: got %q", i, got)
+		}
+	}
+	// The waiting connection was not dropped for them.
+	send(t, idle, map[string]string{"auth": s.Token()})
+	if code, _ := readError(t, idle); code != CodeBusy {
+		t.Fatalf("idle connection authenticating over the cap: %q, want busy", code)
+	}
+	// Over the cap: 503; a wrong token: 401, before any socket exists.
+	if _, resp, err := dialTok(s.Token()); err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("third: %v, want 503", err)
+	}
+	for _, tok := range []string{"", "wrong", s.Token() + "x", strings.ToUpper(s.Token())} {
+		if c, resp, err := dialTok(tok); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			if c != nil {
+				c.Close()
+			}
+			t.Fatalf("token %q in the handshake: %v, want 401", tok, err)
+		}
+	}
+}
