@@ -251,4 +251,3 @@ func TestUnauthenticatedSocketsCannotLockOut(t *testing.T) {
 	}
 	assertServing(t, h)
 }
-
