@@ -42,6 +42,7 @@ func TestSafeName(t *testing.T) {
 		{"conout$", "gif", "_conout$.gif"},
 		{"CON .png", "png", "_CON.png"},
 		{"COM10.png", "png", "COM10.png"},
+		{"lpt0.png", "png", "_lpt0.png"},
 		// Nothing usable left: the caller falls back to the URL's name.
 		{" .webp", "webp", ""},
 		{".webp", "webp", ""},
