@@ -79,7 +79,7 @@ const midway = (popup, timeout = 90000) => popup.waitForFunction(() => {
 const zipPath = 'Image Diet/127.0.0.1/127.0.0.1-optimized.zip';
 
 test('1 and 3: progress counts estimates and verified answers; Download all holds what it says', { skip }, async () => {
-  await page.goto(`${srv.origin}/photos.html?n=8&w=800`);
+  await page.goto(`${srv.origin}/photos.html?n=6&w=240`);
   const tabId = await tabIdOf();
   const popup = await b.openPopup(page);
   await popup.waitForSelector('[data-testid=result-row]', { timeout: 30000 });
@@ -110,19 +110,19 @@ test('1 and 3: progress counts estimates and verified answers; Download all hold
     ?? views.find((x) => x.state === 'scanning' && x.rows.includes('estimate'));
   assert.ok(early, 'an estimate was shown during the scan');
   assert.ok(early.value > 0, `bar at ${early.value} of ${early.max} while ${early.rows.filter((s) => s === 'estimate').length} rows had estimates`);
-  assert.match(early.text, /^[1-9]\d* of 9 estimated · \d+ of 9 verified$/);
+  assert.match(early.text, /^[1-9]\d* of 7 estimated · \d+ of 7 verified$/);
   // "Done" never showed while a row was not final.
   for (const x of views.filter((y) => /^Done/.test(y.text))) assert.ok(x.rows.every((s) => s === 'verified' || s === 'optimal' || s === 'error'), `Done with rows ${x.rows}`);
   const end = await view(popup);
-  assert.match(end.text, /^Done: 9 images in [\d.]+ s$/);
-  assert.equal(end.download, 'Download all 8 (ZIP)');
+  assert.match(end.text, /^Done: 7 images in [\d.]+ s$/);
+  assert.equal(end.download, 'Download all 6 (ZIP)');
   const final = await swState(tabId);
   assert.ok(final.results.every((r) => r.final));
   await popup.close();
 });
 
 test('2: Stop keeps every verified file; estimates say so and can be finished one by one', { skip }, async () => {
-  await page.goto(`${srv.origin}/photos.html?n=7&w=800&stop=1`);
+  await page.goto(`${srv.origin}/photos.html?n=5&w=240&stop=1`);
   const tabId = await tabIdOf();
   const popup = await b.openPopup(page);
   await midway(popup);
@@ -130,7 +130,7 @@ test('2: Stop keeps every verified file; estimates say so and can be finished on
   await popup.waitForSelector('[data-testid=progress][data-state=canceled]', { timeout: 15000 });
   const st = await swState(tabId);
   const v = await view(popup);
-  assert.match(v.text, /^Stopped: [1-9]\d* of 8 verified/);
+  assert.match(v.text, /^Stopped: [1-9]\d* of 6 verified/);
   for (const r of v.rows) {
     assert.doesNotMatch(r.text, /refining|verifying|Waiting/, `row ${r.index} after Stop: ${r.text}`);
     const res = st.results[r.index];
@@ -155,7 +155,7 @@ test('2: Stop keeps every verified file; estimates say so and can be finished on
   await popup.waitForSelector('[data-testid=progress][data-state=canceled]', { timeout: 30000 });
   const after2 = await view(popup);
   const readyBefore = Number(/^Stopped: (\d+)/.exec(v.text)[1]);
-  assert.match(after2.text, new RegExp(`^Stopped: ${readyBefore + 1} of 8 verified`));
+  assert.match(after2.text, new RegExp(`^Stopped: ${readyBefore + 1} of 6 verified`));
   const row = after2.rows.find((r) => r.index === todo.index);
   assert.equal(row.download, true);
   for (const r of after2.rows.filter((x) => x.index !== todo.index)) assert.equal(r.state, v.rows.find((x) => x.index === r.index).state, `row ${r.index} unchanged`);
@@ -167,7 +167,7 @@ test('2: Stop keeps every verified file; estimates say so and can be finished on
 });
 
 test('2: after a helper crash the rows say what was lost, and only those are redone', { skip }, async () => {
-  await page.goto(`${srv.origin}/photos.html?n=6&w=800&crash=1`);
+  await page.goto(`${srv.origin}/photos.html?n=4&w=240&crash=1`);
   const tabId = await tabIdOf();
   const popup = await b.openPopup(page);
   await popup.waitForSelector('[data-testid=result-row][data-state=error]', { timeout: 60000 });
@@ -195,7 +195,7 @@ test('2: after a helper crash the rows say what was lost, and only those are red
   const end = await view(popup);
   assert.ok(end.rows.every((r) => r.state !== 'lost'));
   assert.equal(end.rows.find((r) => r.index === errorRow).state, 'error');
-  assert.equal(end.download, 'Download all 6 (ZIP)');
+  assert.equal(end.download, 'Download all 4 (ZIP)');
   await popup.close();
 });
 
