@@ -42,6 +42,7 @@ type Error struct {
 	Detail string
 }
 
+// Error names the operation and quotes libvips.
 func (e *Error) Error() string {
 	if e.Detail == "" {
 		return "libvips " + e.Op + " failed"
