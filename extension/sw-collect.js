@@ -2,19 +2,19 @@
 // frames with a time bound on every step, so no page can leave a scan on
 // "Finding images on the page…".
 
-import { collectImages, readBlobs } from './collector.js';
+import { collectImages } from './collector.js';
 
 // Measured here: the collector walks 1,000 elements in under 200 ms, and a
 // frame that never finishes loading (<iframe src="javascript:void(0)">) made
 // executeScript wait forever without injectImmediately. 10 s leaves slow
 // pages room while bounding the wait.
 export const COLLECT_TIMEOUT_MS = 10000;
-export const BLOB_TIMEOUT_MS = 15000;
 
 /** Thrown when a step did not finish within its time bound. */
-class Timeout extends Error {}
+export class Timeout extends Error {}
 
-function within(promise, ms) {
+/** Rejects with Timeout when promise has not settled within ms. */
+export function within(promise, ms) {
   let timer;
   return Promise.race([
     promise,
@@ -53,17 +53,5 @@ export async function collectFrames(tabId, opts, { timeoutMs = COLLECT_TIMEOUT_M
   } catch (e) {
     if (!(e instanceof Timeout)) throw e;
     throw Object.assign(new Error('The page did not answer within 10 seconds, so its images could not be listed. Reload the page, then click Scan again.'), { kind: 'pageTimeout' });
-  }
-}
-
-/** readBlobs in one frame, bounded in time; resolves with {url: base64|null}. */
-export async function readFrameBlobs(tabId, frameId, urls, maxBytes) {
-  try {
-    const [r] = await within(chrome.scripting.executeScript({
-      target: { tabId, frameIds: [frameId] }, func: readBlobs, args: [urls, maxBytes], injectImmediately: true,
-    }), BLOB_TIMEOUT_MS);
-    return (r && r.result) || {};
-  } catch {
-    return {}; // frame gone, or too slow: those images get a clear error
   }
 }

@@ -4,7 +4,7 @@
 // and streams it to the popup.
 
 import { collectImages } from './collector.js';
-import { collectFrames, readFrameBlobs } from './sw-collect.js';
+import { collectFrames } from './sw-collect.js';
 import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } from './lib/images.js';
 import { applyResult, totals } from './lib/results.js';
 import { canDownload } from './lib/progress.js';
@@ -12,6 +12,8 @@ import { scanSettings, siteOf } from './lib/settings-core.js';
 import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
 import { loadSite } from './settings.js';
 import { fetchData } from './datachan.js';
+import { readInPage } from './sw-credentials.js';
+import { loginKind, withMessage, CROSS_ORIGIN_MESSAGE, PAGE_REFUSED_MESSAGE } from './lib/credentials.js';
 
 const HOST_NAME = 'com.imagediet.host';
 const PROTOCOL = 1;
@@ -367,6 +369,12 @@ export async function startScan(tabId) {
       name: im.svg ? im.url.slice(im.url.lastIndexOf('#') + 1) : null,
     }));
     st.results = new Array(list.length).fill(null);
+    // Private (not in publicState): where each image was found, for reading
+    // it in the page when its site wants the person's login.
+    const frameUrls = new Map(frames.filter((f) => f.result).map((f) => [f.frameId, f.result.url]));
+    st.frameIds = list.map((im) => im.frameId);
+    st.frameUrls = list.map((im) => frameUrls.get(im.frameId) || st.pageUrl);
+    st.login = [];
     if (!list.length) {
       const local = st.localImages > 0 ? { error: { kind: 'local', message: MESSAGES.local } } : {};
       setStatus(st, 'done', { finishedAt: Date.now(), summary: summaryOf(st), ...local });
@@ -379,23 +387,19 @@ export async function startScan(tabId) {
     if (err) throw err;
     st.epoch = epoch;
     const maxBytes = (h.limits && h.limits.maxImageBytes) || 32 * 1024 * 1024;
+    st.maxBytes = maxBytes;
+    st.maxImages = (h.limits && h.limits.maxImagesPerScan) || 2000;
 
     // Bytes the helper cannot fetch itself: data:, blob:, inline SVG. Kept
     // in memory only, so one image can be sent again ("finish this image").
     const data = new Array(list.length).fill(null);
-    const blobsByFrame = new Map();
+    const blobs = [];
     list.forEach((im, i) => {
       if (im.svg) data[i] = utf8ToBase64(im.svg);
       else if (im.url.startsWith('data:')) data[i] = parseDataUrl(im.url)?.base64 ?? null;
-      else if (im.url.startsWith('blob:')) {
-        if (!blobsByFrame.has(im.frameId)) blobsByFrame.set(im.frameId, []);
-        blobsByFrame.get(im.frameId).push(i);
-      }
+      else if (im.url.startsWith('blob:')) blobs.push({ key: i, url: im.url, frameId: im.frameId });
     });
-    for (const [frameId, idxs] of blobsByFrame) {
-      const b = await readFrameBlobs(tabId, frameId, idxs.map((i) => list[i].url), maxBytes);
-      for (const i of idxs) data[i] = b[list[i].url] ?? null;
-    }
+    for (const [i, b64] of await readInPage(tabId, blobs, maxBytes)) data[i] = b64;
     if (!live()) return;
     st.data = data;
     st.needsData = list.map((im) => !!(im.svg || im.url.startsWith('data:') || im.url.startsWith('blob:')));
@@ -420,7 +424,6 @@ function accessError(pageUrl, e) {
  */
 function runScan(st, indexes) {
   const maxBytes = (hello && hello.limits && hello.limits.maxImageBytes) || 32 * 1024 * 1024;
-  const maxImages = (hello && hello.limits && hello.limits.maxImagesPerScan) || 2000;
   const local = (i, code, message) => { applyResult(st.results, { index: i, final: true, verified: true, url: st.images[i].url, status: 'error', error: { code, message } }); queueResult(st.tabId, i); };
   const sent = [];
   for (const i of indexes) {
@@ -433,22 +436,63 @@ function runScan(st, indexes) {
       sent.push(i);
     }
   }
-  const chunks = chunkImages(sent.map((i) => toScanImage(st.images[i], st.data[i])), { maxBytes: MAX_MESSAGE_BYTES, maxImages });
-  st.chunks = chunks.map((c) => ({ id: newId('s'), idx: sent.slice(c.offset, c.offset + c.images.length), done: null }));
-  st.pendingIdx = new Set(sent);
+  st.chunks = [];
+  st.pendingIdx = new Set();
   st.runCanceled = false;
   setStatus(st, 'scanning', { finishedAt: null, error: null });
-  if (!chunks.length) { finishScan(st); return; }
+  sendChunks(st, sent, st.data);
+}
+
+/** Adds chunks for the images at idx (bytes from data where given) to the running scan and sends them. */
+function sendChunks(st, idx, data, { retry = false } = {}) {
+  const maxImages = (hello && hello.limits && hello.limits.maxImagesPerScan) || 2000;
+  const chunks = chunkImages(idx.map((i) => toScanImage(st.images[i], data[i])), { maxBytes: MAX_MESSAGE_BYTES, maxImages });
+  const added = chunks.map((c) => ({ id: newId('s'), idx: idx.slice(c.offset, c.offset + c.images.length), done: null, retry }));
+  st.chunks.push(...added);
+  for (const i of idx) st.pendingIdx.add(i);
+  if (!added.length) { settle(st); return; }
   const settingsMsg = scanSettings(st.settings);
   try {
     chunks.forEach((c, n) => {
-      const ch = st.chunks[n];
-      scanHandlers.set(ch.id, (msg) => onScanMessage(st, ch, msg));
-      send({ type: 'scan', id: ch.id, page: { url: st.pageUrl }, settings: settingsMsg, images: c.images });
+      scanHandlers.set(added[n].id, (msg) => onScanMessage(st, added[n], msg));
+      send({ type: 'scan', id: added[n].id, page: { url: st.pageUrl }, settings: settingsMsg, images: c.images });
     });
   } catch (e) {
-    onScanMessage(st, st.chunks[0], { type: '_disconnect', error: e.kind ? e : hostError('stopped') });
+    onScanMessage(st, added[0], { type: '_disconnect', error: e.kind ? e : hostError('stopped') });
   }
+}
+
+// Once every chunk is done: a second pass for the images of the page's own
+// site that the site refused to the helper (401/403), read in the page with
+// the person's login and sent as bytes; then the scan is finished.
+function settle(st) {
+  if (!st.chunks.every((c) => c.done)) return;
+  if (st.status === 'scanning' && st.login && st.login.length && !st.retried) {
+    st.retried = true;
+    retryInPage(st);
+    return;
+  }
+  finishScan(st);
+}
+
+async function retryInPage(st) {
+  const items = st.login.map((i) => ({ key: i, url: st.images[i].url, frameId: st.frameIds[i] }));
+  const got = await readInPage(st.tabId, items, st.maxBytes, { credentials: 'include' });
+  if (states.get(st.tabId) !== st) return;
+  const idx = [];
+  for (const i of st.login) {
+    const b64 = got.get(i);
+    if (b64 && b64.length * 0.75 <= st.maxBytes) {
+      idx.push(i);
+      // Kept, so "finish this image" or a redo sends the same bytes.
+      st.data[i] = b64;
+      if (st.needsData) st.needsData[i] = true;
+      continue;
+    }
+    if (applyResult(st.results, withMessage({ ...st.results[i], index: i }, PAGE_REFUSED_MESSAGE))) queueResult(st.tabId, i);
+  }
+  if (!idx.length || st.status !== 'scanning') { finishScan(st); return; }
+  sendChunks(st, idx, st.data, { retry: true });
 }
 
 function onScanMessage(st, ch, msg) {
@@ -457,7 +501,11 @@ function onScanMessage(st, ch, msg) {
     const i = ch.idx[msg.index];
     if (i === undefined) return;
     const prev = st.results[i];
-    if (applyResult(st.results, { ...msg, index: i })) {
+    let res = { ...msg, index: i };
+    const login = ch.retry || st.data[i] ? null : loginKind(msg, st.images[i].url, st.frameUrls && st.frameUrls[i]);
+    if (login === 'cross-origin') res = withMessage(res, CROSS_ORIGIN_MESSAGE);
+    else if (login === 'same-origin') st.login.push(i);
+    if (applyResult(st.results, res)) {
       const r = st.results[i];
       if (r.final) st.pendingIdx.delete(i);
       if (prev && prev.verified && prev.best && prev.best.key && prev.best.key !== r.best?.key) releaseLater(prev.best.key);
@@ -468,7 +516,7 @@ function onScanMessage(st, ch, msg) {
     scanHandlers.delete(ch.id);
     if (msg.canceled) st.runCanceled = true;
     for (const i of ch.idx) st.pendingIdx.delete(i);
-    if (st.chunks.every((c) => c.done)) finishScan(st);
+    settle(st);
   } else if (msg.type === 'error') {
     // The whole request was refused.
     ch.done = { canceled: false, summary: null, error: msg.error };
@@ -480,7 +528,7 @@ function onScanMessage(st, ch, msg) {
         queueResult(st.tabId, i);
       }
     }
-    if (st.chunks.every((c) => c.done)) finishScan(st);
+    settle(st);
   } else if (msg.type === '_disconnect') {
     for (const c of st.chunks) if (c.id !== ch.id) scanHandlers.delete(c.id);
     if (!RUNNING.includes(st.status)) return;
