@@ -4,6 +4,10 @@
 // into the frame they were found in, with the page's own access.
 
 import { readBlobs } from './collector.js';
+import { within } from './sw-collect.js';
+
+// A frame that never answers must not hold the scan (issue 18, item 4).
+const READ_TIMEOUT_MS = 15000;
 
 /**
  * Reads items ({key, url, frameId}) in their frames of tab tabId, through
@@ -21,11 +25,11 @@ export async function readInPage(tabId, items, maxBytes, init = {}) {
   for (const [frameId, list] of byFrame) {
     let got = {};
     try {
-      const [r] = await chrome.scripting.executeScript({
-        target: { tabId, frameIds: [frameId] }, func: readBlobs, args: [list.map((x) => x.url), maxBytes, init],
-      });
+      const [r] = await within(chrome.scripting.executeScript({
+        target: { tabId, frameIds: [frameId] }, func: readBlobs, args: [list.map((x) => x.url), maxBytes, init], injectImmediately: true,
+      }), READ_TIMEOUT_MS);
       got = (r && r.result) || {};
-    } catch { /* frame gone, or not ours to script */ }
+    } catch { /* frame gone, not ours to script, or too slow */ }
     for (const x of list) out.set(x.key, got[x.url] ?? null);
   }
   return out;

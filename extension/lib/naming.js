@@ -105,3 +105,42 @@ export function uniqueNames(names) {
 export function zipName(site) {
   return `${siteFolder(site)}-optimized.zip`;
 }
+
+/**
+ * Row labels that tell images apart: each image's base name, and where two
+ * or more share one (the same file with different query strings, or in
+ * different folders), the part of the URL that differs.
+ * @param {string[]} bases the plain label of each row
+ * @param {string[]} urls each row's URL
+ * @returns {string[]}
+ */
+export function distinctLabels(bases, urls) {
+  const groups = new Map();
+  bases.forEach((b, i) => {
+    if (!groups.has(b)) groups.set(b, []);
+    groups.get(b).push(i);
+  });
+  const out = [...bases];
+  for (const [b, idx] of groups) {
+    if (idx.length < 2) continue;
+    const parts = idx.map((i) => { try { return new URL(urls[i]); } catch { return null; } });
+    const differ = (f) => new Set(parts.map((u) => (u ? f(u) : ''))).size > 1;
+    let pick = null;
+    if (differ((u) => u.search)) pick = (u) => decodeSafe(u.search);
+    else if (differ((u) => u.pathname)) pick = (u) => decodeSafe(u.pathname.split('/').slice(0, -1).join('/') || '/');
+    else if (differ((u) => u.host)) pick = (u) => u.host;
+    if (!pick) continue;
+    idx.forEach((i, k) => {
+      const u = parts[k];
+      if (!u) return;
+      let d = pick(u);
+      if (d.length > 48) d = d.slice(0, 47) + '…';
+      out[i] = d ? `${b} ${d}` : b;
+    });
+  }
+  return out;
+}
+
+function decodeSafe(s) {
+  try { return decodeURIComponent(s); } catch { return s; }
+}

@@ -52,3 +52,16 @@ test('download paths and ZIP names', () => {
 test('duplicate names get numbered', () => {
   assert.deepEqual(uniqueNames(['a.webp', 'A.webp', 'a.webp', 'b', 'b']), ['a.webp', 'A-2.webp', 'a-3.webp', 'b', 'b-2']);
 });
+
+test('rows with the same file name show the part of the URL that differs', async () => {
+  const { distinctLabels } = await import('../lib/naming.js');
+  const urls = [
+    'https://a.example/img/lighthouse-480x320.webp?w=480&q=80',
+    'https://a.example/img/lighthouse-480x320.webp?w=480&q=30',
+    'https://a.example/x/logo.png',
+    'https://a.example/y/logo.png',
+    'https://a.example/hero.jpg',
+  ];
+  const got = distinctLabels(['lighthouse-480x320', 'lighthouse-480x320', 'logo', 'logo', 'hero'], urls);
+  assert.deepEqual(got, ['lighthouse-480x320 ?w=480&q=80', 'lighthouse-480x320 ?w=480&q=30', 'logo /x', 'logo /y', 'hero']);
+});
