@@ -611,50 +611,60 @@ func (s *Server) answer(c *websocket.Conn, typ int, msg []byte) error {
 		})
 	}
 	entries := *req.Zip
-	items, perr := s.collect(entries)
-	if perr != nil {
+	if perr := s.check(entries); perr != nil {
 		return s.writeError(c, perr)
 	}
-	return s.stream(c, func(w io.Writer) error { return writeZip(w, entries, items) })
+	err := s.stream(c, func(w io.Writer) error { return writeZip(w, entries, s.src) })
+	if errors.Is(err, errReleased) {
+		// The message is cut short; say why in the close frame.
+		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "a file was released during the download"), time.Now().Add(time.Second))
+	}
+	return err
 }
 
-// collect looks up every entry of a zip request, or returns the error to
-// answer. The items it returns keep their bytes alive until the answer is
-// sent, so a release during a download cannot cut an archive short.
-func (s *Server) collect(entries []zipEntry) ([]store.Item, *proto.Error) {
+// errReleased ends a ZIP whose file was released while it was being sent.
+var errReleased = errors.New("datachan: a file was released during the download")
+
+// check verifies that every entry of a zip request is held and that the
+// files fit the limits, or returns the error to answer.
+func (s *Server) check(entries []zipEntry) *proto.Error {
 	if len(entries) > s.cfg.MaxZipEntries {
-		return nil, proto.Errorf(proto.CodeTooLarge, "A ZIP can hold at most %d files; download the rest separately.", s.cfg.MaxZipEntries)
+		return proto.Errorf(proto.CodeTooLarge, "A ZIP can hold at most %d files; download the rest separately.", s.cfg.MaxZipEntries)
 	}
-	items := make([]store.Item, len(entries))
 	missing := 0
 	var total int64
-	for i, e := range entries {
+	for _, e := range entries {
 		it, ok := s.src.Get(e.Key)
 		if !ok {
 			missing++
 			continue
 		}
-		items[i] = it
 		total += int64(len(it.Data))
 	}
 	if missing > 0 {
-		return nil, proto.Errorf(proto.CodeNotFound, "%d of the %d files are no longer held; scan the page again.", missing, len(entries))
+		return proto.Errorf(proto.CodeNotFound, "%d of the %d files are no longer held; scan the page again.", missing, len(entries))
 	}
 	if total > s.cfg.MaxZipBytes {
-		return nil, proto.Errorf(proto.CodeTooLarge, "The files are too large to download together; download them one by one.")
+		return proto.Errorf(proto.CodeTooLarge, "The files are too large to download together; download them one by one.")
 	}
-	return items, nil
+	return nil
 }
 
-// writeZip writes an archive of items to w as it goes: nothing but the
-// current file's compressor state is buffered.
-func writeZip(w io.Writer, entries []zipEntry, items []store.Item) error {
+// writeZip writes an archive of entries to w as it goes, looking each file
+// up only when its turn comes: besides the socket's buffer, a stream holds
+// one file, so files released meanwhile are not kept alive by downloads.
+// A file released before its turn ends the archive with errReleased.
+func writeZip(w io.Writer, entries []zipEntry, src Source) error {
 	zw := zip.NewWriter(w)
 	var nm namer
 	now := time.Now()
-	for i, it := range items {
+	for i, e := range entries {
+		it, ok := src.Get(e.Key)
+		if !ok {
+			return errReleased
+		}
 		fw, err := zw.CreateHeader(&zip.FileHeader{
-			Name:     nm.next(i+1, it.Format, entries[i].Name, it.Name),
+			Name:     nm.next(i+1, it.Format, e.Name, it.Name),
 			Method:   method(it.Format),
 			Modified: now,
 		})
@@ -678,8 +688,8 @@ func (s *Server) stream(c *websocket.Conn, fill func(io.Writer) error) error {
 		return err
 	}
 	if err := fill(&deadlineWriter{c: c, w: w, d: s.cfg.WriteTimeout}); err != nil {
-		// The message is cut short: the connection cannot be reused.
-		w.Close()
+		// The message stays unfinished (closing the writer would end it
+		// as if whole): the connection is closed instead.
 		return err
 	}
 	c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))

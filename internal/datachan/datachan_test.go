@@ -851,3 +851,32 @@ func TestHandshakeAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestZipReleasedMidway: a stream looks each file up at its turn, so it
+// keeps no released file alive; a file released mid-download ends the
+// archive with close code 1011 and a reason.
+func TestZipReleasedMidway(t *testing.T) {
+	st := store.New(store.Config{})
+	key, _ := st.Put(make([]byte, 8<<20), "webp", "")
+	var entries []map[string]string
+	for i := 0; i < 20; i++ {
+		entries = append(entries, map[string]string{"key": key})
+	}
+	s, _ := start(t, Config{}, st)
+	c := connect(t, s)
+	send(t, c, map[string]any{"zip": entries})
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, r, err := c.NextReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(r, make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	st.Release([]string{key})
+	_, err = io.Copy(io.Discard, r)
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseInternalServerErr || !strings.Contains(ce.Text, "released") {
+		t.Fatalf("read ended with %v, want close 1011 naming the release", err)
+	}
+}
