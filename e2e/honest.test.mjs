@@ -51,7 +51,7 @@ test('5: picture sources this window would not load are listed apart and not cou
   const st = await swState(await tabIdOf());
   const o = srv.origin;
   const urls = st.images.map((im) => im.url).sort();
-  assert.deepEqual(urls, [`${o}/img/plain-src.jpg`, `${o}/img/src-used.png`, `${o}/img/zero-size.jpg`]);
+  assert.deepEqual(urls, [`${o}/img/plain-src.jpg`, `${o}/img/small-zero-size.png`, `${o}/img/src-used.png`]);
   assert.deepEqual(st.images.find((im) => im.url.endsWith('src-used.png')).kinds, ['picture']);
   assert.deepEqual([...st.others].sort(), [`${o}/img/src-huge-screen.png`, `${o}/img/src-odd-type.png`]);
   // The other sources are shown, apart, and said not to count.
@@ -61,7 +61,7 @@ test('5: picture sources this window would not load are listed apart and not cou
   const orig = st.results.reduce((n, r) => n + (r.original ? r.original.bytes : 0), 0);
   const shown = await popup.$eval('[data-testid=scan-summary]', (e) => e.textContent);
   assert.ok(shown.startsWith(`${(orig / 1000).toFixed(orig >= 100000 ? 0 : 1)} kB →`), `${shown} for ${orig} bytes`);
-  const zero = await popup.$$eval('[data-testid=result-row]', (es) => es.map((e) => e.innerText).find((t) => t.includes('zero-size')));
+  const zero = await popup.$$eval('[data-testid=result-row]', (es) => es.map((e) => e.innerText).find((t) => t.includes('small-zero-size')));
   assert.match(zero, /not displayed/);
   await popup.close();
 });
