@@ -5,51 +5,33 @@
 //   7. messages say what is true and what to do;
 //   8. layout reflows to 360 px, names are told apart, details are readable,
 //      "Forget this site" does not leave rows of forgotten settings, errors show.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, copyFileSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { launchPuppeteer, skipReason, EXT_ID, ROOT } from './harness.mjs';
-import { startServer } from './server.mjs';
+import { EXT_ID, ROOT } from './harness.mjs';
+import { popupSuite } from './suite.mjs';
 
-const skip = skipReason() || false;
-if (skip) console.log(`# SKIP e2e: ${skip}`);
-
-let srv;
-let b;
-let page;
-before(async () => {
-  if (skip) return;
-  srv = await startServer();
-  b = await launchPuppeteer();
-  page = await b.browser.newPage();
-});
-after(async () => {
-  await b?.close();
-  await srv?.close();
-});
-
-const tabIdOf = async () => b.sw.evaluate(async () => (await chrome.tabs.query({ active: true, lastFocusedWindow: true }))[0].id);
-const swState = (tabId) => b.sw.evaluate((id) => {
-  const s = imagediet.states.get(id);
-  return s ? JSON.parse(JSON.stringify({ ...s, pendingIdx: null, data: null })) : null;
-}, tabId);
+const s = popupSuite();
+const { skip } = s;
+const tabIdOf = s.tabId;
+const swState = s.state;
 const ended = (popup, timeout = 90000) => popup.waitForSelector('[data-testid=progress]:is([data-state=done],[data-state=canceled],[data-state=error])', { timeout });
 
 /** Scans url through the toolbar click; resolves with the popup once the scan has ended. */
 async function scan(url) {
-  await page.goto(url);
-  const popup = await b.openPopup(page);
+  await s.page.goto(url);
+  const popup = await s.b.openPopup(s.page);
   await ended(popup);
   return popup;
 }
 
 test('5: picture sources this window would not load are listed apart and not counted; a 0×0 image is marked', { skip }, async () => {
-  const popup = await scan(`${srv.origin}/sources.html`);
+  const popup = await scan(`${s.srv.origin}/sources.html`);
   const st = await swState(await tabIdOf());
-  const o = srv.origin;
+  const o = s.srv.origin;
   const urls = st.images.map((im) => im.url).sort();
   assert.deepEqual(urls, [`${o}/img/plain-src.jpg`, `${o}/img/small-zero-size.png`, `${o}/img/src-used.png`]);
   assert.deepEqual(st.images.find((im) => im.url.endsWith('src-used.png')).kinds, ['picture']);
@@ -67,7 +49,7 @@ test('5: picture sources this window would not load are listed apart and not cou
 });
 
 test('6: compare opens in view from a row below the fold, takes focus, gives it back, and zooms', { skip }, async () => {
-  const popup = await scan(`${srv.origin}/photos.html?n=10&w=100&cmp=1`);
+  const popup = await scan(`${s.srv.origin}/photos.html?n=10&w=100&cmp=1`);
   const last = await popup.$$eval('[data-testid=result-row][data-state=verified]', (es) => Number(es[es.length - 1].dataset.index));
   const row = `[data-testid=result-row][data-index="${last}"]`;
   await popup.$eval(row, (e) => e.scrollIntoView({ block: 'end' }));
@@ -96,8 +78,8 @@ test('6: compare opens in view from a row below the fold, takes focus, gives it 
 
 test('7: messages say what is true: blank page, local file, nothing found, a saving under the minimum', { skip }, async () => {
   // about:blank: this page has nothing to scan.
-  await page.goto('about:blank');
-  let popup = await b.openPopup(page);
+  await s.page.goto('about:blank');
+  let popup = await s.b.openPopup(s.page);
   await popup.waitForSelector('[data-testid=scan-error]:not([hidden])', { timeout: 20000 });
   assert.match(await popup.$eval('[data-testid=scan-error]', (e) => e.textContent), /^This page has nothing Image Diet can scan/);
   await popup.close();
@@ -107,8 +89,8 @@ test('7: messages say what is true: blank page, local file, nothing found, a sav
   try {
     copyFileSync(join(ROOT, 'e2e', 'fixtures', 'photo.jpg'), join(dir, 'photo.jpg'));
     writeFileSync(join(dir, 'page.html'), '<!doctype html><title>local</title><img src="photo.jpg" width="200" height="150" alt="">');
-    await page.goto(`file://${dir}/page.html`);
-    popup = await b.openPopup(page);
+    await s.page.goto(`file://${dir}/page.html`);
+    popup = await s.b.openPopup(s.page);
     await popup.waitForSelector('[data-testid=scan-error]:not([hidden])', { timeout: 20000 });
     const msg = await popup.$eval('[data-testid=scan-error]', (e) => e.textContent);
     assert.match(msg, /file on your computer/);
@@ -119,27 +101,27 @@ test('7: messages say what is true: blank page, local file, nothing found, a sav
   }
 
   // A page without images: one clear line, no bar, no disabled button.
-  popup = await scan(`${srv.origin}/`);
+  popup = await scan(`${s.srv.origin}/`);
   assert.equal(await popup.$eval('#progress-text', (e) => e.textContent), 'No images found on this page.');
   assert.equal(await popup.$eval('[data-testid=progress]', (e) => e.hidden), true);
   assert.equal(await popup.$eval('[data-testid=download-all]', (e) => e.offsetParent === null), true);
   await popup.close();
 
   // Savings under the site's minimum are not "Already optimal".
-  await b.sw.evaluate(() => chrome.storage.local.set({ 'site:127.0.0.1': { settings: { minSavingsBytes: 50000000 }, savedAt: 1 } }));
+  await s.b.sw.evaluate(() => chrome.storage.local.set({ 'site:127.0.0.1': { settings: { minSavingsBytes: 50000000 }, savedAt: 1 } }));
   try {
-    popup = await scan(`${srv.origin}/few.html?min=1`);
+    popup = await scan(`${s.srv.origin}/few.html?min=1`);
     const texts = await popup.$$eval('[data-testid=result-row][data-status=optimal] [data-testid=row-state]', (es) => es.map((e) => e.textContent));
     assert.equal(texts.length, 2);
     for (const t of texts) assert.equal(t, 'Saves less than 50 MB');
     await popup.close();
   } finally {
-    await b.sw.evaluate(() => chrome.storage.local.clear());
+    await s.b.sw.evaluate(() => chrome.storage.local.clear());
   }
 });
 
 test('8: reflows to 360 px; same names told apart; details ≥ 12 px; forget rescans; the formats error comes and goes', { skip }, async () => {
-  const popup = await scan(`${srv.origin}/dups.html`);
+  const popup = await scan(`${s.srv.origin}/dups.html`);
   const tabId = await tabIdOf();
   const names = await popup.$$eval('[data-testid=result-row] .name', (es) => es.map((e) => e.textContent).sort());
   assert.deepEqual(names, ['lighthouse-480x320 ?w=240', 'lighthouse-480x320 ?w=480&q=30', 'lighthouse-480x320 ?w=480&q=80']);
@@ -148,7 +130,7 @@ test('8: reflows to 360 px; same names told apart; details ≥ 12 px; forget res
   await popup.close();
 
   // The same popup in a 360 and a 400 px wide view: nothing cut off.
-  const tab = await b.browser.newPage();
+  const tab = await s.b.browser.newPage();
   for (const width of [360, 400]) {
     await tab.setViewport({ width, height: 640 });
     await tab.goto(`chrome-extension://${EXT_ID}/popup.html?tab=${tabId}`);
@@ -169,8 +151,8 @@ test('8: reflows to 360 px; same names told apart; details ≥ 12 px; forget res
 
   // Settings: the formats error is an error, and goes once fixed; forgetting
   // the site's settings scans again with the defaults.
-  await page.bringToFront();
-  const p2 = await b.openPopup(page);
+  await s.page.bringToFront();
+  const p2 = await s.b.openPopup(s.page);
   await ended(p2);
   await p2.click('[data-testid=settings]');
   await p2.waitForSelector('#settings-panel:not([hidden])');
@@ -191,22 +173,22 @@ test('8: reflows to 360 px; same names told apart; details ≥ 12 px; forget res
   await p2.waitForFunction(() => /scanning again with the defaults/.test(document.getElementById('settings-msg').textContent));
   const forgotten = await (async () => {
     for (let k = 0; k < 100; k++) {
-      const s = await swState(tabId);
-      if (s.scanId !== webpOnly.scanId) return s;
+      const cur = await swState(tabId);
+      if (cur.scanId !== webpOnly.scanId) return cur;
       await new Promise((r) => setTimeout(r, 100));
     }
     return null;
   })();
   assert.ok(forgotten, 'a new scan started');
   assert.deepEqual(forgotten.settings.formats, ['jpeg', 'png', 'webp', 'avif']);
-  assert.deepEqual(await b.sw.evaluate(() => chrome.storage.local.get(null)), {});
+  assert.deepEqual(await s.b.sw.evaluate(() => chrome.storage.local.get(null)), {});
   await ended(p2);
   await p2.close();
 });
 
 test('axe-core: no serious or critical violations in the popup, light and dark', { skip }, async () => {
   const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  const popup = await scan(`${srv.origin}/few.html?axe=1`);
+  const popup = await scan(`${s.srv.origin}/few.html?axe=1`);
   const problems = [];
   for (const scheme of ['light', 'dark']) {
     await popup.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);

@@ -132,7 +132,9 @@ function disconnectHost() {
   helloPromise = null;
   hello = null;
   if (p) { try { p.disconnect(); } catch { /* gone */ } }
-  // A port closed by us fires no onDisconnect here: fail whatever waited.
+  // A port closed by us fires no onDisconnect here: fail whatever waited,
+  // and mark what the helper held as lost.
+  if (p) onHostGone(epoch);
   const err = hostError('stopped');
   for (const w of replyWaiters.values()) w.reject(err);
   replyWaiters.clear();
