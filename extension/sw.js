@@ -10,6 +10,7 @@ import { scanSettings, siteOf } from './lib/settings-core.js';
 import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
 import { loadSite } from './settings.js';
 import { fetchData } from './datachan.js';
+import { helperMessages, platformOf } from './lib/helper-help.js';
 
 const HOST_NAME = 'com.imagediet.host';
 const PROTOCOL = 1;
@@ -20,11 +21,7 @@ const MIRROR_MS = 500;
 
 /** Messages shown to the user when the helper cannot be used. */
 export const MESSAGES = {
-  missing: "Image Diet's helper is not installed — run scripts/install.sh, then reload the extension.",
-  forbidden: "Image Diet's helper is installed for a different copy of the extension — run scripts/install.sh again, then reload the extension.",
-  stopped: "Image Diet's helper stopped unexpectedly. Click Scan again to restart it; if it keeps happening, run scripts/install.sh again.",
-  noHello: "Image Diet's helper did not answer. Click Scan again; if it keeps happening, run scripts/install.sh again.",
-  protocol: "Image Diet's helper is a different version than the extension — run scripts/install.sh again, then reload the extension.",
+  ...helperMessages(platformOf(self.navigator)), // missing, forbidden, stopped, noHello, protocol: for this OS
   noAccess: 'Image Diet can’t read this page. Click the Image Diet button while the page is open to scan it.',
   restricted: 'Browser pages and the Web Store can’t be scanned. Open a web page and click Image Diet there.',
   interrupted: 'The scan was interrupted when the browser stopped the extension. Click Scan again.',
