@@ -111,7 +111,7 @@ sed 's/$/\r/' "$notices" > "$work/THIRD_PARTY_NOTICES-windows.txt"
 shots="$work/store"; mkdir -p "$shots"
 say "store screenshots (Chromium, real extension and helper)"
 IMGDIET_STORE_SHOTS="$shots" IMGDIET_HOST_BIN="$work/bin/linux-x64/imgdiet-host" \
-  node --test --test-reporter=dot e2e/store-screenshots.test.mjs >&2
+  node --test --test-reporter=dot e2e/store-screenshots.mjs >&2
 [ -f "$shots/screenshots/1-scan-results.png" ] && [ -f "$shots/promo-440x280.png" ] || { say "the store screenshots were not made"; exit 1; }
 entries=("listing.md=store/listing.md" "privacy-practices.md=store/privacy-practices.md" "privacy-policy.md=docs/privacy.md"
   "icon128.png=extension/icons/icon128.png" "promo-440x280.png=$shots/promo-440x280.png")

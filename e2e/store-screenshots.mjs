@@ -3,7 +3,8 @@
 // drawn over the page as it appears in the browser, at the store's 1280×800;
 // and the 440×280 promo tile. scripts/package.sh sets IMGDIET_STORE_SHOTS to
 // keep them for the store-listing zip; otherwise they go to a temporary
-// folder that is removed.
+// folder that is removed. Not named *.test.mjs: the e2e suite does not run
+// it, scripts/package.sh does (node --test e2e/store-screenshots.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
