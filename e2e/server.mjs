@@ -4,6 +4,9 @@
 //   /slow.html?n=N&ms=M      a page of N images that each take M ms to serve
 //   /many.html?n=N           N elements with images and backgrounds (speed check)
 //   /missing.jpg             404
+//   /login.html              sets a login cookie; shows /private/photo.jpg (403 without
+//                            the cookie) and localhost's /private/elsewhere.jpg (403 unless
+//                            a browser loads it as an image: another site's login)
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -42,7 +45,7 @@ export async function startServer() {
   const hits = [];
   const server = createServer((req, res) => {
     const u = new URL(req.url, 'http://127.0.0.1');
-    hits.push({ path: u.pathname, ua: req.headers['user-agent'] || '' });
+    hits.push({ path: u.pathname, ua: req.headers['user-agent'] || '', cookie: req.headers.cookie || '' });
     const send = (code, type, body, headers = {}) => {
       res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store', ...headers });
       res.end(body);
@@ -55,6 +58,16 @@ export async function startServer() {
         const ms = Math.min(+u.searchParams.get('ms') || 1000, 20000);
         setTimeout(() => send(200, 'image/jpeg', FILES.jpg), ms);
         return undefined;
+      }
+      if (u.pathname === '/login.html') {
+        const other = `http://localhost:${server.address().port}/private/elsewhere.jpg`;
+        return send(200, 'text/html', `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>members</title></head><body><img src="/private/photo.jpg" width="400" height="300" alt=""><img src="${other}" width="200" height="150" alt=""></body></html>`,
+          { 'set-cookie': 'imgdiet_session=ok; Path=/; HttpOnly' });
+      }
+      if (u.pathname.startsWith('/private/')) {
+        const member = /(^|;\s*)imgdiet_session=ok(;|$)/.test(req.headers.cookie || '');
+        const browserImage = u.pathname.endsWith('/elsewhere.jpg') && req.headers['sec-fetch-dest'] === 'image';
+        return member || browserImage ? send(200, 'image/jpeg', FILES.jpg) : send(403, 'text/plain', 'members only');
       }
       if (u.pathname.startsWith('/img/')) {
         const im = imageFor(u.pathname.slice(5));

@@ -133,15 +133,18 @@ export function collectImages(opts) {
 }
 
 /**
- * Reads blob: URLs inside the page (they only resolve in their own origin)
- * and returns their bytes as base64; a URL that cannot be read, or is larger
- * than maxBytes, maps to null.
+ * Reads URLs inside the page with fetch(url, init): blob: URLs (they only
+ * resolve in their own origin) and images of the page's own site that need
+ * the person's login (init {credentials: 'include'}). Returns their bytes
+ * as base64; a URL that cannot be read, is refused, or is larger than
+ * maxBytes, maps to null.
  */
-export async function readBlobs(urls, maxBytes) {
+export async function readBlobs(urls, maxBytes, init = {}) {
   const out = {};
   for (const u of urls) {
     try {
-      const res = await fetch(u);
+      const res = await fetch(u, init);
+      if (!res.ok) { out[u] = null; continue; }
       const buf = new Uint8Array(await res.arrayBuffer());
       if (buf.length > maxBytes) { out[u] = null; continue; }
       let bin = '';

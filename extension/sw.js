@@ -3,7 +3,7 @@
 // scan in memory (mirrored to chrome.storage.session, never storage.local)
 // and streams it to the popup.
 
-import { collectImages, readBlobs } from './collector.js';
+import { collectImages } from './collector.js';
 import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } from './lib/images.js';
 import { applyResult, mergeSummaries } from './lib/results.js';
 import { scanSettings, siteOf } from './lib/settings-core.js';
@@ -11,6 +11,8 @@ import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
 import { loadSite } from './settings.js';
 import { fetchData } from './datachan.js';
 import { helperMessages, platformOf } from './lib/helper-help.js';
+import { readInPage } from './sw-credentials.js';
+import { loginKind, withMessage, mergeRetry, CROSS_ORIGIN_MESSAGE, PAGE_REFUSED_MESSAGE } from './lib/credentials.js';
 
 const HOST_NAME = 'com.imagediet.host';
 const PROTOCOL = 1;
@@ -328,6 +330,12 @@ export async function startScan(tabId) {
       name: im.svg ? im.url.slice(im.url.lastIndexOf('#') + 1) : null,
     }));
     st.results = new Array(list.length).fill(null);
+    // Private (not in publicState): where each image was found, for reading
+    // it in the page when its site wants the person's login.
+    const frameUrls = new Map(frames.filter((f) => f.result).map((f) => [f.frameId, f.result.url]));
+    st.frameIds = list.map((im) => im.frameId);
+    st.frameUrls = list.map((im) => frameUrls.get(im.frameId) || st.pageUrl);
+    st.login = [];
     setStatus(st, list.length ? 'preparing' : 'done', list.length ? {} : { finishedAt: Date.now(), summary: mergeSummaries([]) });
     if (!list.length) return;
 
@@ -338,27 +346,18 @@ export async function startScan(tabId) {
     const maxBytes = (h.limits && h.limits.maxImageBytes) || 32 * 1024 * 1024;
     const maxImages = (h.limits && h.limits.maxImagesPerScan) || 2000;
 
+    st.maxBytes = maxBytes;
+    st.maxImages = maxImages;
+
     // Bytes the helper cannot fetch itself: data:, blob:, inline SVG.
     const data = new Array(list.length).fill(null);
-    const blobsByFrame = new Map();
+    const blobs = [];
     list.forEach((im, i) => {
       if (im.svg) data[i] = utf8ToBase64(im.svg);
       else if (im.url.startsWith('data:')) data[i] = parseDataUrl(im.url)?.base64 ?? null;
-      else if (im.url.startsWith('blob:')) {
-        if (!blobsByFrame.has(im.frameId)) blobsByFrame.set(im.frameId, []);
-        blobsByFrame.get(im.frameId).push(i);
-      }
+      else if (im.url.startsWith('blob:')) blobs.push({ key: i, url: im.url, frameId: im.frameId });
     });
-    for (const [frameId, idxs] of blobsByFrame) {
-      let got = {};
-      try {
-        const [r] = await chrome.scripting.executeScript({
-          target: { tabId, frameIds: [frameId] }, func: readBlobs, args: [idxs.map((i) => list[i].url), maxBytes],
-        });
-        got = (r && r.result) || {};
-      } catch { /* frame gone */ }
-      for (const i of idxs) data[i] = got[list[i].url] ?? null;
-    }
+    for (const [i, b64] of await readInPage(tabId, blobs, maxBytes)) data[i] = b64;
     if (!live()) return;
 
     const sent = [];
@@ -375,6 +374,7 @@ export async function startScan(tabId) {
     setStatus(st, 'scanning');
     if (!chunks.length) { finishScan(st); return; }
     const settingsMsg = scanSettings(settings);
+    st.settingsMsg = settingsMsg;
     chunks.forEach((c, n) => {
       const ch = st.chunks[n];
       scanHandlers.set(ch.id, (msg) => onScanMessage(st, ch, msg));
@@ -391,11 +391,15 @@ function onScanMessage(st, ch, msg) {
   if (msg.type === 'result') {
     const i = st.sentIdx[ch.offset + msg.index];
     if (i === undefined) return;
-    if (applyResult(st.results, { ...msg, index: i })) queueResult(st.tabId, i);
+    let res = { ...msg, index: i };
+    const login = ch.retry ? null : loginKind(msg, st.images[i].url, st.frameUrls && st.frameUrls[i]);
+    if (login === 'cross-origin') res = withMessage(res, CROSS_ORIGIN_MESSAGE);
+    else if (login === 'same-origin') st.login.push(i);
+    if (applyResult(st.results, res)) queueResult(st.tabId, i);
   } else if (msg.type === 'done') {
     ch.done = msg;
     scanHandlers.delete(ch.id);
-    if (st.chunks.every((c) => c.done)) finishScan(st);
+    settle(st);
   } else if (msg.type === 'error') {
     // The whole request was refused.
     ch.done = { canceled: false, summary: null, error: msg.error };
@@ -407,7 +411,7 @@ function onScanMessage(st, ch, msg) {
         queueResult(st.tabId, i);
       }
     }
-    if (st.chunks.every((c) => c.done)) finishScan(st);
+    settle(st);
   } else if (msg.type === '_disconnect') {
     for (const c of st.chunks) if (c.id !== ch.id) scanHandlers.delete(c.id);
     if (['done', 'canceled', 'error'].includes(st.status)) return;
@@ -415,9 +419,49 @@ function onScanMessage(st, ch, msg) {
   }
 }
 
+// Once every chunk is done: a second pass for the images of the page's own
+// site that the site refused to the helper (401/403), read in the page with
+// the person's login and sent as bytes; then the scan is finished.
+function settle(st) {
+  if (!st.chunks.every((c) => c.done)) return;
+  if (st.status === 'scanning' && st.login && st.login.length && !st.retried) {
+    st.retried = true;
+    retryInPage(st);
+    return;
+  }
+  finishScan(st);
+}
+
+async function retryInPage(st) {
+  const items = st.login.map((i) => ({ key: i, url: st.images[i].url, frameId: st.frameIds[i] }));
+  const got = await readInPage(st.tabId, items, st.maxBytes, { credentials: 'include' });
+  if (states.get(st.tabId) !== st) return;
+  const idx = [];
+  for (const i of st.login) {
+    if (got.get(i) && got.get(i).length * 0.75 <= st.maxBytes) { idx.push(i); continue; }
+    if (applyResult(st.results, withMessage({ ...st.results[i], index: i }, PAGE_REFUSED_MESSAGE))) queueResult(st.tabId, i);
+  }
+  if (!idx.length || st.status !== 'scanning') { finishScan(st); return; }
+  const chunks = chunkImages(idx.map((i) => toScanImage(st.images[i], got.get(i))), { maxBytes: MAX_MESSAGE_BYTES, maxImages: st.maxImages });
+  const base = st.sentIdx.length;
+  st.sentIdx.push(...idx);
+  const added = chunks.map((c) => ({ id: newId('s'), offset: base + c.offset, count: c.images.length, done: null, retry: true }));
+  st.chunks.push(...added);
+  try {
+    chunks.forEach((c, n) => {
+      scanHandlers.set(added[n].id, (msg) => onScanMessage(st, added[n], msg));
+      send({ type: 'scan', id: added[n].id, page: { url: st.pageUrl }, settings: st.settingsMsg, images: c.images });
+    });
+  } catch (e) {
+    for (const c of added) scanHandlers.delete(c.id);
+    setStatus(st, 'error', { error: { kind: e.kind || 'stopped', message: e.message }, finishedAt: Date.now() });
+  }
+}
+
 function finishScan(st) {
   const canceled = st.chunks.some((c) => c.done && c.done.canceled) || st.status === 'canceling';
-  st.summary = mergeSummaries(st.chunks.map((c) => c.done && c.done.summary));
+  const summaryOf = (retry) => mergeSummaries(st.chunks.filter((c) => !!c.retry === retry).map((c) => c.done && c.done.summary));
+  st.summary = st.chunks.some((c) => c.retry) ? mergeRetry(summaryOf(false), summaryOf(true)) : summaryOf(false);
   setStatus(st, canceled ? 'canceled' : 'done', { finishedAt: Date.now() });
 }
 

@@ -11,6 +11,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/imagediet/imgdiet/internal/proto"
@@ -103,6 +104,15 @@ type Options struct {
 	// images) for a fast first answer, and measures automatic quality with
 	// the faster SSIM-family metric instead of butteraugli.
 	SkipSlow bool
+	// Budget bounds the time this call may work (0: no bound beyond the
+	// context). When it runs out the smallest candidate verified so far
+	// is returned, with Report.Note saying so, rather than an error.
+	Budget time.Duration
+	// Progress, when set, is called on the caller's goroutine each time a
+	// verified candidate smaller than any before it is found, with the
+	// report as it stands (Verified set). The final report still comes
+	// from Optimize.
+	Progress func(Report)
 }
 
 // Source describes the original image.
@@ -137,6 +147,13 @@ type Report struct {
 	// Skipped lists the allowed formats left out because their encode
 	// would not fit in Config.MemoryBudget, with the reason.
 	Skipped []Skipped
+	// Verified reports that Best (or the verdict that the original should
+	// be kept) was checked against the target with the exact measure
+	// (butteraugli), or that the quality was fixed: nothing is estimated.
+	Verified bool
+	// Note is a sentence for the person when the answer was reached in an
+	// unusual way (the budget ran out), else "".
+	Note string
 }
 
 // Engine optimizes images. It is safe for concurrent use.
@@ -240,6 +257,9 @@ func (e *Engine) Optimize(ctx context.Context, src []byte, opt Options) (Report,
 	if h.Orientation >= 5 && h.Orientation <= 8 {
 		rep.Source.Width, rep.Source.Height = h.Height, h.Width
 	}
+	if why := keptAsIs(rep.Source); why != "" {
+		return keep(rep, why), nil
+	}
 	switch h.Format {
 	case SVG:
 		return e.svg(src, opt, rep)
@@ -257,6 +277,7 @@ func (e *Engine) Optimize(ctx context.Context, src []byte, opt Options) (Report,
 		outs[i].Reasons = reasons(rep.Source, outs[i])
 	}
 	rep.Candidates = outs
+	rep.Verified = opt.Quality > 0 || !opt.SkipSlow
 	if len(outs) > 0 && int64(len(outs[0].Data)) < rep.Source.Bytes {
 		rep.Best = &rep.Candidates[0]
 	}
@@ -285,6 +306,7 @@ func (e *Engine) svg(src []byte, opt Options, rep Report) (Report, error) {
 	o := Output{Format: SVG, Data: out, Width: rep.Source.Width, Height: rep.Source.Height, Quality: 100,
 		Reasons: []string{ReasonCompression}}
 	rep.Candidates = []Output{o}
+	rep.Verified = true
 	if int64(len(out)) < rep.Source.Bytes {
 		rep.Best = &rep.Candidates[0]
 	}
