@@ -24,6 +24,8 @@ root=$(pwd)
 export PATH="$PATH:/usr/local/go/bin"
 start=$SECONDS
 say() { printf 'package.sh: %s\n' "$*" >&2; }
+last=$SECONDS
+step() { say "$1 ($((SECONDS - last)) s)"; last=$SECONDS; }
 
 version=$(sed -n 's/^const Version = "\(.*\)"/\1/p' internal/buildinfo/buildinfo.go)
 bundle=$(sed -n 's/^LIBVIPS_BUNDLE_VERSION=//p' scripts/build.sh)
@@ -44,6 +46,7 @@ say "Image Diet $version → $out"
 go build -o "$work/release" ./scripts/release
 (cd tools && go build -o "$work/nfpm" github.com/goreleaser/nfpm/v2/cmd/nfpm)
 rel="$work/release"
+step "release tools built"
 
 # 2. The helper for each system (scripts/build.sh knows the bundles).
 for t in linux-x64 linux-arm64 windows-x64; do
@@ -54,6 +57,7 @@ win_deps="$cross/windows-x64-$bundle"
 x64_deps="$root/.deps/libvips-$bundle"
 arm_deps="$cross/linux-arm64-$bundle"
 go mod download # the modules' licence texts, for the notices
+step "helpers built for linux-x64, linux-arm64, windows-x64"
 
 # 3. Third-party notices (the same text for every build).
 notices="$work/THIRD_PARTY_NOTICES.txt"
@@ -89,6 +93,8 @@ for a in amd64:x64:"$x64_deps" arm64:arm64:"$arm_deps"; do
     -time "$when" -o "$out/$name.cdx.json"
 done
 
+step "Linux packages, archives and SBOMs written"
+
 # 5. Windows: a zip with the helper, its DLL and install.ps1.
 wbin="$work/bin/windows-x64"; wname="imgdiet-host_${version}_windows_amd64"
 readme "Windows (x64)" "powershell -ExecutionPolicy Bypass -File install.ps1" \
@@ -104,6 +110,8 @@ sed 's/$/\r/' "$notices" > "$work/THIRD_PARTY_NOTICES-windows.txt"
   -lib "$wbin/libvips-42.dll" -versions "$win_deps/sharp-win32-x64/versions.json" -readme "$win_deps/sharp-win32-x64/README.md" \
   -time "$when" -o "$out/$wname.cdx.json"
 
+step "Windows zip written"
+
 # 6. The extension: store zip, unpacked zip, store listing with screenshots
 # made in Chromium with the real extension and the helper built above.
 "$rel" extension -src extension -version "$version" \
@@ -117,6 +125,8 @@ entries=("listing.md=store/listing.md" "privacy-practices.md=store/privacy-pract
   "icon128.png=extension/icons/icon128.png" "promo-440x280.png=$shots/promo-440x280.png")
 for f in "$shots"/screenshots/*.png; do entries+=("screenshots/$(basename "$f")=$f"); done
 "$rel" zip -o "$out/imgdiet-extension_${version}_store-listing.zip" "${entries[@]}"
+
+step "extension zips and store listing written"
 
 # 7. Checksums of everything above.
 "$rel" sums "$out"

@@ -132,8 +132,9 @@ else
   ! grep -q FAIL "$work/doctor.txt" || fail "doctor found a problem"
   grep -q 'Installed by the imgdiet-host package (deb)' "$work/doctor.txt" || fail "doctor does not know the package installed it"
   pass "imgdiet-host doctor: all green for Chrome, Chromium, Edge, Brave, Vivaldi and Firefox"
-  ms=$(sed -n 's/.*answers hello in \([0-9]*\) ms.*/\1/p' "$work/doctor.txt" | sort -n | head -n1)
-  echo "        cold start to hello (installed helper, fastest of the registrations): ${ms} ms"
+  first=$(sed -n 's/.*answers hello in \([0-9]*\) ms.*/\1/p' "$work/doctor.txt" | head -n1)
+  warm=$(for i in 1 2 3 4 5; do imgdiet-host doctor --system --browser chromium | sed -n 's/.*answers hello in \([0-9]*\) ms.*/\1/p'; done | sort -n | sed -n 3p)
+  echo "        start to hello, installed helper: ${first} ms the first time after install, ${warm} ms the median of 5 more"
   # The scan: the release's unpacked extension, no manifest in the profile,
   # the helper started from /opt/imgdiet (the test counts its processes by path).
   IMGDIET_E2E_HOST=system IMGDIET_HOST_BIN=/opt/imgdiet/imgdiet-host IMGDIET_EXT_DIR="$work/ext-unpacked" \

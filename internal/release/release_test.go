@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imagediet/imgdiet/internal/buildinfo"
 	"github.com/imagediet/imgdiet/internal/install"
 )
 
@@ -295,4 +296,20 @@ func maps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestVersionIsOnePlace: the extension's manifest carries the helper's
+// version (package.sh refuses a release where they differ).
+func TestVersionIsOnePlace(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "extension", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct{ Version string }
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Version != buildinfo.Version {
+		t.Errorf("extension/manifest.json says %q, internal/buildinfo %q: change both together", m.Version, buildinfo.Version)
+	}
 }
