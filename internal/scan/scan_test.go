@@ -70,23 +70,23 @@ func pngBytes(t testing.TB, img image.Image) []byte {
 	return b.Bytes()
 }
 
-// site serves files on loopback and counts requests per path.
+// site serves files on loopback by path, counts requests per request URI
+// (path and query), and waits delays[URI] before answering one.
 type site struct {
-	srv   *httptest.Server
-	files map[string][]byte
-	mu    sync.Mutex
-	hits  map[string]int
-	delay time.Duration
+	srv    *httptest.Server
+	files  map[string][]byte
+	delays map[string]time.Duration // set before the first request
+	mu     sync.Mutex
+	hits   map[string]int
 }
 
 func newSite(t *testing.T, files map[string][]byte) *site {
 	s := &site{files: files, hits: map[string]int{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		s.hits[r.URL.Path]++
-		d := s.delay
+		s.hits[r.RequestURI]++
 		s.mu.Unlock()
-		if d > 0 {
+		if d := s.delays[r.RequestURI]; d > 0 {
 			select {
 			case <-time.After(d):
 			case <-r.Context().Done():

@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
@@ -67,44 +65,6 @@ func (e *recorder) callsOf(src []byte) []call {
 	return out
 }
 
-// server serves files by path on loopback, with a delay per request URI
-// (path and query), and counts requests per URI.
-type server struct {
-	*httptest.Server
-	mu   sync.Mutex
-	hits map[string]int
-}
-
-func newServer(t *testing.T, files map[string][]byte, delays map[string]time.Duration) *server {
-	s := &server{hits: map[string]int{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.hits[r.RequestURI]++
-		s.mu.Unlock()
-		if d := delays[r.RequestURI]; d > 0 {
-			select {
-			case <-time.After(d):
-			case <-r.Context().Done():
-				return
-			}
-		}
-		b, ok := files[r.URL.Path]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Write(b)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *server) hitsOf(uri string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hits[uri]
-}
-
 func scanner(eng Engine, held *store.Store, workers int) *Scanner {
 	log := zerolog.Nop()
 	return New(Config{
@@ -124,10 +84,10 @@ type row struct {
 	dpr  float64
 }
 
-func pageRequest(t *testing.T, srv *server, set string, rows []row) *proto.ScanRequest {
-	req := &proto.ScanRequest{Type: "scan", ID: "s", Page: proto.Page{URL: srv.URL + "/"}, Settings: settings(t, set)}
+func pageRequest(t *testing.T, srv *site, set string, rows []row) *proto.ScanRequest {
+	req := &proto.ScanRequest{Type: "scan", ID: "s", Page: proto.Page{URL: srv.url("/")}, Settings: settings(t, set)}
 	for _, r := range rows {
-		req.Images = append(req.Images, proto.Image{URL: srv.URL + r.uri, DisplayWidth: r.w, DisplayHeight: r.h, DPR: r.dpr})
+		req.Images = append(req.Images, proto.Image{URL: srv.url(r.uri), DisplayWidth: r.w, DisplayHeight: r.h, DPR: r.dpr})
 	}
 	return req
 }
@@ -211,7 +171,7 @@ func TestDedupByContent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, map[string][]byte{"/a.jpg": a, "/b.jpg": b, "/copy/a.jpg": a}, nil)
+			srv := newSite(t, map[string][]byte{"/a.jpg": a, "/b.jpg": b, "/copy/a.jpg": a})
 			eng := newRecorder()
 			held := store.New(store.Config{})
 			// One worker keeps the page order, so the largest box is
@@ -287,7 +247,8 @@ func TestDedupLargerTwinLater(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, map[string][]byte{"/a.jpg": a}, slowFetch)
+			srv := newSite(t, map[string][]byte{"/a.jpg": a})
+			srv.delays = slowFetch
 			eng := newRecorder()
 			msgs := collect(t, scanner(eng, store.New(store.Config{}), 1), context.Background(), pageRequest(t, srv, tt.set, rows))
 			var got []call
@@ -327,7 +288,7 @@ func TestFinalPassOrder(t *testing.T) {
 		"/p2.jpg": jpegBytes(t, photo(320, 240, 33), 95),
 		"/p3.jpg": jpegBytes(t, photo(240, 180, 34), 80),
 	}
-	srv := newServer(t, files, nil)
+	srv := newSite(t, files)
 	var rows []row
 	for i := range len(files) {
 		rows = append(rows, row{uri: fmt.Sprintf("/p%d.jpg", i)})
@@ -431,7 +392,7 @@ func TestVerifiedAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, map[string][]byte{"/a.jpg": src}, nil)
+			srv := newSite(t, map[string][]byte{"/a.jpg": src})
 			eng := newRecorder()
 			eng.final = func(_ context.Context, opt optimize.Options, rep optimize.Report, err error) (optimize.Report, error) {
 				if err != nil {
@@ -523,7 +484,7 @@ func waitHeld(t *testing.T, held *store.Store, key string, want bool) {
 // keys it superseded.
 func TestCancelKeepsVerifiedKeys(t *testing.T) {
 	src := jpegBytes(t, photo(240, 160, 51), 95)
-	srv := newServer(t, map[string][]byte{"/a.jpg": src}, nil)
+	srv := newSite(t, map[string][]byte{"/a.jpg": src})
 	eng := newRecorder()
 	eng.final = func(ctx context.Context, opt optimize.Options, rep optimize.Report, err error) (optimize.Report, error) {
 		opt.Progress(rep)
@@ -583,7 +544,7 @@ func TestImageBudget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.set, func(t *testing.T) {
-			srv := newServer(t, map[string][]byte{"/a.jpg": src}, nil)
+			srv := newSite(t, map[string][]byte{"/a.jpg": src})
 			eng := newRecorder()
 			collect(t, scanner(eng, store.New(store.Config{}), 1), context.Background(), pageRequest(t, srv, tt.set, []row{{uri: "/a.jpg"}}))
 			var want []call
