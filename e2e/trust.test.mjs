@@ -205,7 +205,7 @@ test('4: a frame that never loads cannot hang the scan; unreadable frames are co
   const popup = await b.openPopup(page);
   await popup.waitForSelector('[data-testid=progress][data-state=done]', { timeout: 30000 });
   const names = await popup.$$eval('[data-testid=result-row] .name', (es) => es.map((e) => e.textContent).sort());
-  assert.deepEqual(names, ['in-frame', 'jsframe-photo']);
+  assert.deepEqual(names, ['in-frame', 'small-jsframe']);
   assert.match(await popup.$eval('[data-testid=notice]', (e) => e.textContent), /1 frame on this page could not be read and was skipped\./);
   // Scan again ends too.
   await popup.click('[data-testid=rescan]');

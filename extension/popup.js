@@ -220,7 +220,7 @@ function updateRow(i) {
   }
   li.dataset.status = rowStatus(r);
   li.dataset.state = rs;
-  li.setAttribute('aria-selected', String(selected === i));
+  li.setAttribute('aria-current', String(selected === i));
 
   const thumb = im.thumb
     ? el('img', { class: 'thumb', src: im.thumb, alt: '', loading: 'lazy', decoding: 'async', referrerPolicy: 'no-referrer' })
@@ -331,7 +331,7 @@ async function select(i) {
   if (!r || r.status !== 'optimized' || !r.best?.key) return;
   closeCompare(false);
   selected = i;
-  rowEls.get(i)?.setAttribute('aria-selected', 'true');
+  rowEls.get(i)?.setAttribute('aria-current', 'true');
   const im = state.images[i];
   $('compare').hidden = false;
   setZoom('fit');
@@ -381,7 +381,7 @@ function setZoom(z) {
 
 function closeCompare(restoreFocus = true) {
   const was = selected;
-  if (selected != null) rowEls.get(selected)?.setAttribute('aria-selected', 'false');
+  if (selected != null) rowEls.get(selected)?.setAttribute('aria-current', 'false');
   selected = null;
   $('compare').hidden = true;
   $('cmp-before').removeAttribute('src');

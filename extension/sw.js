@@ -704,7 +704,9 @@ chrome.runtime.onConnect.addListener((p) => {
       listeners.get(tabId).add(p);
       const st = states.get(tabId);
       const url = await pageUrlOf(tabId);
-      const same = st && (!url || !st.pageUrl || url === st.pageUrl);
+      // No URL means the tab is out of reach (about:blank, an error page, or
+      // another site since the click): never show an earlier page's rows for it.
+      const same = st && !!url && url === st.pageUrl;
       // A scan that ended in an error keeps its rows when it has any (what
       // the helper took with it can be redone); otherwise a new scan starts.
       if (same && !(msg.rescan) && (st.status !== 'error' || st.error?.kind === 'interrupted' || st.results.some(Boolean))) {
