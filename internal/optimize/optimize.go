@@ -469,6 +469,9 @@ type job struct {
 	srcFormat     string
 	srcBytes      int64
 	source        Source
+	// beat is the size of the smallest candidate of another format found
+	// so far (0: none): a search stops once it cannot get below it.
+	beat int
 	// onVerified is told of each output as it is found (see
 	// Options.Progress).
 	onVerified func(Output)
