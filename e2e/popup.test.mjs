@@ -44,7 +44,7 @@ test('the popup shows progress, the page total and a row per image', { skip }, a
   await popup.waitForSelector('[data-testid=progress]');
   await popup.waitForSelector('[data-testid=progress][data-state=done]', { timeout: 90000 });
   const prog = await popup.$eval('[data-testid=progress]', (p) => [p.value, p.max]);
-  assert.deepEqual(prog, [3, 3]);
+  assert.deepEqual(prog, [6, 6], 'every image estimated and verified');
   const summary = await popup.$eval('[data-testid=scan-summary]', (e) => e.textContent);
   assert.match(summary, /^[\d.]+ (kB|MB) → [\d.]+ (B|kB|MB), save \d+ %$/);
   const rows = await popup.$$eval('[data-testid=result-row]', (es) => es.map((e) => ({ status: e.dataset.status, text: e.innerText, err: e.querySelector('[data-testid=error]')?.textContent ?? null, hasDownload: !!e.querySelector('[data-testid=download]') })));
@@ -153,7 +153,7 @@ test('Stop cancels the scan in the helper', { skip }, async () => {
   const st = await swState(tabId);
   assert.equal(st.status, 'canceled');
   assert.ok(st.chunks.every((c) => c.done && c.done.canceled));
-  assert.match(await popup.$eval('#progress-text', (e) => e.textContent), /^Stopped after \d+ of 6 images$/);
+  assert.match(await popup.$eval('#progress-text', (e) => e.textContent), /^Stopped: \d+ of 6 verified/);
 });
 
 test('the helper stopping mid-scan gives a clear message, and the next scan reconnects', { skip }, async () => {

@@ -18,7 +18,11 @@ export function collectImages(opts) {
   const LAZY_SRCSET = ['data-srcset', 'data-lazy-srcset'];
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const MAX_SVG = 1 << 20;
+  const IMAGE_TYPES = /^image\/(jpeg|jpg|pjpeg|png|apng|gif|webp|avif|svg\+xml|bmp|x-icon|vnd\.microsoft\.icon)$/i;
   let serializer = null;
+  // Frames with their own URL that this walk did not read itself: each gets
+  // its own collector, and the service worker counts the ones that never answered.
+  let childFrames = 0;
 
   const visit = (doc, win, dx, dy) => {
     const vw = win.innerWidth;
@@ -30,6 +34,17 @@ export function collectImages(opts) {
       const top = r.top + dy;
       const left = r.left + dx;
       return { w, h, on: w > 0 && h > 0 && top + h > 0 && left + w > 0 && top < vh && left < vw };
+    };
+    const chosenSource = (pic) => {
+      for (const c of pic.children) {
+        if (c.localName !== 'source') continue;
+        const media = c.getAttribute('media');
+        const type = c.getAttribute('type');
+        if (media && !win.matchMedia(media).matches) continue;
+        if (type && !IMAGE_TYPES.test(type.trim())) continue;
+        return c;
+      }
+      return null;
     };
     const bgOf = (el, cs, kind) => {
       const v = cs.backgroundImage;
@@ -56,8 +71,9 @@ export function collectImages(opts) {
             const ah = +el.getAttribute('height');
             if (aw > 0 && ah > 0) { w = aw; h = ah; }
           }
+          const pic = el.parentElement && el.parentElement.localName === 'picture' ? el.parentElement : null;
           items.push({
-            k: 'img', cur: el.currentSrc || '', src: el.getAttribute('src') ? el.src : '', srcset: el.getAttribute('srcset') || '',
+            k: 'img', pic: !!pic, picSrc: !!(pic && chosenSource(pic)), zero: !(b.w > 0 && b.h > 0), cur: el.currentSrc || '', src: el.getAttribute('src') ? el.src : '', srcset: el.getAttribute('srcset') || '',
             lazySrc, lazySrcset, nw: el.naturalWidth || 0, nh: el.naturalHeight || 0, w, h, on: b.on,
           });
         } else if (tag === 'source') {
@@ -66,7 +82,10 @@ export function collectImages(opts) {
             const img = p.querySelector('img');
             const b = img ? box(img) : { w: 0, h: 0, on: false };
             const srcset = el.getAttribute('srcset') || el.getAttribute('data-srcset') || '';
-            if (srcset) items.push({ k: 'source', srcset, w: b.w, h: b.h, on: b.on });
+            // The browser takes the first <source> whose media and type fit
+            // this viewport; the others are never loaded here.
+            const chosen = chosenSource(p);
+            if (srcset) items.push({ k: 'source', srcset, used: chosen === el, cur: (img && img.currentSrc) || '', w: b.w, h: b.h, on: b.on });
           }
         } else if (tag === 'video') {
           if (el.poster) { const b = box(el); items.push({ k: 'poster', src: el.poster, w: b.w, h: b.h, on: b.on }); }
@@ -88,6 +107,8 @@ export function collectImages(opts) {
           if (d && d.documentElement && /^about:/.test(d.URL)) {
             const r = el.getBoundingClientRect();
             visit(d, el.contentWindow, dx + r.left, dy + r.top);
+          } else {
+            childFrames++;
           }
         }
         if (backgrounds) {
@@ -128,20 +149,24 @@ export function collectImages(opts) {
     dpr: window.devicePixelRatio || 1,
     items,
     sizes,
+    childFrames,
     elapsedMs: performance.now() - t0,
   };
 }
 
 /**
- * Reads blob: URLs inside the page (they only resolve in their own origin)
- * and returns their bytes as base64; a URL that cannot be read, or is larger
- * than maxBytes, maps to null.
+ * Reads URLs inside the page with fetch(url, init): blob: URLs (they only
+ * resolve in their own origin) and images of the page's own site that need
+ * the person's login (init {credentials: 'include'}). Returns their bytes
+ * as base64; a URL that cannot be read, is refused, or is larger than
+ * maxBytes, maps to null.
  */
-export async function readBlobs(urls, maxBytes) {
+export async function readBlobs(urls, maxBytes, init = {}) {
   const out = {};
   for (const u of urls) {
     try {
-      const res = await fetch(u);
+      const res = await fetch(u, init);
+      if (!res.ok) { out[u] = null; continue; }
       const buf = new Uint8Array(await res.arrayBuffer());
       if (buf.length > maxBytes) { out[u] = null; continue; }
       let bin = '';

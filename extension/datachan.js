@@ -1,5 +1,16 @@
 // Client for the host's data channel (docs/protocol.md section 2): a
 // loopback WebSocket that hands out optimized bytes by key, or a ZIP.
+// The token travels in the handshake, as a subprotocol, so the helper
+// authenticates the connection before it exists: sockets that other local
+// programs open and never authenticate cannot keep the extension out.
+
+/** The subprotocol the helper selects; the second one offered carries the token. */
+export const PROTOCOL = 'imgdiet.v1';
+
+/** The subprotocols that authenticate with token in the handshake. */
+export function protocols(token) {
+  return [PROTOCOL, `imgdiet.auth.${token}`];
+}
 
 /**
  * Sends one request ({get: key} or {zip: [{key, name}]}) and resolves with
@@ -14,7 +25,7 @@ export function fetchData(info, request, { timeoutMs = 120000 } = {}) {
     }
     let ws;
     try {
-      ws = new WebSocket(info.url);
+      ws = new WebSocket(info.url, protocols(info.token));
     } catch {
       reject(new Error('Could not reach the helper to download. Scan again.'));
       return;
@@ -30,7 +41,6 @@ export function fetchData(info, request, { timeoutMs = 120000 } = {}) {
     };
     const timer = setTimeout(() => finish(new Error('The download from the helper took too long.')), timeoutMs);
     ws.onopen = () => {
-      ws.send(JSON.stringify({ auth: info.token }));
       ws.send(JSON.stringify(request));
     };
     ws.onmessage = (ev) => {

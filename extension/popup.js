@@ -1,11 +1,12 @@
 // The popup: opens on the toolbar click, asks the service worker to scan the
 // tab (or re-attaches to a scan in progress), and shows results as they come.
 
-import { formatBytes, formatName, dims, summaryText, unitFor } from './lib/format.js';
-import { totals, sortIndexes, reasonWords, errorText, rowStatus } from './lib/results.js';
+import { formatBytes, formatName, dims, unitFor } from './lib/format.js';
+import { sortIndexes, reasonWords, errorText, rowStatus } from './lib/results.js';
+import { RUNNING, rowState, canDownload, counts, downloadableIndexes, summaryWords, downloadAllLabel, progressWords, barValue } from './lib/progress.js';
 import { KIND_NAMES } from './lib/images.js';
-import { baseName, downloadPath } from './lib/naming.js';
-import { DEFAULTS } from './lib/settings-core.js';
+import { baseName, downloadPath, distinctLabels } from './lib/naming.js';
+import { DEFAULTS, validateSettings } from './lib/settings-core.js';
 import { loadSite, saveSite, forgetSite } from './settings.js';
 import { fetchData } from './datachan.js';
 
@@ -32,7 +33,9 @@ const waiting = new Map();
 const rowEls = new Map(); // index → li
 let order = [];
 let selected = null; // index shown in the compare panel
-let compareUrl = null;
+let compareUrls = [];
+let working = new Set(); // indexes the running scan is working on
+let noticeMsg = ''; // the last download's error, shown until the next one
 
 // ---- connection to the service worker --------------------------------------
 
@@ -63,6 +66,7 @@ function onMessage(msg) {
   if (msg.type === 'snapshot') {
     const fresh = !state || !msg.state || state.scanId !== msg.state.scanId;
     state = msg.state;
+    working = new Set(state?.working || []);
     dataInfo = msg.data || null;
     if (fresh) resetRows();
     render();
@@ -74,62 +78,94 @@ function onMessage(msg) {
 
 // ---- rendering ---------------------------------------------------------------
 
-const STATUS_TEXT = {
-  collecting: 'Finding images on the page…',
-  preparing: 'Reading images…',
-  scanning: 'Optimizing…',
-  canceling: 'Stopping…',
-  done: 'Done',
-  canceled: 'Stopped',
-  error: '',
-};
+let labels = [];
 
 function resetRows() {
   rowEls.clear();
   order = [];
   $('rows').replaceChildren();
-  closeCompare();
+  closeCompare(false);
+  labels = [];
+}
+
+function plainLabel(i) {
+  const im = state.images[i];
+  if (im.name) return im.name;
+  if (im.url.startsWith('data:')) return 'embedded image (data: URL)';
+  if (im.url.startsWith('blob:')) return 'generated image (blob: URL)';
+  try { return baseName(im.url) || new URL(im.url).hostname; } catch { return 'image'; }
+}
+
+function labelFor(i) {
+  if (labels.length !== state.images.length) {
+    labels = distinctLabels(state.images.map((_, k) => plainLabel(k)), state.images.map((im) => im.url));
+  }
+  return labels[i];
 }
 
 function render(changed) {
   const st = state;
-  const running = st && ['collecting', 'preparing', 'scanning', 'canceling'].includes(st.status);
+  const running = !!st && RUNNING.includes(st.status);
+  const ended = !!st && !running;
+  const n = st?.images.length ?? 0;
+  const c = counts(st);
   $('site').textContent = st?.site || '';
   $('cancel').hidden = !running || st.status === 'canceling';
-  $('rescan').hidden = !!running;
+  $('rescan').hidden = running;
+  $('redo-lost').hidden = !(ended && c.lost > 0);
+  $('redo-lost').textContent = c.lost === 1 ? 'Redo the 1 lost image' : `Redo the ${c.lost} lost images`;
 
   const err = st?.error?.message;
   $('scan-error').hidden = !err;
   $('scan-error').textContent = err || '';
 
-  const n = st?.images.length ?? 0;
-  const t = totals(st?.results ?? [], n);
+  // A scan that found nothing: one clear line, no bar, no button.
+  const empty = !!st && ended && n === 0;
   const prog = $('progress');
+  prog.hidden = empty || (st?.status === 'error' && n === 0);
   if (!st || st.status === 'collecting' || st.status === 'preparing') {
     prog.removeAttribute('value');
   } else {
-    prog.max = Math.max(1, n);
-    prog.value = st.status === 'done' ? Math.max(1, n) : t.finished;
+    const b = barValue(st);
+    prog.max = b.max;
+    prog.value = b.value;
   }
   prog.dataset.state = st?.status || 'idle';
-  let ptext = STATUS_TEXT[st?.status] ?? '';
-  if (st?.status === 'scanning' || st?.status === 'canceling') ptext = `${st.status === 'canceling' ? 'Stopping… ' : ''}${t.finished} of ${n} images done`;
-  else if (st?.status === 'done') ptext = n ? `Done: ${n} image${n === 1 ? '' : 's'}${st.finishedAt && st.startedAt ? ` in ${((st.finishedAt - st.startedAt) / 1000).toFixed(1)} s` : ''}` : 'No images found on this page.';
-  else if (st?.status === 'canceled') ptext = `Stopped after ${t.finished} of ${n} images`;
+  prog.dataset.estimated = String(c.estimated);
+  prog.dataset.ready = String(c.ready);
+  let ptext = progressWords(st);
+  if (empty && err) ptext = '';
   $('progress-text').textContent = ptext;
+  $('progress-text').hidden = !ptext;
 
-  const orig = st?.summary && st.status === 'done' ? st.summary.originalBytes : t.originalBytes;
-  const opt = st?.summary && st.status === 'done' ? st.summary.optimizedBytes : t.optimizedBytes;
-  $('summary').textContent = orig > 0 ? summaryText(orig, opt) : '';
-  $('summary').title = orig > 0 ? `${t.optimized} images can be smaller, ${t.optimal} are already optimal, ${t.failed} could not be checked` : '';
+  const words = summaryWords(st);
+  $('summary').textContent = words.main;
+  $('summary').dataset.savedBytes = String(words.total.savedBytes);
+  $('summary').title = words.main ? `${c.downloadable} verified smaller files, ${c.ready - c.downloadable - c.failed} already optimal, ${c.failed} could not be checked` : '';
+  $('summary-extra').textContent = words.extra;
+  $('summary-line').hidden = empty || n === 0;
 
-  const canDownload = !!st && !st.keysGone && st.results.some((r) => r && r.final && r.status === 'optimized' && r.best?.key);
-  $('download-all').disabled = !canDownload;
-  $('notice').textContent = st?.keysGone && st.results.some((r) => r?.best) ? 'The helper restarted, so these results can no longer be downloaded. Scan again to download.' : '';
+  const dl = $('download-all');
+  if (!dl.dataset.busy) {
+    dl.textContent = downloadAllLabel(st);
+    dl.disabled = c.downloadable === 0;
+  }
+  dl.dataset.count = String(c.downloadable);
 
+  const notes = [];
+  if (st?.skippedFrames) notes.push(`${st.skippedFrames === 1 ? '1 frame' : `${st.skippedFrames} frames`} on this page could not be read and ${st.skippedFrames === 1 ? 'was' : 'were'} skipped.`);
+  if (st?.localImages && n) notes.push(`${st.localImages === 1 ? '1 image is a local file' : `${st.localImages} images are local files`} (file://), which Chrome does not let extensions read.`);
+  if (c.lost && st.error?.kind !== 'interrupted') notes.push(`The helper stopped, and ${c.lost === 1 ? '1 result was' : `${c.lost} results were`} lost with it; verified “already optimal” answers and errors are kept.`);
+  else if (c.lost) notes.push(`${c.lost === 1 ? '1 result was' : `${c.lost} results were`} lost when the browser stopped the extension.`);
+  $('notice').textContent = [noticeMsg, ...notes].filter(Boolean).join(' ');
+
+  renderOthers(st);
   if (!st) return;
   const idx = changed ?? st.images.map((_, i) => i);
-  for (const i of idx) updateRow(i);
+  // When the scan ends, every row changes what it says.
+  const endedNow = ended !== lastEnded;
+  lastEnded = ended;
+  for (const i of (endedNow ? st.images.map((_, k) => k) : idx)) updateRow(i);
   for (let i = 0; i < n; i++) if (!rowEls.has(i)) updateRow(i);
   const next = sortIndexes(st.results, n);
   if (next.join() !== order.join()) {
@@ -144,18 +180,37 @@ function render(changed) {
   if (selected != null) updateCompareCaptions();
 }
 
-function labelFor(i) {
-  const im = state.images[i];
-  if (im.name) return im.name;
-  if (im.url.startsWith('data:')) return 'embedded image (data: URL)';
-  if (im.url.startsWith('blob:')) return 'generated image (blob: URL)';
-  return baseName(im.url) || new URL(im.url).hostname;
+let lastEnded = null;
+
+function renderOthers(st) {
+  const others = st?.others || [];
+  $('others').hidden = !others.length;
+  if (!others.length) return;
+  $('others-summary').textContent = `Other sources, not loaded at this window size (${others.length}, not counted)`;
+  const ul = $('others-list');
+  if (ul.dataset.for === st.scanId) return;
+  ul.dataset.for = st.scanId;
+  ul.replaceChildren(...others.map((u) => el('li', { class: 'meta', title: u, text: u })));
+}
+
+/** "2 kB" for 2048 bytes: the minimum saving in the words a person reads. */
+function minWords(bytes) {
+  return formatBytes(bytes).replace(/\.0 /, ' ');
+}
+
+function smallestCandidate(r) {
+  let best = null;
+  for (const c of r.candidates || []) if (c && c.bytes > 0 && (!best || c.bytes < best.bytes)) best = c;
+  return best;
 }
 
 function updateRow(i) {
   const im = state.images[i];
   const r = state.results[i];
-  const status = rowStatus(r);
+  // A row is still being worked on only when the running scan includes it
+  // (a "finish this image" run leaves the other rows as they were).
+  const ended = !RUNNING.includes(state.status) || (state.status === 'scanning' && !working.has(i));
+  const rs = rowState(r, ended);
   let li = rowEls.get(i);
   if (!li) {
     li = el('li', { class: 'row', 'data-testid': 'result-row', 'data-index': String(i), tabindex: '-1' });
@@ -163,7 +218,8 @@ function updateRow(i) {
     li.addEventListener('click', (e) => { if (!e.target.closest('button')) select(i); });
     rowEls.set(i, li);
   }
-  li.dataset.status = status;
+  li.dataset.status = rowStatus(r);
+  li.dataset.state = rs;
   li.setAttribute('aria-selected', String(selected === i));
 
   const thumb = im.thumb
@@ -172,38 +228,65 @@ function updateRow(i) {
   if (thumb.tagName === 'IMG') thumb.addEventListener('error', () => thumb.classList.add('broken'), { once: true });
 
   const kinds = im.kinds.map((k) => KIND_NAMES[k] || k).join(', ');
+  const shown = im.hidden ? ' · not displayed' : `${im.displayWidth ? ` · shown ${Math.round(im.displayWidth)}×${Math.round(im.displayHeight)}` : ''}${im.onScreen ? '' : ' · off-screen'}`;
   const title = el('div', { class: 'name', title: im.url.length > 300 ? im.url.slice(0, 300) + '…' : im.url, text: labelFor(i) });
-  const meta = el('div', { class: 'meta muted', text: `${kinds}${im.displayWidth ? ` · shown ${Math.round(im.displayWidth)}×${Math.round(im.displayHeight)}` : ''}${im.onScreen ? '' : ' · off-screen'}` });
+  const meta = el('div', { class: 'meta muted', text: `${kinds}${shown}` });
   const info = el('div', { class: 'info' }, title, meta);
-  const saving = el('div', { class: 'saving' });
+  const saving = el('div', { class: 'saving', 'data-testid': 'row-state' });
   const actions = el('div', { class: 'row-actions' });
+  const finishBtn = (text) => {
+    const b = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'finish', text, 'aria-label': `${text}: ${labelFor(i)}` });
+    b.addEventListener('click', () => { b.disabled = true; port.postMessage({ type: 'redo', which: [i] }); });
+    return b;
+  };
+  const isSvg = im.kinds.includes('svg') || r?.original?.format === 'svg' || /\.svgz?(\?|$)/i.test(im.url);
 
-  if (status === 'error') {
+  if (rs === 'error') {
     if (r.original) info.append(el('div', { class: 'orig', text: `${formatName(r.original.format)} · ${formatBytes(r.original.bytes)}` }));
-    info.append(el('div', { class: 'error', 'data-testid': 'error', text: errorText(r.error) }));
+    info.append(el('div', { class: 'error', 'data-testid': 'error', text: errorText(r.error, { svg: isSvg }) }));
+  } else if (rs === 'lost') {
+    saving.append(el('span', { class: 'lost', text: r.original ? 'Result lost: the helper stopped' : 'Lost: the helper stopped before this image was done' }));
   } else if (r && r.original) {
     const o = r.original;
     info.append(el('div', { class: 'orig' }, el('span', { class: 'label', text: 'Now ' }), `${formatName(o.format)} ${dims(o.width, o.height)} · ${formatBytes(o.bytes)}`));
-    if (status === 'optimized' && r.best) {
+    if (r.status === 'optimized' && r.best) {
       const b = r.best;
-      info.append(el('div', { class: 'best' }, el('span', { class: 'label', text: 'Best ' }), `${formatName(b.format)} ${dims(b.width, b.height)} · ${formatBytes(b.bytes)}`));
+      const est = rs === 'estimate';
+      info.append(el('div', { class: 'best' }, el('span', { class: 'label', text: est ? 'Est. ' : 'Best ' }), `${formatName(b.format)} ${dims(b.width, b.height)} · ${formatBytes(b.bytes)}`));
       const why = reasonWords(r);
       if (why.length) info.append(el('div', { class: 'why', text: why.join(' · ') }));
       const u = unitFor(o.bytes);
-      saving.append(el('strong', { text: `−${formatBytes(r.savedBytes, u)}` }), el('span', { text: `${Math.round(r.savedPercent)} %` }));
-      if (!r.final) saving.append(el('span', { class: 'muted small', text: 'refining…' }));
-      const cmp = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'compare-btn', text: 'Compare', 'aria-label': `Compare ${labelFor(i)} before and after` });
-      cmp.addEventListener('click', () => select(i));
-      const dl = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'download', text: 'Download', disabled: !r.final || !!state.keysGone, 'aria-label': `Download optimized ${labelFor(i)}` });
-      dl.addEventListener('click', () => downloadOne(i, dl));
-      actions.append(cmp, dl);
+      saving.append(el('strong', { text: `${est ? '≈ ' : ''}−${formatBytes(r.savedBytes, u)}` }), el('span', { text: `${Math.round(r.savedPercent)} %` }));
+      if (est) saving.append(el('span', { class: 'state-word', 'data-testid': 'estimate', text: ended ? 'estimate only, not verified' : 'estimate, verifying…' }));
+      else if (!r.final && !ended) saving.append(el('span', { class: 'state-word', text: 'verified; looking for smaller' }));
+      if (b.key) {
+        const cmp = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'compare-btn', text: 'Compare', 'aria-label': `Compare ${labelFor(i)} before and after` });
+        cmp.addEventListener('click', () => select(i));
+        actions.append(cmp);
+      }
+      if (est) {
+        if (ended && !r.final) actions.append(finishBtn('Finish this image'));
+      } else {
+        const dlb = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'download', text: 'Download', disabled: !canDownload(r, state.keysGone), 'aria-label': `Download optimized ${labelFor(i)}` });
+        dlb.addEventListener('click', () => downloadOne(i, dlb));
+        actions.append(dlb);
+      }
     } else {
-      saving.append(el('span', { class: 'muted', text: 'Already optimal' }));
+      const c = smallestCandidate(r);
+      const min = state.settings?.minSavingsBytes ?? DEFAULTS.minSavingsBytes;
+      const small = c && c.bytes < o.bytes && o.bytes - c.bytes < min;
+      saving.append(el('span', { class: 'muted', text: small ? `Saves less than ${minWords(min)}` : 'Already optimal' }));
+      if (rs === 'estimate') {
+        saving.append(el('span', { class: 'state-word', 'data-testid': 'estimate', text: ended ? 'estimate only, not verified' : 'estimate, verifying…' }));
+        if (ended && !r.final) actions.append(finishBtn('Finish this image'));
+      }
     }
     for (const sk of r.skipped || []) info.append(el('div', { class: 'why muted small', 'data-testid': 'skipped', text: sk.reason }));
   } else {
-    saving.append(el('span', { class: 'muted', text: state.status === 'canceled' ? 'Not checked' : 'Waiting…' }));
+    saving.append(el('span', { class: 'muted', text: ended ? 'Not checked' : 'Waiting…' }));
+    if (ended && state.status === 'canceled') actions.append(finishBtn('Check this image'));
   }
+  if (r && r.note && rs !== 'lost') info.append(el('div', { class: 'note muted', 'data-testid': 'note', text: r.note }));
   li.replaceChildren(thumb, info, saving, actions);
 }
 
@@ -240,24 +323,29 @@ document.addEventListener('keydown', (e) => {
 });
 
 // ---- compare -----------------------------------------------------------------
+// A panel fixed in the popup's view (so it opens in view from any row), with
+// focus moved into it and back to the row on close.
 
 async function select(i) {
   const r = state.results[i];
   if (!r || r.status !== 'optimized' || !r.best?.key) return;
-  closeCompare();
+  closeCompare(false);
   selected = i;
   rowEls.get(i)?.setAttribute('aria-selected', 'true');
   const im = state.images[i];
   $('compare').hidden = false;
+  setZoom('fit');
   $('cmp-before').src = im.thumb || '';
   $('cmp-after').removeAttribute('src');
   updateCompareCaptions();
-  if (state.keysGone) { $('cmp-after-cap').textContent = 'Scan again to see the optimized image.'; return; }
+  $('cmp-close').focus();
+  if (state.keysGone || r.lost) { $('cmp-after-cap').textContent = 'Scan again to see the optimized image.'; return; }
   try {
     const buf = await fetchData(dataInfo, { get: r.best.key });
     if (selected !== i) return;
-    compareUrl = URL.createObjectURL(new Blob([buf], { type: mimeOf(r.best.format) }));
-    $('cmp-after').src = compareUrl;
+    const url = URL.createObjectURL(new Blob([buf], { type: mimeOf(r.best.format) }));
+    compareUrls.push(url);
+    $('cmp-after').src = url;
   } catch (e) {
     $('cmp-after-cap').textContent = e.message;
   }
@@ -266,20 +354,66 @@ async function select(i) {
 function updateCompareCaptions() {
   const r = state.results[selected];
   if (!r || !r.original || !r.best) return;
+  $('cmp-title').textContent = `Before and after: ${labelFor(selected)}`;
   $('cmp-before-cap').textContent = `Original: ${formatName(r.original.format)} ${dims(r.original.width, r.original.height)}, ${formatBytes(r.original.bytes)}`;
-  $('cmp-after-cap').textContent = `Optimized: ${formatName(r.best.format)} ${dims(r.best.width, r.best.height)}, ${formatBytes(r.best.bytes)}`;
+  $('cmp-after-cap').textContent = `${r.verified ? 'Optimized' : 'Estimate (not verified)'}: ${formatName(r.best.format)} ${dims(r.best.width, r.best.height)}, ${formatBytes(r.best.bytes)}`;
 }
 
-function closeCompare() {
+/**
+ * Zoom: "fit" (both scaled into the panel), "1" (the optimized file's
+ * pixels one to one on the screen) or "2" (twice that). Both images get
+ * the same size, so the same detail sits at the same place.
+ */
+function setZoom(z) {
+  const panel = $('compare');
+  panel.dataset.zoom = z;
+  for (const b of panel.querySelectorAll('[data-zoom-to]')) b.setAttribute('aria-pressed', String(b.dataset.zoomTo === z));
+  const r = selected != null ? state.results[selected] : null;
+  const w = r?.best?.width || r?.original?.width || 0;
+  const h = r?.best?.height || r?.original?.height || 0;
+  for (const img of [$('cmp-before'), $('cmp-after')]) {
+    if (z === 'fit' || !w || !h) { img.style.width = ''; img.style.height = ''; continue; }
+    const k = Number(z) / (window.devicePixelRatio || 1);
+    img.style.width = `${Math.round(w * k)}px`;
+    img.style.height = `${Math.round(h * k)}px`;
+  }
+}
+
+function closeCompare(restoreFocus = true) {
+  const was = selected;
   if (selected != null) rowEls.get(selected)?.setAttribute('aria-selected', 'false');
   selected = null;
   $('compare').hidden = true;
   $('cmp-before').removeAttribute('src');
   $('cmp-after').removeAttribute('src');
-  if (compareUrl) URL.revokeObjectURL(compareUrl);
-  compareUrl = null;
+  for (const u of compareUrls) URL.revokeObjectURL(u);
+  compareUrls = [];
+  if (restoreFocus && was != null) {
+    const li = rowEls.get(was);
+    if (li && li.isConnected) {
+      for (const x of $('rows').children) x.tabIndex = -1;
+      li.tabIndex = 0;
+      li.focus();
+    }
+  }
 }
-$('cmp-close').addEventListener('click', closeCompare);
+$('cmp-close').addEventListener('click', () => closeCompare());
+for (const b of document.querySelectorAll('[data-zoom-to]')) b.addEventListener('click', () => setZoom(b.dataset.zoomTo));
+// The two views scroll together when zoomed in.
+{
+  const a = $('cmp-before-box');
+  const b = $('cmp-after-box');
+  let busy = false;
+  const sync = (from, to) => () => {
+    if (busy) return;
+    busy = true;
+    to.scrollLeft = from.scrollLeft;
+    to.scrollTop = from.scrollTop;
+    requestAnimationFrame(() => { busy = false; });
+  };
+  a.addEventListener('scroll', sync(a, b));
+  b.addEventListener('scroll', sync(b, a));
+}
 
 // ---- downloads -----------------------------------------------------------------
 
@@ -320,9 +454,13 @@ function revokeWhenDone(id, url) {
 
 async function download(what, button) {
   const label = button.textContent;
+  const n = what.all ? what.indexes.length : 1;
   button.disabled = true;
-  button.textContent = 'Saving…';
+  button.dataset.busy = '1';
+  button.textContent = what.all ? `Saving ${n} file${n === 1 ? '' : 's'}…` : 'Saving…';
+  noticeMsg = '';
   $('notice').textContent = '';
+  let saved = '';
   try {
     const res = await ask({ type: 'plan', ...what });
     if (res.error) throw new Error(res.error);
@@ -333,23 +471,32 @@ async function download(what, button) {
       const w = await ask({ type: 'download-in-worker', ...what });
       if (w.error) throw new Error(w.error);
     }
-    button.textContent = 'Saved';
+    const k = res.plan.items.length;
+    saved = what.all ? `Saved ${k} file${k === 1 ? '' : 's'}` : 'Saved';
+    button.textContent = saved;
   } catch (e) {
     button.textContent = label;
-    $('notice').textContent = e.message || 'The download failed.';
+    noticeMsg = e.message || 'The download failed.';
+    $('notice').textContent = noticeMsg;
   } finally {
     button.disabled = false;
-    setTimeout(() => { if (button.textContent === 'Saved') button.textContent = label; }, 2000);
+    setTimeout(() => {
+      delete button.dataset.busy;
+      if (button.textContent === saved) button.textContent = label;
+      if (button.id === 'download-all' && state) render([]);
+    }, 2000);
   }
 }
 
 function downloadOne(i, button) { download({ index: i }, button); }
-$('download-all').addEventListener('click', (e) => download({ all: true }, e.currentTarget));
+// The ZIP holds exactly the rows the button counted when it was clicked.
+$('download-all').addEventListener('click', (e) => download({ all: true, indexes: downloadableIndexes(state) }, e.currentTarget));
 
 // ---- buttons and settings ------------------------------------------------------
 
 $('rescan').addEventListener('click', () => port.postMessage({ type: 'scan' }));
 $('cancel').addEventListener('click', () => port.postMessage({ type: 'cancel' }));
+$('redo-lost').addEventListener('click', () => port.postMessage({ type: 'redo', which: 'lost' }));
 $('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
 
 const form = $('settings-panel');
@@ -394,24 +541,50 @@ function readSettings() {
   };
 }
 
+/** Shows the settings' errors as an error, or clears them. */
+function showSettingsErrors(errors) {
+  const box = $('settings-error');
+  box.textContent = errors.join(' ');
+  box.hidden = !errors.length;
+  form.querySelector('fieldset').setAttribute('aria-invalid', String(errors.some((x) => /format/i.test(x))));
+}
+
+// Once an error is shown, it goes away as soon as the form is fixed.
+form.addEventListener('change', () => {
+  if (!$('settings-error').hidden) showSettingsErrors(validateSettings(readSettings()).errors);
+});
+
 form.addEventListener('submit', async (e) => {
   e.preventDefault();
   const { errors } = await saveSite(state?.site, readSettings());
-  if (errors.length) { $('settings-msg').textContent = errors.join(' '); return; }
+  showSettingsErrors(errors);
+  if (errors.length) { $('settings-error').focus(); return; }
   $('settings-msg').textContent = `Saved for ${state.site}. Scanning again…`;
   $('forget').disabled = false;
   port.postMessage({ type: 'scan' });
 });
 
 $('forget').addEventListener('click', async () => {
-  await forgetSite(state?.site);
+  const site = state?.site;
+  await forgetSite(site);
   await fillSettings();
-  $('settings-msg').textContent = `Forgot ${state?.site}; defaults apply.`;
+  showSettingsErrors([]);
+  // The rows on show were computed with the settings just forgotten: scan
+  // again with the defaults instead of leaving them as if nothing changed.
+  if (state?.savedSettings) {
+    $('settings-msg').textContent = `Forgot ${site}; scanning again with the defaults…`;
+    port.postMessage({ type: 'scan' });
+  } else {
+    $('settings-msg').textContent = `Forgot ${site}; defaults apply.`;
+  }
 });
 
 // ---- start -----------------------------------------------------------------------
 
 async function start() {
+  // Opened from the toolbar it is a popup with a fixed preferred width;
+  // opened in a tab (or a narrow window) it reflows down to 360 px.
+  if (!new URLSearchParams(location.search).has('tab')) document.documentElement.classList.add('popup');
   const q = new URLSearchParams(location.search).get('tab');
   if (q) tabId = Number(q);
   else {

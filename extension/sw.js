@@ -3,13 +3,18 @@
 // scan in memory (mirrored to chrome.storage.session, never storage.local)
 // and streams it to the popup.
 
-import { collectImages, readBlobs } from './collector.js';
+import { collectImages } from './collector.js';
+import { collectFrames } from './sw-collect.js';
 import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } from './lib/images.js';
-import { applyResult, mergeSummaries } from './lib/results.js';
+import { applyResult, totals } from './lib/results.js';
+import { canDownload } from './lib/progress.js';
 import { scanSettings, siteOf } from './lib/settings-core.js';
 import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
 import { loadSite } from './settings.js';
 import { fetchData } from './datachan.js';
+import { helperMessages, platformOf } from './lib/helper-help.js';
+import { readInPage } from './sw-credentials.js';
+import { loginKind, withMessage, CROSS_ORIGIN_MESSAGE, PAGE_REFUSED_MESSAGE } from './lib/credentials.js';
 
 const HOST_NAME = 'com.imagediet.host';
 const PROTOCOL = 1;
@@ -20,15 +25,15 @@ const MIRROR_MS = 500;
 
 /** Messages shown to the user when the helper cannot be used. */
 export const MESSAGES = {
-  missing: "Image Diet's helper is not installed — run scripts/install.sh, then reload the extension.",
-  forbidden: "Image Diet's helper is installed for a different copy of the extension — run scripts/install.sh again, then reload the extension.",
-  stopped: "Image Diet's helper stopped unexpectedly. Click Scan again to restart it; if it keeps happening, run scripts/install.sh again.",
-  noHello: "Image Diet's helper did not answer. Click Scan again; if it keeps happening, run scripts/install.sh again.",
-  protocol: "Image Diet's helper is a different version than the extension — run scripts/install.sh again, then reload the extension.",
-  noAccess: 'Image Diet can’t read this page. Click the Image Diet button while the page is open to scan it.',
+  ...helperMessages(platformOf(self.navigator)), // missing, forbidden, stopped, noHello, protocol: for this OS
+  noAccess: 'This page has nothing Image Diet can scan: it is empty, an error page, or a page Chrome keeps extensions out of. Open a page with images and click Image Diet there.',
+  fileAccess: 'This page is a file on your computer. To scan local pages, turn on “Allow access to file URLs” for Image Diet in chrome://extensions, then click Scan again.',
+  local: 'This page is a file on your computer, and Chrome does not let extensions read local image files, so its images cannot be checked. Open the page from a web server (even http://localhost) to scan it.',
   restricted: 'Browser pages and the Web Store can’t be scanned. Open a web page and click Image Diet there.',
   interrupted: 'The scan was interrupted when the browser stopped the extension. Click Scan again.',
 };
+const RUNNING = ['collecting', 'preparing', 'scanning', 'canceling'];
+const RELEASE_DELAY_MS = 30000; // a replaced file may still be in a download that started before
 
 // ---- the native host -------------------------------------------------------
 
@@ -159,8 +164,30 @@ function onHostMessage(msg) {
 
 function onHostGone(gone) {
   for (const st of states.values()) {
-    if (st.epoch === gone && st.status !== 'error') st.keysGone = true;
+    if (st.epoch !== gone) continue;
+    st.keysGone = true;
+    if (markLost(st)) snapshot(st.tabId);
   }
+}
+
+/**
+ * After the helper is gone, marks the results it took with it: files not
+ * yet downloaded (their bytes lived in the helper) and work not finished.
+ * Verdicts that need no file (already optimal, errors) stay.
+ * @returns {number} how many rows are lost
+ */
+function markLost(st) {
+  let n = 0;
+  st.results = st.results.map((r, i) => {
+    if (i >= st.images.length) return r;
+    if (r && r.lost) { n++; return r; }
+    const keep = r && r.final && (r.status === 'error' || r.status === 'optimal');
+    if (keep) return r;
+    if (!r && !st.pendingIdx?.has(i)) return r;
+    n++;
+    return { ...(r || { status: null, final: false, verified: false, best: null, original: null, savedBytes: 0, savedPercent: 0 }), lost: true };
+  });
+  return n;
 }
 
 // ---- scan state per tab ----------------------------------------------------
@@ -179,6 +206,8 @@ function publicState(st) {
     settings: st.settings, images: st.images, results: st.results, summary: st.summary,
     error: st.error, startedAt: st.startedAt, finishedAt: st.finishedAt, collectMs: st.collectMs,
     keysGone: !!st.keysGone || st.epoch !== epoch || !hello,
+    skippedFrames: st.skippedFrames || 0, others: st.others || [], localImages: st.localImages || 0,
+    working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings,
   };
 }
 
@@ -257,10 +286,13 @@ const restored = (async () => {
     for (const [k, v] of Object.entries(all)) {
       if (!k.startsWith('scan:') || !v || states.has(v.tabId)) continue;
       const running = !['done', 'canceled', 'error'].includes(v.status);
-      states.set(v.tabId, {
-        ...v, epoch: -1, keysGone: true, chunks: [], sentIdx: [],
+      const st = {
+        ...v, epoch: -1, keysGone: true, chunks: [], data: [], pendingIdx: new Set(running ? v.working || [] : []),
         ...(running ? { status: 'error', error: { kind: 'interrupted', message: MESSAGES.interrupted } } : {}),
-      });
+      };
+      markLost(st);
+      st.pendingIdx = new Set();
+      states.set(v.tabId, st);
     }
   } catch { /* nothing to restore */ }
 })();
@@ -294,7 +326,8 @@ export async function startScan(tabId) {
   const st = {
     tabId, scanId: newId('scan'), status: 'collecting', pageUrl: await pageUrlOf(tabId), site: null,
     settings: null, images: [], results: [], summary: null, error: null, startedAt: Date.now(),
-    finishedAt: null, collectMs: null, epoch: -1, chunks: [], sentIdx: [], keysGone: false,
+    finishedAt: null, collectMs: null, epoch: -1, chunks: [], keysGone: false,
+    data: [], pendingIdx: new Set(), stopped: false, skippedFrames: 0, others: [], localImages: 0,
   };
   st.site = siteOf(st.pageUrl);
   states.set(tabId, st);
@@ -302,132 +335,231 @@ export async function startScan(tabId) {
   const live = () => states.get(tabId) === st;
   const hostReady = ensureHost().then((h) => ({ h }), (err) => ({ err }));
   try {
-    const { settings } = await loadSite(st.site);
+    const { settings, saved } = await loadSite(st.site);
+    st.savedSettings = saved;
     st.settings = { ...scanSettings(settings), includeBackgrounds: settings.includeBackgrounds, includeOffscreen: settings.includeOffscreen };
     const t0 = Date.now();
-    let frames;
+    let got;
     try {
-      frames = await chrome.scripting.executeScript({
-        target: { tabId, allFrames: true },
-        func: collectImages,
-        args: [{ backgrounds: settings.includeBackgrounds }],
-      });
+      got = await collectFrames(tabId, { backgrounds: settings.includeBackgrounds });
     } catch (e) {
-      const restricted = /chrome:\/\/|extensions gallery|cannot be scripted|Cannot access a chrome/i.test(String(e && e.message));
-      throw Object.assign(new Error(restricted ? MESSAGES.restricted : MESSAGES.noAccess), { kind: restricted ? 'restricted' : 'noAccess' });
+      if (e.kind) throw e;
+      throw accessError(st.pageUrl, e);
     }
+    const frames = got.frames;
     if (!live()) return;
     const top = frames.find((f) => f.frameId === 0 && f.result);
     if (!st.pageUrl && top) st.pageUrl = top.result.url;
     if (!st.site) st.site = siteOf(st.pageUrl);
+    const stats = {};
     const list = buildImageList(frames.filter((f) => f.result), {
-      pageUrl: st.pageUrl, includeBackgrounds: settings.includeBackgrounds, includeOffscreen: settings.includeOffscreen,
+      pageUrl: st.pageUrl, includeBackgrounds: settings.includeBackgrounds, includeOffscreen: settings.includeOffscreen, stats,
     });
+    st.skippedFrames = got.skippedFrames;
+    st.others = [...stats.others].filter((u) => !list.some((im) => im.url === u)).slice(0, 200);
+    st.localImages = stats.local;
     st.collectMs = Date.now() - t0;
     st.collectPageMs = Math.max(0, ...frames.map((f) => (f.result && f.result.elapsedMs) || 0));
-    st.images = list.map((im, i) => ({
+    st.images = list.map((im) => ({
       url: im.url, kinds: im.kinds, displayWidth: im.displayWidth, displayHeight: im.displayHeight, dpr: im.dpr,
-      onScreen: im.onScreen, transferSize: im.transferSize, thumb: thumbFor(im),
+      onScreen: im.onScreen, hidden: !!im.hidden, transferSize: im.transferSize, thumb: thumbFor(im),
       name: im.svg ? im.url.slice(im.url.lastIndexOf('#') + 1) : null,
     }));
     st.results = new Array(list.length).fill(null);
-    setStatus(st, list.length ? 'preparing' : 'done', list.length ? {} : { finishedAt: Date.now(), summary: mergeSummaries([]) });
-    if (!list.length) return;
+    // Private (not in publicState): where each image was found, for reading
+    // it in the page when its site wants the person's login.
+    const frameUrls = new Map(frames.filter((f) => f.result).map((f) => [f.frameId, f.result.url]));
+    st.frameIds = list.map((im) => im.frameId);
+    st.frameUrls = list.map((im) => frameUrls.get(im.frameId) || st.pageUrl);
+    st.login = [];
+    if (!list.length) {
+      const local = st.localImages > 0 ? { error: { kind: 'local', message: MESSAGES.local } } : {};
+      setStatus(st, 'done', { finishedAt: Date.now(), summary: summaryOf(st), ...local });
+      return;
+    }
+    setStatus(st, 'preparing');
 
     const { h, err } = await hostReady;
     if (!live()) return;
     if (err) throw err;
     st.epoch = epoch;
     const maxBytes = (h.limits && h.limits.maxImageBytes) || 32 * 1024 * 1024;
-    const maxImages = (h.limits && h.limits.maxImagesPerScan) || 2000;
+    st.maxBytes = maxBytes;
+    st.maxImages = (h.limits && h.limits.maxImagesPerScan) || 2000;
 
-    // Bytes the helper cannot fetch itself: data:, blob:, inline SVG.
+    // Bytes the helper cannot fetch itself: data:, blob:, inline SVG. Kept
+    // in memory only, so one image can be sent again ("finish this image").
     const data = new Array(list.length).fill(null);
-    const blobsByFrame = new Map();
+    const blobs = [];
     list.forEach((im, i) => {
       if (im.svg) data[i] = utf8ToBase64(im.svg);
       else if (im.url.startsWith('data:')) data[i] = parseDataUrl(im.url)?.base64 ?? null;
-      else if (im.url.startsWith('blob:')) {
-        if (!blobsByFrame.has(im.frameId)) blobsByFrame.set(im.frameId, []);
-        blobsByFrame.get(im.frameId).push(i);
-      }
+      else if (im.url.startsWith('blob:')) blobs.push({ key: i, url: im.url, frameId: im.frameId });
     });
-    for (const [frameId, idxs] of blobsByFrame) {
-      let got = {};
-      try {
-        const [r] = await chrome.scripting.executeScript({
-          target: { tabId, frameIds: [frameId] }, func: readBlobs, args: [idxs.map((i) => list[i].url), maxBytes],
-        });
-        got = (r && r.result) || {};
-      } catch { /* frame gone */ }
-      for (const i of idxs) data[i] = got[list[i].url] ?? null;
-    }
+    for (const [i, b64] of await readInPage(tabId, blobs, maxBytes)) data[i] = b64;
     if (!live()) return;
-
-    const sent = [];
-    const local = (i, code, message) => applyResult(st.results, { index: i, final: true, url: list[i].url, status: 'error', error: { code, message } });
-    list.forEach((im, i) => {
-      const needsData = im.svg || im.url.startsWith('data:') || im.url.startsWith('blob:');
-      if (needsData && !data[i]) { local(i, 'fetch_failed', im.url.startsWith('blob:') ? 'The page no longer holds this image’s bytes.' : 'The image’s bytes could not be read.'); return; }
-      if (data[i] && data[i].length * 0.75 > maxBytes) { local(i, 'too_large', 'The image file is too large to process.'); return; }
-      sent.push(i);
-    });
-    st.sentIdx = sent;
-    const chunks = chunkImages(sent.map((i) => toScanImage(list[i], data[i])), { maxBytes: MAX_MESSAGE_BYTES, maxImages });
-    st.chunks = chunks.map((c) => ({ id: newId('s'), offset: c.offset, count: c.images.length, done: null }));
-    setStatus(st, 'scanning');
-    if (!chunks.length) { finishScan(st); return; }
-    const settingsMsg = scanSettings(settings);
-    chunks.forEach((c, n) => {
-      const ch = st.chunks[n];
-      scanHandlers.set(ch.id, (msg) => onScanMessage(st, ch, msg));
-      send({ type: 'scan', id: ch.id, page: { url: st.pageUrl }, settings: settingsMsg, images: c.images });
-    });
+    st.data = data;
+    st.needsData = list.map((im) => !!(im.svg || im.url.startsWith('data:') || im.url.startsWith('blob:')));
+    runScan(st, list.map((_, i) => i));
   } catch (e) {
     if (!live()) return;
     setStatus(st, 'error', { error: { kind: e.kind || 'internal', message: e.kind ? e.message : 'Image Diet could not scan this page.' }, finishedAt: Date.now() });
   }
 }
 
+function accessError(pageUrl, e) {
+  const msg = String(e && e.message);
+  if (/^file:/i.test(pageUrl) || /file:\/\//i.test(msg)) return Object.assign(new Error(MESSAGES.fileAccess), { kind: 'fileAccess' });
+  const restricted = /chrome:\/\/|extensions gallery|cannot be scripted|Cannot access a chrome/i.test(msg);
+  return Object.assign(new Error(restricted ? MESSAGES.restricted : MESSAGES.noAccess), { kind: restricted ? 'restricted' : 'noAccess' });
+}
+
+/**
+ * Sends the images at the given indexes to the helper as one run (one scan
+ * message per chunk). Used for the whole page, for "finish this image" and
+ * for redoing results lost with a helper that stopped.
+ */
+function runScan(st, indexes) {
+  const maxBytes = (hello && hello.limits && hello.limits.maxImageBytes) || 32 * 1024 * 1024;
+  const local = (i, code, message) => { applyResult(st.results, { index: i, final: true, verified: true, url: st.images[i].url, status: 'error', error: { code, message } }); queueResult(st.tabId, i); };
+  const sent = [];
+  for (const i of indexes) {
+    const d = st.data[i];
+    if (st.needsData?.[i] && !d) {
+      local(i, 'fetch_failed', st.images[i].url.startsWith('blob:') ? 'The page no longer holds this image’s bytes.' : 'The image’s bytes could not be read.');
+    } else if (d && d.length * 0.75 > maxBytes) {
+      local(i, 'too_large', 'The image file is too large to process.');
+    } else {
+      sent.push(i);
+    }
+  }
+  st.chunks = [];
+  st.pendingIdx = new Set();
+  st.runCanceled = false;
+  setStatus(st, 'scanning', { finishedAt: null, error: null });
+  sendChunks(st, sent, st.data);
+}
+
+/** Adds chunks for the images at idx (bytes from data where given) to the running scan and sends them. */
+function sendChunks(st, idx, data, { retry = false } = {}) {
+  const maxImages = (hello && hello.limits && hello.limits.maxImagesPerScan) || 2000;
+  const chunks = chunkImages(idx.map((i) => toScanImage(st.images[i], data[i])), { maxBytes: MAX_MESSAGE_BYTES, maxImages });
+  const added = chunks.map((c) => ({ id: newId('s'), idx: idx.slice(c.offset, c.offset + c.images.length), done: null, retry }));
+  st.chunks.push(...added);
+  for (const i of idx) st.pendingIdx.add(i);
+  if (!added.length) { settle(st); return; }
+  const settingsMsg = scanSettings(st.settings);
+  try {
+    chunks.forEach((c, n) => {
+      scanHandlers.set(added[n].id, (msg) => onScanMessage(st, added[n], msg));
+      send({ type: 'scan', id: added[n].id, page: { url: st.pageUrl }, settings: settingsMsg, images: c.images });
+    });
+  } catch (e) {
+    onScanMessage(st, added[0], { type: '_disconnect', error: e.kind ? e : hostError('stopped') });
+  }
+}
+
+// Once every chunk is done: a second pass for the images of the page's own
+// site that the site refused to the helper (401/403), read in the page with
+// the person's login and sent as bytes; then the scan is finished.
+function settle(st) {
+  if (!st.chunks.every((c) => c.done)) return;
+  if (st.status === 'scanning' && st.login && st.login.length && !st.retried) {
+    st.retried = true;
+    retryInPage(st);
+    return;
+  }
+  finishScan(st);
+}
+
+async function retryInPage(st) {
+  const items = st.login.map((i) => ({ key: i, url: st.images[i].url, frameId: st.frameIds[i] }));
+  const got = await readInPage(st.tabId, items, st.maxBytes, { credentials: 'include' });
+  if (states.get(st.tabId) !== st) return;
+  const idx = [];
+  for (const i of st.login) {
+    const b64 = got.get(i);
+    if (b64 && b64.length * 0.75 <= st.maxBytes) {
+      idx.push(i);
+      // Kept, so "finish this image" or a redo sends the same bytes.
+      st.data[i] = b64;
+      if (st.needsData) st.needsData[i] = true;
+      continue;
+    }
+    if (applyResult(st.results, withMessage({ ...st.results[i], index: i }, PAGE_REFUSED_MESSAGE))) queueResult(st.tabId, i);
+  }
+  if (!idx.length || st.status !== 'scanning') { finishScan(st); return; }
+  sendChunks(st, idx, st.data, { retry: true });
+}
+
 function onScanMessage(st, ch, msg) {
   if (states.get(st.tabId) !== st) return;
   if (msg.type === 'result') {
-    const i = st.sentIdx[ch.offset + msg.index];
+    const i = ch.idx[msg.index];
     if (i === undefined) return;
-    if (applyResult(st.results, { ...msg, index: i })) queueResult(st.tabId, i);
+    const prev = st.results[i];
+    let res = { ...msg, index: i };
+    const login = ch.retry || st.data[i] ? null : loginKind(msg, st.images[i].url, st.frameUrls && st.frameUrls[i]);
+    if (login === 'cross-origin') res = withMessage(res, CROSS_ORIGIN_MESSAGE);
+    else if (login === 'same-origin') st.login.push(i);
+    if (applyResult(st.results, res)) {
+      const r = st.results[i];
+      if (r.final) st.pendingIdx.delete(i);
+      if (prev && prev.verified && prev.best && prev.best.key && prev.best.key !== r.best?.key) releaseLater(prev.best.key);
+      queueResult(st.tabId, i);
+    }
   } else if (msg.type === 'done') {
     ch.done = msg;
     scanHandlers.delete(ch.id);
-    if (st.chunks.every((c) => c.done)) finishScan(st);
+    if (msg.canceled) st.runCanceled = true;
+    for (const i of ch.idx) st.pendingIdx.delete(i);
+    settle(st);
   } else if (msg.type === 'error') {
     // The whole request was refused.
     ch.done = { canceled: false, summary: null, error: msg.error };
     scanHandlers.delete(ch.id);
-    for (let k = 0; k < ch.count; k++) {
-      const i = st.sentIdx[ch.offset + k];
+    for (const i of ch.idx) {
+      st.pendingIdx.delete(i);
       if (!st.results[i] || !st.results[i].final) {
-        applyResult(st.results, { index: i, final: true, url: st.images[i].url, status: 'error', error: { code: 'internal', message: (msg.error && msg.error.message) || 'The helper refused the scan.' } });
+        applyResult(st.results, { index: i, final: true, verified: true, url: st.images[i].url, status: 'error', error: { code: 'internal', message: (msg.error && msg.error.message) || 'The helper refused the scan.' } });
         queueResult(st.tabId, i);
       }
     }
-    if (st.chunks.every((c) => c.done)) finishScan(st);
+    settle(st);
   } else if (msg.type === '_disconnect') {
     for (const c of st.chunks) if (c.id !== ch.id) scanHandlers.delete(c.id);
-    if (['done', 'canceled', 'error'].includes(st.status)) return;
+    if (!RUNNING.includes(st.status)) return;
+    st.keysGone = true;
+    markLost(st);
+    st.pendingIdx = new Set();
     setStatus(st, 'error', { error: { kind: msg.error.kind, message: msg.error.message }, finishedAt: Date.now() });
   }
 }
 
+function summaryOf(st) {
+  const t = totals(st.results, st.images.length);
+  return {
+    images: t.images, optimized: t.optimized, optimal: t.optimal, failed: t.failed,
+    originalBytes: t.originalBytes, optimizedBytes: t.optimizedBytes, savedBytes: t.savedBytes,
+    elapsedMs: Math.max(0, ...st.chunks.map((c) => (c.done && c.done.summary && c.done.summary.elapsedMs) || 0)),
+  };
+}
+
 function finishScan(st) {
-  const canceled = st.chunks.some((c) => c.done && c.done.canceled) || st.status === 'canceling';
-  st.summary = mergeSummaries(st.chunks.map((c) => c.done && c.done.summary));
-  setStatus(st, canceled ? 'canceled' : 'done', { finishedAt: Date.now() });
+  const canceled = st.runCanceled || st.status === 'canceling';
+  if (canceled) st.stopped = true;
+  const allFinal = st.results.every((r) => r && r.final && !r.lost);
+  st.summary = summaryOf(st);
+  // "Done" only when every row has its final answer; a page stopped earlier
+  // stays "Stopped" until its last images are finished one by one.
+  setStatus(st, allFinal || !st.stopped ? 'done' : 'canceled', { finishedAt: Date.now() });
 }
 
 /** Asks the helper to stop a tab's scan. */
 export function cancelScan(tabId) {
   const st = states.get(tabId);
   if (!st || !['collecting', 'preparing', 'scanning'].includes(st.status)) return;
+  st.stopped = true;
   if (st.status !== 'scanning') {
     // Not sent yet: drop it.
     states.delete(tabId);
@@ -440,6 +572,48 @@ export function cancelScan(tabId) {
   for (const c of st.chunks) {
     if (!c.done) { try { send({ type: 'cancel', id: newId('c'), scan: c.id }); } catch { /* host gone */ } }
   }
+}
+
+/**
+ * Scans some images of a tab's page again, keeping every other row: "finish
+ * this image" for an estimate, or the rows lost when the helper stopped.
+ * @param {number[]|'lost'} which image indexes, or every lost row
+ */
+export async function redoImages(tabId, which) {
+  await restored;
+  const st = states.get(tabId);
+  if (!st || RUNNING.includes(st.status)) return false;
+  const idx = (which === 'lost'
+    ? st.results.map((r, i) => (r && r.lost ? i : -1))
+    : which).filter((i) => Number.isInteger(i) && i >= 0 && i < st.images.length && !(st.results[i] && st.results[i].final && !st.results[i].lost));
+  if (!idx.length) return false;
+  let h;
+  try {
+    h = await ensureHost();
+  } catch (err) {
+    setStatus(st, 'error', { error: { kind: err.kind, message: err.message } });
+    return false;
+  }
+  if (states.get(tabId) !== st || RUNNING.includes(st.status)) return false;
+  if (st.epoch !== epoch) {
+    // A new helper: the old one's files are gone for every row.
+    st.epoch = epoch;
+    st.keysGone = false;
+    st.results = st.results.map((r) => (r && r.status === 'optimized' && !r.lost && r.best?.key ? { ...r, lost: true } : r));
+  }
+  if (!st.data.length) st.data = st.images.map((im) => (im.url.startsWith('data:') && !im.url.endsWith('…') ? parseDataUrl(im.url)?.base64 ?? null : null));
+  if (!st.needsData) st.needsData = st.images.map((im) => im.kinds.includes('svg') || /^(data|blob):/.test(im.url));
+  for (const i of idx) if (st.results[i] && st.results[i].lost) st.results[i] = null;
+  void h;
+  runScan(st, idx);
+  return true;
+}
+
+function releaseLater(key) {
+  setTimeout(() => {
+    for (const s of states.values()) if (s.results.some((r) => r && r.best && r.best.key === key)) return;
+    if (port) request({ type: 'release', id: newId('r'), keys: [key] }).catch(() => {});
+  }, RELEASE_DELAY_MS);
 }
 
 function keysOf(st) {
@@ -475,16 +649,26 @@ function toDataUrl(buf, mime) {
 
 const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', gif: 'image/gif', svg: 'image/svg+xml' };
 
-/** What to download for a tab: one image (index) or all optimized ones (zip). */
-export function downloadPlan(tabId, { index, all } = {}) {
+/**
+ * What to download for a tab: one image (index) or a ZIP of the verified
+ * ones (all). With `indexes`, the ZIP holds exactly those rows (the ones the
+ * popup's button counted), each at its current verified file.
+ */
+export function downloadPlan(tabId, { index, all, indexes } = {}) {
   const st = states.get(tabId);
   if (!st) throw new Error('There is no scan for this tab.');
+  const gone = !!st.keysGone || st.epoch !== epoch || !hello;
   const pick = (i) => {
     const r = st.results[i];
-    return r && r.final && r.status === 'optimized' && r.best && r.best.key ? { i, r } : null;
+    return canDownload(r, gone) ? { i, r } : null;
   };
-  const items = all ? st.results.map((_, i) => pick(i)).filter(Boolean) : [pick(index)].filter(Boolean);
-  if (!items.length) throw new Error(all ? 'No optimized images to download yet.' : 'This image has no optimized version to download.');
+  const want = all ? (Array.isArray(indexes) ? indexes : st.results.map((_, i) => i)) : [index];
+  const items = want.map(pick).filter(Boolean);
+  if (!items.length) {
+    throw new Error(gone && st.results.some((r) => r && r.best)
+      ? 'The helper restarted, so these files are gone. Redo the lost images or scan again to download.'
+      : (all ? 'No verified images to download yet.' : 'This image has no verified optimized version to download yet.'));
+  }
   const names = uniqueNames(items.map(({ i, r }) => fileName(st.images[i].name ? `https://x/${st.images[i].name}` : st.images[i].url, r.best.format, i)));
   return {
     site: st.site,
@@ -521,7 +705,9 @@ chrome.runtime.onConnect.addListener((p) => {
       const st = states.get(tabId);
       const url = await pageUrlOf(tabId);
       const same = st && (!url || !st.pageUrl || url === st.pageUrl);
-      if (same && !(msg.rescan) && (!['error'].includes(st.status) || st.error?.kind === 'interrupted')) {
+      // A scan that ended in an error keeps its rows when it has any (what
+      // the helper took with it can be redone); otherwise a new scan starts.
+      if (same && !(msg.rescan) && (st.status !== 'error' || st.error?.kind === 'interrupted' || st.results.some(Boolean))) {
         post(p, { type: 'snapshot', state: publicState(st), data: hello && hello.data });
       } else {
         startScan(tabId);
@@ -530,6 +716,8 @@ chrome.runtime.onConnect.addListener((p) => {
       startScan(tabId);
     } else if (msg.type === 'cancel' && tabId != null) {
       cancelScan(tabId);
+    } else if (msg.type === 'redo' && tabId != null) {
+      redoImages(tabId, msg.which === 'lost' ? 'lost' : (Array.isArray(msg.which) ? msg.which : []));
     } else if (msg.type === 'plan' && tabId != null) {
       try {
         post(p, { type: 'plan', reqId: msg.reqId, plan: downloadPlan(tabId, msg), data: hello && hello.data });
@@ -559,4 +747,4 @@ chrome.tabs.onRemoved.addListener(async (tabId) => {
 });
 
 // For the end-to-end tests and debugging from the worker's console.
-globalThis.imagediet = { collectImages, startScan, cancelScan, downloadInWorker, downloadPlan, states, get hello() { return hello; }, get epoch() { return epoch; } };
+globalThis.imagediet = { collectImages, startScan, cancelScan, redoImages, downloadInWorker, downloadPlan, states, get hello() { return hello; }, get epoch() { return epoch; } };

@@ -22,6 +22,7 @@ shift || true
 all=(
   "./internal/frame FuzzRead"
   "./internal/session FuzzHandle"
+  "./internal/datachan FuzzParseRequest"
   "./internal/probe FuzzRead"
   "./internal/svgclean FuzzClean"
   "./internal/fetch FuzzCheckURL"

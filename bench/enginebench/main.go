@@ -3,9 +3,9 @@
 // Node harness can alternate it with sharp operation by operation:
 //
 //	{"op":"encode","impl":"govips"|"engine","path":P,"format":F,"q":N,"effort":E}
-//	    one decode + encode of the file at P, timed; impl govips calls
-//	    govips (and libvips for WebP's smart subsampling) with the settings
-//	    internal/optimize uses, impl engine runs optimize.Engine with that
+//	    one decode + encode of the file at P, timed; impl govips loads it
+//	    with govips and encodes it with internal/codec, the engine's
+//	    settings table (see opEncodings), impl engine runs optimize.Engine with that
 //	    one format at fixed quality N. Both run the WebP and AVIF encoders
 //	    at effort E (the engine through Config.WebPEffort and AVIFEffort),
 //	    the effort the harness also gives sharp; the engine's own defaults
@@ -25,22 +25,6 @@
 // Files are read once and kept in memory so that reading is never timed.
 package main
 
-/*
-#cgo pkg-config: vips
-#include <vips/vips.h>
-
-static int bench_webpsave(VipsImage *in, void **buf, size_t *len, int q, int effort) {
-	int ret = vips_webpsave_buffer(in, buf, len, "Q", q, "effort", effort,
-		"smart_subsample", 1, "strip", 1, NULL);
-	if (ret)
-		vips_error_clear();
-	return ret;
-}
-
-static int bench_is_image(void *p) { return p != NULL && VIPS_IS_IMAGE(p); }
-*/
-import "C"
-
 import (
 	"bufio"
 	"context"
@@ -51,18 +35,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/rs/zerolog"
 
+	"github.com/imagediet/imgdiet/internal/codec"
 	"github.com/imagediet/imgdiet/internal/optimize"
 	"github.com/imagediet/imgdiet/internal/vipsrt"
 )
@@ -251,59 +234,30 @@ func usage() (faults int64, cpu time.Duration) {
 	return u.Minflt, time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
-// encodeGovips decodes src and encodes it once with the settings
-// internal/optimize uses for format at quality q, WebP and AVIF at effort.
+// opEncodings are the encodings of the per-operation comparison: the
+// engine's final encode of each format at a fixed quality, which the
+// harness's sharp settings match byte for byte (JPEG 4:2:0 below quality
+// 90, as libvips' automatic subsampling; PNG as a palette).
+var opEncodings = map[string]codec.Encoding{
+	"jpeg": codec.JPEG,
+	"webp": codec.WebP,
+	"avif": codec.AVIF,
+	"png":  codec.PNGPalette,
+}
+
+// encodeGovips decodes src with govips and encodes it once with the
+// engine's settings for format at quality q, WebP and AVIF at effort.
 func encodeGovips(src []byte, format string, q, effort int) ([]byte, error) {
+	enc, ok := opEncodings[format]
+	if !ok {
+		return nil, fmt.Errorf("unknown format %q", format)
+	}
 	img, err := vips.LoadImageFromBuffer(src, vips.NewImportParams())
 	if err != nil {
 		return nil, err
 	}
 	defer img.Close()
-	var out []byte
-	switch format {
-	case "jpeg":
-		out, _, err = img.ExportJpeg(&vips.JpegExportParams{StripMetadata: true, Quality: q,
-			Interlace: true, OptimizeCoding: true, TrellisQuant: true, OvershootDeringing: true,
-			OptimizeScans: true, QuantTable: 3, SubsampleMode: vips.VipsForeignSubsampleAuto})
-	case "webp":
-		out, err = webpSmart(img, q, effort)
-	case "avif":
-		out, _, err = img.ExportAvif(&vips.AvifExportParams{StripMetadata: true, Quality: q, Bitdepth: 8, Effort: effort})
-	case "png":
-		out, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: true, Compression: 9,
-			Filter: vips.PngFilterNone, Palette: true, Quality: q, Dither: 1, Bitdepth: 8})
-	default:
-		err = fmt.Errorf("unknown format %q", format)
-	}
-	return out, err
-}
-
-// imageOffset locates govips' unexported *C.VipsImage in an ImageRef, as
-// internal/optimize does, to call webpsave with smart_subsample.
-var imageOffset = func() int {
-	f, ok := reflect.TypeOf(vips.ImageRef{}).FieldByName("image")
-	if !ok || f.Type.Kind() != reflect.Pointer || !strings.Contains(f.Type.Elem().Name(), "VipsImage") {
-		return -1
-	}
-	return int(f.Offset)
-}()
-
-func webpSmart(img *vips.ImageRef, q, effort int) ([]byte, error) {
-	if imageOffset < 0 {
-		return nil, errors.New("govips layout changed")
-	}
-	p := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(img), imageOffset))
-	if C.bench_is_image(p) == 0 {
-		return nil, errors.New("no image")
-	}
-	var buf unsafe.Pointer
-	var n C.size_t
-	if C.bench_webpsave((*C.VipsImage)(p), &buf, &n, C.int(q), C.int(effort)) != 0 {
-		return nil, errors.New("webpsave failed")
-	}
-	defer C.g_free(C.gpointer(buf))
-	runtime.KeepAlive(img)
-	return C.GoBytes(buf, C.int(n)), nil
+	return codec.Encode(img, codec.Settings{Encoding: enc.AutoSubsample(q), Quality: q, Effort: effort, Strip: true})
 }
 
 func (b *bench) optimize(req request) (reply, error) {

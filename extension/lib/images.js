@@ -117,6 +117,10 @@ export function resolveUrl(raw, base) {
   return null;
 }
 
+function isFileUrl(raw, base) {
+  try { return typeof raw === 'string' && new URL(raw.trim(), base).protocol === 'file:'; } catch { return false; }
+}
+
 /**
  * Decodes a data: URL into {mime, base64}, or null when it is not one.
  * Percent-encoded payloads are decoded byte by byte (UTF-8 preserved).
@@ -190,6 +194,8 @@ export const KIND_NAMES = {
  */
 export function buildImageList(frames, opts = {}) {
   const map = new Map();
+  const stats = opts.stats || null;
+  if (stats) { stats.others = stats.others || new Set(); stats.local = stats.local || 0; }
   let svgCount = 0;
   const pageBase = (() => {
     try { const u = new URL(opts.pageUrl); u.hash = ''; return u.href; } catch { return 'about:blank'; }
@@ -199,6 +205,7 @@ export function buildImageList(frames, opts = {}) {
     if (!prev) { map.set(key, rec); return; }
     if (rec.w * rec.h > prev.w * prev.h) { prev.w = rec.w; prev.h = rec.h; prev.dpr = rec.dpr; prev.sized = rec.sized; }
     prev.onScreen = prev.onScreen || rec.onScreen;
+    prev.hidden = !!prev.hidden && !!rec.hidden;
     for (const k of rec.kinds) if (!prev.kinds.includes(k)) prev.kinds.push(k);
     if (!prev.transferSize && rec.transferSize) prev.transferSize = rec.transferSize;
   };
@@ -210,10 +217,13 @@ export function buildImageList(frames, opts = {}) {
     const sizes = res.sizes || {};
     const push = (raw, it, kind, sized = true) => {
       const url = resolveUrl(raw, base);
-      if (!url) return;
+      if (!url) {
+        if (stats && isFileUrl(raw, base)) stats.local++;
+        return;
+      }
       const w = sized && it.w > 0 ? it.w : 0;
       const h = sized && it.h > 0 ? it.h : 0;
-      add(url, { url, w, h, dpr, sized: sized && w > 0 && h > 0, onScreen: !!it.on, kinds: [kind], frameId: fr.frameId ?? 0, transferSize: sizes[url] || 0 });
+      add(url, { url, w, h, dpr, sized: sized && w > 0 && h > 0, onScreen: !!it.on, hidden: !!it.zero, kinds: [kind], frameId: fr.frameId ?? 0, transferSize: sizes[url] || 0 });
     };
     for (const it of res.items) {
       switch (it.k) {
@@ -224,17 +234,27 @@ export function buildImageList(frames, opts = {}) {
           if (!cur && it.srcset) cur = pickSrcset(parseSrcset(it.srcset), it.w, dpr)?.url || '';
           if (!cur) cur = it.src || '';
           const curUrl = resolveUrl(cur, base);
+          if (!curUrl && !lazy && stats && isFileUrl(cur, base)) stats.local++;
+          const kind = it.pic && it.cur ? 'picture' : 'img';
           if (lazy) {
             push(lazy, it, 'lazy');
-            if (curUrl && curUrl !== lazy && !isPlaceholder(curUrl, it.nw, it.nh)) push(curUrl, it, 'img');
+            if (curUrl && curUrl !== lazy && !isPlaceholder(curUrl, it.nw, it.nh)) push(curUrl, it, kind);
           } else if (curUrl) {
-            push(curUrl, it, 'img');
+            // In a <picture> whose source applies but is not loaded yet, the
+            // <img src> is a fallback the browser will not use.
+            if (!(it.pic && !it.cur && it.picSrc)) push(curUrl, it, kind);
           }
           break;
         }
         case 'source': {
           const c = pickSrcset(parseSrcset(it.srcset), it.w, dpr);
-          if (c) push(c.url, it, 'picture');
+          if (!c) break;
+          // The <img>'s currentSrc already names what the browser loaded.
+          if (it.used && !it.cur) push(c.url, it, 'picture');
+          else if (!it.used) {
+            const url = resolveUrl(c.url, base);
+            if (url && stats) stats.others.add(url);
+          }
           break;
         }
         case 'css':
@@ -273,6 +293,7 @@ export function buildImageList(frames, opts = {}) {
       displayHeight: r.sized ? Math.round(r.h * 100) / 100 : 0,
       dpr: r.dpr,
       onScreen: r.onScreen,
+      ...(r.hidden ? { hidden: true } : {}),
       kinds: r.kinds,
       frameId: r.frameId,
       transferSize: r.transferSize,

@@ -1,7 +1,8 @@
 // File names for downloads: "Image Diet/<site>/<name>". Pure functions.
 
 const EXT = { jpeg: 'jpg', jpg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif', svg: 'svg', jxl: 'jxl', tiff: 'tif', heif: 'heic' };
-const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
+// Windows device names; the port digits include the superscripts ¹ ² ³.
+const RESERVED = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])$/i;
 const KNOWN_EXT = /\.(jpe?g|png|webp|avif|gif|svg|svgz|bmp|tiff?|heic|heif|jxl|ico|jfif|pjpeg|pjp)$/i;
 
 /** File extension for an output format ("jpeg" → "jpg"). */
@@ -12,11 +13,14 @@ export function extensionFor(format) {
 
 /**
  * Makes one path component safe on Windows, macOS and Linux: no separators,
- * no control or reserved characters, no leading dots, no trailing dots or
- * spaces, not a reserved device name, at most max characters.
+ * no control or reserved characters, no unpaired surrogates or replacement
+ * characters (what invalid UTF-8 becomes), no leading dots, no trailing
+ * dots or spaces, not a reserved device name, at most max characters.
  */
 export function safeComponent(s, fallback = 'image', max = 80) {
   let v = String(s ?? '')
+    .toWellFormed()
+    .replace(/\ufffd/g, '')
     .normalize('NFC')
     .replace(/[\u0000-\u001f\u007f<>:"/\\|?*\u200b-\u200f\u202a-\u202e]/g, '_')
     .replace(/\s+/g, ' ')
@@ -24,22 +28,46 @@ export function safeComponent(s, fallback = 'image', max = 80) {
     .replace(/[\s.]+$/, '');
   if (v.length > max) v = v.slice(0, max).replace(/[\s.]+$/, '');
   if (!v || /^_+$/.test(v)) v = fallback;
-  if (RESERVED.test(v.split('.')[0])) v = '_' + v;
+  if (RESERVED.test(v.split('.')[0].trimEnd())) v = '_' + v;
   return v;
 }
 
-/** The base name (no extension) of the file an image URL points at, or "". */
+/** Decodes one path segment; bytes that are not UTF-8 become U+FFFD. */
+function decodeSegment(seg) {
+  try { return decodeURIComponent(seg); } catch { /* invalid UTF-8 in escapes */ }
+  const bytes = [];
+  const enc = new TextEncoder();
+  for (let i = 0; i < seg.length; i++) {
+    const hex = seg.slice(i + 1, i + 3);
+    if (seg[i] === '%' && /^[0-9a-f]{2}$/i.test(hex)) { bytes.push(parseInt(hex, 16)); i += 2; } else bytes.push(...enc.encode(seg[i]));
+  }
+  return new TextDecoder('utf-8').decode(new Uint8Array(bytes));
+}
+
+/** Whether a name has anything left once replacement characters, dots, spaces and underscores go. */
+function usable(s) {
+  return /[^\s._\ufffd]/.test(s);
+}
+
+/**
+ * The base name (no extension) of the file an image URL points at, or "".
+ * When the file's own name has nothing usable (only dots or spaces, bytes
+ * that are not UTF-8), the nearest folder's name stands in for it.
+ */
 export function baseName(url) {
   let u;
   try { u = new URL(url); } catch { return ''; }
   if (u.protocol !== 'http:' && u.protocol !== 'https:' && u.protocol !== 'file:') return '';
   const segs = u.pathname.split('/').filter(Boolean);
-  if (!segs.length) return '';
-  let last = segs[segs.length - 1];
-  try { last = decodeURIComponent(last); } catch { /* keep as is */ }
-  if (KNOWN_EXT.test(last)) last = last.replace(KNOWN_EXT, '');
-  else last = last.replace(/\.[A-Za-z0-9]{1,5}$/, '');
-  return last;
+  for (let k = segs.length - 1; k >= 0; k--) {
+    let seg = decodeSegment(segs[k]);
+    if (k === segs.length - 1) {
+      if (KNOWN_EXT.test(seg)) seg = seg.replace(KNOWN_EXT, '');
+      else seg = seg.replace(/\.[A-Za-z0-9]{1,5}$/, '');
+    }
+    if (usable(seg)) return seg;
+  }
+  return '';
 }
 
 /** The folder name for a site (host name, made safe), "page" when none. */
@@ -76,4 +104,43 @@ export function uniqueNames(names) {
 /** The ZIP's file name for a site. */
 export function zipName(site) {
   return `${siteFolder(site)}-optimized.zip`;
+}
+
+/**
+ * Row labels that tell images apart: each image's base name, and where two
+ * or more share one (the same file with different query strings, or in
+ * different folders), the part of the URL that differs.
+ * @param {string[]} bases the plain label of each row
+ * @param {string[]} urls each row's URL
+ * @returns {string[]}
+ */
+export function distinctLabels(bases, urls) {
+  const groups = new Map();
+  bases.forEach((b, i) => {
+    if (!groups.has(b)) groups.set(b, []);
+    groups.get(b).push(i);
+  });
+  const out = [...bases];
+  for (const [b, idx] of groups) {
+    if (idx.length < 2) continue;
+    const parts = idx.map((i) => { try { return new URL(urls[i]); } catch { return null; } });
+    const differ = (f) => new Set(parts.map((u) => (u ? f(u) : ''))).size > 1;
+    let pick = null;
+    if (differ((u) => u.search)) pick = (u) => decodeSafe(u.search);
+    else if (differ((u) => u.pathname)) pick = (u) => decodeSafe(u.pathname.split('/').slice(0, -1).join('/') || '/');
+    else if (differ((u) => u.host)) pick = (u) => u.host;
+    if (!pick) continue;
+    idx.forEach((i, k) => {
+      const u = parts[k];
+      if (!u) return;
+      let d = pick(u);
+      if (d.length > 48) d = d.slice(0, 47) + '…';
+      out[i] = d ? `${b} ${d}` : b;
+    });
+  }
+  return out;
+}
+
+function decodeSafe(s) {
+  try { return decodeURIComponent(s); } catch { return s; }
 }

@@ -22,8 +22,11 @@ const ERROR_WORDS = {
  * One plain sentence for a failed image. The host's message is used when it
  * is a short single line; otherwise a sentence chosen by the error code.
  */
-export function errorText(err) {
+export function errorText(err, { svg = false } = {}) {
   if (!err) return 'Unknown error.';
+  // An SVG is small as a file; "too many pixels" means the size it declares
+  // would be too large to draw, and the sentence should say so.
+  if (svg && err.code === 'too_many_pixels') return 'This SVG declares a drawing size too large to render safely, though the file itself is small.';
   const m = typeof err.message === 'string' ? err.message.trim() : '';
   if (m && m.length <= 200 && !/[\n\r]/.test(m) && !/(^|\s)\/[\w.-]+\//.test(m)) {
     return /[.!?]$/.test(m) ? m[0].toUpperCase() + m.slice(1) : m[0].toUpperCase() + m.slice(1) + '.';
@@ -76,9 +79,11 @@ export function applyResult(results, msg, offset = 0) {
   const i = offset + msg.index;
   if (!Number.isInteger(i) || i < 0) return false;
   const prev = results[i];
-  if (prev && prev.final && !msg.final) return false;
+  if (prev && prev.final && !prev.lost && !msg.final) return false;
   results[i] = {
     final: !!msg.final,
+    verified: isVerifiedMsg(msg),
+    note: typeof msg.note === 'string' && msg.note.trim() ? msg.note.trim() : null,
     status: msg.status,
     url: msg.url,
     original: msg.original ?? null,
@@ -93,6 +98,14 @@ export function applyResult(results, msg, offset = 0) {
   return true;
 }
 
+// A host from before protocol section 5's `verified` sends none: its final
+// results are the verified ones. An explicit `verified: false` on a final
+// result (the exact check could not be made) is kept as an estimate.
+function isVerifiedMsg(msg) {
+  if (typeof msg.verified === 'boolean') return msg.verified || (msg.final && msg.status === 'error');
+  return !!msg.final;
+}
+
 /**
  * Page totals from the results known so far: bytes read, bytes after
  * optimization (best where better, original otherwise), counts.
@@ -102,7 +115,12 @@ export function totals(results, count) {
   for (const r of results) {
     if (!r) continue;
     if (r.final) t.finished++;
-    if (r.status === 'error') { if (r.final) t.failed++; continue; }
+    if (r.status === 'error') {
+      if (r.final) t.failed++;
+      // A file that was read but failed still weighs on the page (as the host's summary counts it).
+      if (r.original && r.original.bytes > 0) { t.originalBytes += r.original.bytes; t.optimizedBytes += r.original.bytes; }
+      continue;
+    }
     if (!r.original || !(r.original.bytes >= 0)) continue;
     t.originalBytes += r.original.bytes;
     if (r.status === 'optimized' && r.best && r.best.bytes < r.original.bytes) {

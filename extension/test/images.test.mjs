@@ -81,7 +81,7 @@ test('image list merges duplicates and applies settings', () => {
         { k: 'img', cur: 'data:image/gif;base64,R0lGODlhAQABAAAAACw=', lazySrc: 'lazy.jpg', w: 200, h: 100, on: false, nw: 1, nh: 1 },
         { k: 'img', cur: '', src: '', lazySrcset: 'l400.jpg 400w, l800.jpg 800w', w: 400, h: 300, on: false },
         { k: 'img', cur: '', srcset: 's1.jpg 1x, s2.jpg 2x', src: 's1.jpg', w: 10, h: 10, on: true },
-        { k: 'source', srcset: 'p.avif 1x, p2.avif 2x', w: 50, h: 50, on: true },
+        { k: 'source', srcset: 'p.avif 1x, p2.avif 2x', used: true, w: 50, h: 50, on: true },
         { k: 'css', v: 'url("https://site.com/bg.png"), url("https://site.com/bg2.png")', fit: 'cover, cover', w: 500, h: 100, on: true },
         { k: 'pseudo', v: 'url("https://site.com/before.png")', fit: 'auto', w: 20, h: 20, on: true },
         { k: 'svg-image', src: '/s.png', w: 30, h: 30, on: true },
@@ -134,4 +134,33 @@ test('scan image entries and chunking', () => {
   const huge = chunkImages([{ url: 'a', data: 'A'.repeat(1000) }], { maxBytes: 10 });
   assert.equal(huge.length, 1, 'a single oversized image still gets a chunk (caller checks size)');
   assert.deepEqual(chunkImages([]), []);
+});
+
+test('picture sources the browser does not use are listed apart, not scanned', () => {
+  const stats = {};
+  const frames = [{
+    frameId: 0,
+    result: {
+      baseURI: 'https://site.com/', dpr: 1,
+      items: [
+        // Loaded: the <img>'s currentSrc names the chosen source.
+        { k: 'source', srcset: 'wide.webp 1x', used: false, cur: 'https://site.com/narrow.webp', w: 300, h: 200, on: true },
+        { k: 'source', srcset: 'narrow.webp 1x', used: true, cur: 'https://site.com/narrow.webp', w: 300, h: 200, on: true },
+        { k: 'img', pic: true, picSrc: true, cur: 'https://site.com/narrow.webp', src: 'https://site.com/fallback.jpg', w: 300, h: 200, on: true },
+        // Not loaded yet (lazy): the chosen source counts, the fallback does not.
+        { k: 'source', srcset: 'lazy.avif 1x', used: true, cur: '', w: 100, h: 100, on: false },
+        { k: 'img', pic: true, picSrc: true, cur: '', src: 'https://site.com/lazy-fallback.jpg', w: 100, h: 100, on: false },
+        // A 0×0 image is marked as not displayed; a local file is counted apart.
+        { k: 'img', cur: 'https://site.com/zero.png', zero: true, w: 0, h: 0, on: false },
+        { k: 'img', cur: 'file:///home/u/photo.jpg', w: 10, h: 10, on: true },
+      ],
+    },
+  }];
+  const list = buildImageList(frames, { pageUrl: 'https://site.com/', stats });
+  assert.deepEqual(list.map((x) => x.url).sort(), ['https://site.com/lazy.avif', 'https://site.com/narrow.webp', 'https://site.com/zero.png']);
+  assert.deepEqual(list.find((x) => x.url.endsWith('narrow.webp')).kinds, ['picture']);
+  assert.deepEqual([...stats.others], ['https://site.com/wide.webp']);
+  assert.equal(stats.local, 1);
+  assert.equal(list.find((x) => x.url.endsWith('zero.png')).hidden, true);
+  assert.equal(list.find((x) => x.url.endsWith('narrow.webp')).hidden, undefined);
 });

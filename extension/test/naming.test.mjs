@@ -15,6 +15,19 @@ test('names keep the original base name with the new extension', () => {
     ['https://x.com/.hidden.gif', 'gif', 0, 'hidden.gif'],
     ['https://x.com/' + 'a'.repeat(300) + '.jpg', 'webp', 0, 'a'.repeat(75) + '.webp'],
     ['https://x.com/page#inline-svg-1', 'svg', 0, 'page.svg'],
+    // Nothing usable in the file's name: its folder's name stands in.
+    ['https://x.com/gallery/%FF%FE.jpg', 'webp', 0, 'gallery.webp'],
+    ['https://x.com/gallery/....png', 'webp', 0, 'gallery.webp'],
+    ['https://x.com/gallery/%20.%20.webp', 'webp', 0, 'gallery.webp'],
+    ['https://x.com/.webp', 'webp', 1, 'image-2.webp'],
+    ['https://x.com/caf%E9.png', 'png', 0, 'caf.png'],
+    ['https://x.com/photo.%20.png', 'png', 0, 'photo.png'],
+    // Windows device names, including the superscript ports and console names.
+    ['https://x.com/COM%C2%B9.png', 'png', 0, '_COM\u00b9.png'],
+    ['https://x.com/lpt%C2%B3.gif', 'gif', 0, '_lpt\u00b3.gif'],
+    ['https://x.com/CONIN$.png', 'png', 0, '_CONIN$.png'],
+    ['https://x.com/conout$.jpg', 'jpeg', 0, '_conout$.jpg'],
+    ['https://x.com/con%20.jpg', 'jpeg', 0, '_con.jpg'],
   ];
   for (const [url, f, i, want] of cases) assert.equal(fileName(url, f, i), want, url);
 });
@@ -38,4 +51,17 @@ test('download paths and ZIP names', () => {
 
 test('duplicate names get numbered', () => {
   assert.deepEqual(uniqueNames(['a.webp', 'A.webp', 'a.webp', 'b', 'b']), ['a.webp', 'A-2.webp', 'a-3.webp', 'b', 'b-2']);
+});
+
+test('rows with the same file name show the part of the URL that differs', async () => {
+  const { distinctLabels } = await import('../lib/naming.js');
+  const urls = [
+    'https://a.example/img/lighthouse-480x320.webp?w=480&q=80',
+    'https://a.example/img/lighthouse-480x320.webp?w=480&q=30',
+    'https://a.example/x/logo.png',
+    'https://a.example/y/logo.png',
+    'https://a.example/hero.jpg',
+  ];
+  const got = distinctLabels(['lighthouse-480x320', 'lighthouse-480x320', 'logo', 'logo', 'hero'], urls);
+  assert.deepEqual(got, ['lighthouse-480x320 ?w=480&q=80', 'lighthouse-480x320 ?w=480&q=30', 'logo /x', 'logo /y', 'hero']);
 });

@@ -5,19 +5,26 @@
 // Host header naming the loopback listener (against DNS rebinding), and
 // must send {"auth":"<token>"} first. Then {"get":"<key>"} answers one
 // binary message with the file's bytes and {"zip":[{"key":…,"name":…},…]}
-// answers one binary message with a ZIP of the files. Failures are text
-// messages {"error":{"code":…,"message":…}}.
+// answers one binary message with a ZIP of the files, streamed into the
+// socket as it is built. Failures are text messages
+// {"error":{"code":…,"message":…}}.
+//
+// Connections still waiting to authenticate live in a small pool of their
+// own: when it is full the oldest waiting connection is dropped to make
+// room, so a local process that opens sockets and never authenticates
+// cannot keep the extension out. Authenticated connections have their own
+// cap.
 package datachan
 
 import (
 	"archive/zip"
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	stdlog "log"
 	"net"
 	"net/http"
@@ -40,17 +47,43 @@ const Path = "/v1/data"
 // did not authenticate.
 const CodeUnauthorized = "unauthorized"
 
+// Protocol is the subprotocol the server selects when a client offers it.
+// A client that also offers AuthProtocolPrefix+token is authenticated in
+// the handshake: it never waits in the pending pool, and a wrong token
+// there gets HTTP 401. Browsers cannot set headers on a WebSocket, but
+// they can offer subprotocols.
+const Protocol = "imgdiet.v1"
+
+// AuthProtocolPrefix starts the subprotocol that carries the token.
+const AuthProtocolPrefix = "imgdiet.auth."
+
+// CodeBusy is the error code sent before closing a connection that
+// authenticated while the extension's own connections were at their cap.
+const CodeBusy = "busy"
+
 // Defaults for zero Config fields.
 const (
-	DefaultAuthTimeout     = 5 * time.Second
-	DefaultMaxConns        = 8
-	DefaultMaxMessage      = 64 << 10
+	DefaultAuthTimeout = 5 * time.Second
+	DefaultMaxConns    = 8
+	DefaultMaxPending  = 4
+	// DefaultMaxMessage fits a zip request for 2,000 files (the most one
+	// scan holds) with names of 255 characters of up to 4 bytes each and
+	// JSON escapes: 2,000 × about 1.1 KB is 2.2 MB.
+	DefaultMaxMessage      = 4 << 20
+	DefaultMaxZipEntries   = 10_000
 	DefaultMaxAuthFailures = 10
 	DefaultAuthCooldown    = time.Minute
 	DefaultMaxZipBytes     = 512 << 20
 	DefaultPingInterval    = 30 * time.Second
 	DefaultWriteTimeout    = 30 * time.Second
 )
+
+// maxAuthMessage caps the first message, {"auth":"<43 characters>"}.
+const maxAuthMessage = 1 << 10
+
+// writeChunk is the most written to the socket under one write deadline,
+// so a download of any size is dropped only when its reader stalls.
+const writeChunk = 1 << 20
 
 // Config sets the server's rules. Zero fields take the defaults above;
 // Origin is required.
@@ -61,25 +94,34 @@ type Config struct {
 	Origin string
 	// AuthTimeout bounds the wait for the first message.
 	AuthTimeout time.Duration
-	// MaxConns caps concurrent connections; the next upgrade gets HTTP 503.
+	// MaxConns caps authenticated connections; while it is reached, the
+	// next upgrade gets HTTP 503.
 	MaxConns int
-	// MaxMessage caps one client message in bytes; a larger one closes the
-	// connection.
+	// MaxPending caps connections still waiting to authenticate. A new
+	// upgrade when it is reached drops the oldest waiting connection;
+	// waiting connections never count against MaxConns.
+	MaxPending int
+	// MaxMessage caps one request in bytes; a larger one is read to its
+	// end, discarded and answered with too_large (the connection stays).
+	// Before authentication the cap is 1 KiB and a larger message closes
+	// the connection.
 	MaxMessage int64
-	// MaxAuthFailures failed authentications within AuthCooldown make the
-	// server refuse every authentication, right or wrong, until
-	// AuthCooldown has passed.
+	// MaxZipEntries caps the files in one ZIP request.
+	MaxZipEntries int
+	// MaxAuthFailures failed authentications within AuthCooldown log a
+	// warning: someone is guessing the token. The right token is still
+	// accepted at once, so guessing cannot lock the extension out.
 	MaxAuthFailures int
-	// AuthCooldown is both the window failures are counted in and how long
-	// authentication stays refused once MaxAuthFailures is reached.
+	// AuthCooldown is the window failures are counted in, and how long
+	// after a warning the next one waits.
 	AuthCooldown time.Duration
 	// MaxZipBytes caps the summed size of the files in one ZIP.
 	MaxZipBytes int64
 	// PingInterval is how often an authenticated connection is pinged; one
 	// that sends nothing, not even a pong, for two intervals is closed.
 	PingInterval time.Duration
-	// WriteTimeout bounds one write; large messages get an extra second per
-	// 4 MiB.
+	// WriteTimeout bounds each 1 MiB part of an answer: a reader that takes
+	// nothing for that long is dropped.
 	WriteTimeout time.Duration
 }
 
@@ -90,8 +132,14 @@ func (c *Config) setDefaults() {
 	if c.MaxConns <= 0 {
 		c.MaxConns = DefaultMaxConns
 	}
+	if c.MaxPending <= 0 {
+		c.MaxPending = DefaultMaxPending
+	}
 	if c.MaxMessage <= 0 {
 		c.MaxMessage = DefaultMaxMessage
+	}
+	if c.MaxZipEntries <= 0 {
+		c.MaxZipEntries = DefaultMaxZipEntries
 	}
 	if c.MaxAuthFailures <= 0 {
 		c.MaxAuthFailures = DefaultMaxAuthFailures
@@ -133,14 +181,14 @@ type Server struct {
 	token     string
 	tokenHash [32]byte
 	limiter   *limiter
-	zipSem    chan struct{} // one ZIP is built at a time
-	done      chan struct{} // closed by Close
 
-	mu     sync.Mutex
-	closed bool
-	active int // handlers past the cap check
-	conns  map[*websocket.Conn]struct{}
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	closed  bool
+	authed  int                          // authenticated connections
+	pending map[*websocket.Conn]uint64   // upgraded, not yet authenticated: arrival order
+	seq     uint64                       // orders pending connections by arrival
+	conns   map[*websocket.Conn]struct{} // every upgraded connection
+	wg      sync.WaitGroup
 }
 
 // Start listens on 127.0.0.1 on an ephemeral port and serves until Close.
@@ -170,8 +218,7 @@ func Start(cfg Config, src Source, log zerolog.Logger) (*Server, error) {
 		hosts:   [2]string{"127.0.0.1:" + port, "localhost:" + port},
 		token:   base64.RawURLEncoding.EncodeToString(raw[:]),
 		limiter: &limiter{max: cfg.MaxAuthFailures, window: cfg.AuthCooldown, now: time.Now},
-		zipSem:  make(chan struct{}, 1),
-		done:    make(chan struct{}),
+		pending: make(map[*websocket.Conn]uint64),
 		conns:   make(map[*websocket.Conn]struct{}),
 	}
 	s.tokenHash = sha256.Sum256([]byte(s.token))
@@ -180,6 +227,7 @@ func Start(cfg Config, src Source, log zerolog.Logger) (*Server, error) {
 		ReadBufferSize:   4 << 10,
 		WriteBufferSize:  32 << 10,
 		CheckOrigin:      s.originOK,
+		Subprotocols:     []string{Protocol},
 	}
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.handle),
@@ -208,7 +256,6 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.done)
 	conns := make([]*websocket.Conn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
@@ -252,54 +299,133 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
 		return
 	}
+	tok, early := handshakeToken(r)
+	if early && !s.tokenOK(tok) {
+		s.wrongToken()
+		http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
+		return
+	}
 	s.mu.Lock()
-	if s.closed || s.active >= s.cfg.MaxConns {
+	if s.closed || s.authed >= s.cfg.MaxConns {
 		s.mu.Unlock()
 		s.log.Debug().Msg("data channel: refused a connection over the cap")
 		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 		return
 	}
-	s.active++
+	if early {
+		s.authed++ // reserved now: the handshake proved the token
+	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.active--
-		s.mu.Unlock()
-		s.wg.Done()
-	}()
+	defer s.wg.Done()
+	if early {
+		defer func() {
+			s.mu.Lock()
+			s.authed--
+			s.mu.Unlock()
+		}()
+	}
 
 	c, err := s.up.Upgrade(w, r, nil)
 	if err != nil {
 		s.log.Debug().Msg("data channel: upgrade failed")
 		return
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if !s.admit(c, early) {
 		c.Close()
 		return
 	}
-	s.conns[c] = struct{}{}
-	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)
+		delete(s.pending, c)
 		s.mu.Unlock()
 		c.Close()
 	}()
+	if !early {
+		c.SetReadLimit(maxAuthMessage)
+		if !s.authenticate(c) {
+			return
+		}
+		defer func() {
+			s.mu.Lock()
+			s.authed--
+			s.mu.Unlock()
+		}()
+	}
 	s.serve(c)
 }
 
-// serve runs one upgraded connection.
+// handshakeToken returns the token offered in the upgrade request as the
+// subprotocol AuthProtocolPrefix+token, and whether there was one.
+func handshakeToken(r *http.Request) (string, bool) {
+	for _, p := range websocket.Subprotocols(r) {
+		if tok, ok := strings.CutPrefix(p, AuthProtocolPrefix); ok {
+			return tok, true
+		}
+	}
+	return "", false
+}
+
+// admit registers an upgraded connection. One that has not authenticated
+// yet joins the pending pool, dropping the oldest waiting connections to
+// make room. It reports false once the server is closed.
+func (s *Server) admit(c *websocket.Conn, authed bool) bool {
+	var drop []*websocket.Conn
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	s.conns[c] = struct{}{}
+	for !authed && len(s.pending) >= s.cfg.MaxPending {
+		var oldest *websocket.Conn
+		var seq uint64
+		for pc, n := range s.pending {
+			if oldest == nil || n < seq {
+				oldest, seq = pc, n
+			}
+		}
+		delete(s.pending, oldest)
+		drop = append(drop, oldest)
+	}
+	if !authed {
+		s.seq++
+		s.pending[c] = s.seq
+	}
+	s.mu.Unlock()
+	for _, pc := range drop {
+		s.log.Debug().Msg("data channel: dropped the oldest connection waiting to authenticate")
+		pc.Close()
+	}
+	return true
+}
+
+// promote moves an authenticated connection out of the pending pool. It
+// reports false with the error code to refuse it with, or with "" when it
+// was already dropped from the pool.
+func (s *Server) promote(c *websocket.Conn) (ok bool, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, in := s.pending[c]; !in {
+		return false, ""
+	}
+	delete(s.pending, c)
+	if s.authed >= s.cfg.MaxConns {
+		return false, CodeBusy
+	}
+	s.authed++
+	return true, ""
+}
+
+// serve runs one authenticated connection.
 func (s *Server) serve(c *websocket.Conn) {
 	start := time.Now()
-	c.SetReadLimit(s.cfg.MaxMessage)
-	if !s.authenticate(c) {
-		return
-	}
 	log := s.log.With().Str("remote", c.RemoteAddr().String()).Logger()
 	log.Debug().Msg("data channel: connection authenticated")
+	// A request over MaxMessage is read to its end and discarded; one 16
+	// times larger closes the connection (1009) rather than keep it busy.
+	c.SetReadLimit(16 * s.cfg.MaxMessage)
 
 	idle := 2 * s.cfg.PingInterval
 	c.SetPongHandler(func(string) error {
@@ -312,18 +438,43 @@ func (s *Server) serve(c *websocket.Conn) {
 	n := 0
 	for {
 		c.SetReadDeadline(time.Now().Add(idle))
-		typ, msg, err := c.ReadMessage()
+		typ, msg, err := s.read(c)
 		if err != nil {
 			log.Debug().Str("reason", closeReason(err)).Int("requests", n).
 				Dur("open", time.Since(start)).Msg("data channel: connection ended")
 			return
 		}
 		n++
-		if err := s.answer(c, typ, msg); err != nil {
+		if msg == nil {
+			err = s.writeError(c, proto.Errorf(proto.CodeTooLarge, "The request is larger than %d MiB; ask for fewer files at a time.", s.cfg.MaxMessage>>20))
+		} else {
+			err = s.answer(c, typ, msg)
+		}
+		if err != nil {
 			log.Debug().Int("requests", n).Msg("data channel: write failed")
 			return
 		}
 	}
+}
+
+// read returns the next message, or a nil message when it was longer than
+// MaxMessage (its bytes are read and dropped).
+func (s *Server) read(c *websocket.Conn) (int, []byte, error) {
+	typ, r, err := c.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	msg, err := io.ReadAll(io.LimitReader(r, s.cfg.MaxMessage+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	if int64(len(msg)) > s.cfg.MaxMessage {
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return 0, nil, err
+		}
+		return typ, nil, nil
+	}
+	return typ, msg, nil
 }
 
 // ping keeps an authenticated connection alive until stop is closed.
@@ -343,7 +494,10 @@ func (s *Server) ping(c *websocket.Conn, stop <-chan struct{}) {
 }
 
 // authenticate reads the first message and checks the token. On failure it
-// tells the client why and closes with policy violation.
+// tells the client why and closes with policy violation. The right token
+// is always accepted: guessing is logged, never answered with a lock-out,
+// so it cannot keep the extension out (a 256-bit token is out of reach of
+// any guessing rate).
 func (s *Server) authenticate(c *websocket.Conn) bool {
 	c.SetReadDeadline(time.Now().Add(s.cfg.AuthTimeout))
 	typ, msg, err := c.ReadMessage()
@@ -351,30 +505,35 @@ func (s *Server) authenticate(c *websocket.Conn) bool {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			s.log.Debug().Msg("data channel: no token in time")
-			s.refuse(c, "No token arrived in time.")
+			s.refuse(c, CodeUnauthorized, "No token arrived in time.")
 		} else {
 			s.log.Debug().Str("reason", closeReason(err)).Msg("data channel: connection ended before auth")
 		}
-		return false
-	}
-	if !s.limiter.allow() {
-		s.log.Debug().Msg("data channel: auth refused during cool-down")
-		s.refuse(c, "Too many wrong tokens; try again in a minute.")
 		return false
 	}
 	var req struct {
 		Auth *string `json:"auth"`
 	}
 	if typ != websocket.TextMessage || json.Unmarshal(msg, &req) != nil || req.Auth == nil || !s.tokenOK(*req.Auth) {
-		if s.limiter.fail() {
-			s.log.Warn().Msg("data channel: too many wrong tokens; refusing auth for a while")
-		} else {
-			s.log.Debug().Msg("data channel: wrong token")
-		}
-		s.refuse(c, "The data channel needs the session token.")
+		s.wrongToken()
+		s.refuse(c, CodeUnauthorized, "The data channel needs the session token.")
 		return false
 	}
-	return true
+	ok, code := s.promote(c)
+	if code != "" {
+		s.log.Debug().Msg("data channel: authenticated over the connection cap")
+		s.refuse(c, code, "Too many download connections are open; try again in a moment.")
+	}
+	return ok
+}
+
+// wrongToken counts a failed authentication and logs it.
+func (s *Server) wrongToken() {
+	if s.limiter.fail() {
+		s.log.Warn().Msg("data channel: many wrong tokens; someone may be guessing it")
+	} else {
+		s.log.Debug().Msg("data channel: wrong token")
+	}
 }
 
 // tokenOK compares in constant time; hashing first hides the length too.
@@ -383,14 +542,14 @@ func (s *Server) tokenOK(tok string) bool {
 	return subtle.ConstantTimeCompare(h[:], s.tokenHash[:]) == 1
 }
 
-// refuse sends an unauthorized error and a policy-violation close, then
+// refuse sends an error with code and a policy-violation close, then
 // drains briefly so the client sees the close frame rather than a reset.
-func (s *Server) refuse(c *websocket.Conn, msg string) {
-	if s.writeError(c, proto.Errorf(CodeUnauthorized, "%s", msg)) != nil {
+func (s *Server) refuse(c *websocket.Conn, code, msg string) {
+	if s.writeError(c, proto.Errorf(code, "%s", msg)) != nil {
 		return
 	}
 	deadline := time.Now().Add(time.Second)
-	if c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "unauthorized"), deadline) != nil {
+	if c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, code), deadline) != nil {
 		return
 	}
 	c.SetReadDeadline(deadline)
@@ -411,92 +570,153 @@ type request struct {
 	Zip *[]zipEntry `json:"zip"`
 }
 
+// parseRequest decodes one request message. It returns the error to answer
+// when msg is not exactly one JSON object with either "get" or "zip".
+func parseRequest(typ int, msg []byte) (request, *proto.Error) {
+	var req request
+	if typ != websocket.TextMessage || json.Unmarshal(msg, &req) != nil || (req.Get == nil) == (req.Zip == nil) {
+		return request{}, proto.Errorf(proto.CodeBadMessage, "Send one JSON object with either \"get\" or \"zip\".")
+	}
+	if req.Get != nil && *req.Get == "" {
+		return request{}, proto.Errorf(proto.CodeBadMessage, "The key is empty.")
+	}
+	if req.Zip != nil {
+		if len(*req.Zip) == 0 {
+			return request{}, proto.Errorf(proto.CodeBadMessage, "The list of files is empty.")
+		}
+		for i, e := range *req.Zip {
+			if e.Key == "" {
+				return request{}, proto.Errorf(proto.CodeBadMessage, "File %d has no key.", i+1)
+			}
+		}
+	}
+	return req, nil
+}
+
 // answer serves one request. Only write errors are returned; request
 // errors are answered on the connection.
 func (s *Server) answer(c *websocket.Conn, typ int, msg []byte) error {
-	var req request
-	if typ != websocket.TextMessage || json.Unmarshal(msg, &req) != nil || (req.Get == nil) == (req.Zip == nil) {
-		return s.writeError(c, proto.Errorf(proto.CodeBadMessage, "Send one JSON object with either \"get\" or \"zip\"."))
+	req, perr := parseRequest(typ, msg)
+	if perr != nil {
+		return s.writeError(c, perr)
 	}
 	if req.Get != nil {
-		if *req.Get == "" {
-			return s.writeError(c, proto.Errorf(proto.CodeBadMessage, "The key is empty."))
-		}
 		it, ok := s.src.Get(*req.Get)
 		if !ok {
 			return s.writeError(c, proto.Errorf(proto.CodeNotFound, "That file is no longer held; scan the page again."))
 		}
-		return s.write(c, websocket.BinaryMessage, it.Data)
+		return s.stream(c, func(w io.Writer) error {
+			_, err := w.Write(it.Data)
+			return err
+		})
 	}
-	data, perr := s.zip(*req.Zip)
-	if perr != nil {
+	entries := *req.Zip
+	if perr := s.check(entries); perr != nil {
 		return s.writeError(c, perr)
 	}
-	return s.write(c, websocket.BinaryMessage, data)
+	err := s.stream(c, func(w io.Writer) error { return writeZip(w, entries, s.src) })
+	if errors.Is(err, errReleased) {
+		// The message is cut short; say why in the close frame.
+		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "a file was released during the download"), time.Now().Add(time.Second))
+	}
+	return err
 }
 
-// zip builds an archive of entries, or returns the error to send.
-func (s *Server) zip(entries []zipEntry) ([]byte, *proto.Error) {
-	if len(entries) == 0 {
-		return nil, proto.Errorf(proto.CodeBadMessage, "The list of files is empty.")
+// errReleased ends a ZIP whose file was released while it was being sent.
+var errReleased = errors.New("datachan: a file was released during the download")
+
+// check verifies that every entry of a zip request is held and that the
+// files fit the limits, or returns the error to answer.
+func (s *Server) check(entries []zipEntry) *proto.Error {
+	if len(entries) > s.cfg.MaxZipEntries {
+		return proto.Errorf(proto.CodeTooLarge, "A ZIP can hold at most %d files; download the rest separately.", s.cfg.MaxZipEntries)
 	}
-	items := make([]store.Item, len(entries))
 	missing := 0
 	var total int64
-	for i, e := range entries {
-		if e.Key == "" {
-			return nil, proto.Errorf(proto.CodeBadMessage, "File %d has no key.", i+1)
-		}
+	for _, e := range entries {
 		it, ok := s.src.Get(e.Key)
 		if !ok {
 			missing++
 			continue
 		}
-		items[i] = it
 		total += int64(len(it.Data))
 	}
 	if missing > 0 {
-		return nil, proto.Errorf(proto.CodeNotFound, "%d of the %d files are no longer held; scan the page again.", missing, len(entries))
+		return proto.Errorf(proto.CodeNotFound, "%d of the %d files are no longer held; scan the page again.", missing, len(entries))
 	}
 	if total > s.cfg.MaxZipBytes {
-		return nil, proto.Errorf(proto.CodeTooLarge, "The files are too large to download together; download them one by one.")
+		return proto.Errorf(proto.CodeTooLarge, "The files are too large to download together; download them one by one.")
 	}
+	return nil
+}
 
-	select {
-	case s.zipSem <- struct{}{}:
-		defer func() { <-s.zipSem }()
-	case <-s.done:
-		return nil, proto.Errorf(proto.CodeCanceled, "The helper is closing.")
-	}
-	var buf bytes.Buffer
-	buf.Grow(int(total) + 128*len(items) + 64)
-	zw := zip.NewWriter(&buf)
+// writeZip writes an archive of entries to w as it goes, looking each file
+// up only when its turn comes: besides the socket's buffer, a stream holds
+// one file, so files released meanwhile are not kept alive by downloads.
+// A file released before its turn ends the archive with errReleased.
+func writeZip(w io.Writer, entries []zipEntry, src Source) error {
+	zw := zip.NewWriter(w)
 	var nm namer
 	now := time.Now()
-	for i, it := range items {
-		w, err := zw.CreateHeader(&zip.FileHeader{
-			Name:     nm.next(i+1, it.Format, entries[i].Name, it.Name),
+	for i, e := range entries {
+		it, ok := src.Get(e.Key)
+		if !ok {
+			return errReleased
+		}
+		fw, err := zw.CreateHeader(&zip.FileHeader{
+			Name:     nm.next(i+1, it.Format, e.Name, it.Name),
 			Method:   method(it.Format),
 			Modified: now,
 		})
-		if err == nil {
-			_, err = w.Write(it.Data)
-		}
 		if err != nil {
-			return nil, proto.Wrap(proto.CodeInternal, "The archive could not be built.", err)
+			return err
+		}
+		if _, err := fw.Write(it.Data); err != nil {
+			return err
 		}
 	}
-	if err := zw.Close(); err != nil {
-		return nil, proto.Wrap(proto.CodeInternal, "The archive could not be built.", err)
-	}
-	return buf.Bytes(), nil
+	return zw.Close()
 }
 
-// write sends one message with a deadline that grows with its size.
-func (s *Server) write(c *websocket.Conn, typ int, data []byte) error {
-	d := s.cfg.WriteTimeout + time.Duration(len(data)>>22)*time.Second
-	c.SetWriteDeadline(time.Now().Add(d))
-	return c.WriteMessage(typ, data)
+// stream sends one binary message written by fill, straight into the
+// socket: the bytes in flight per connection are the WebSocket write
+// buffer (32 KiB), whatever the answer's size, and a reader that stops
+// reading blocks only its own connection until WriteTimeout drops it.
+func (s *Server) stream(c *websocket.Conn, fill func(io.Writer) error) error {
+	w, err := c.NextWriter(websocket.BinaryMessage)
+	if err != nil {
+		return err
+	}
+	if err := fill(&deadlineWriter{c: c, w: w, d: s.cfg.WriteTimeout}); err != nil {
+		// The message stays unfinished (closing the writer would end it
+		// as if whole): the connection is closed instead.
+		return err
+	}
+	c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	return w.Close()
+}
+
+// deadlineWriter writes at most writeChunk bytes under each fresh write
+// deadline.
+type deadlineWriter struct {
+	c *websocket.Conn
+	w io.Writer
+	d time.Duration
+}
+
+func (dw *deadlineWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		k := min(len(p), writeChunk)
+		dw.c.SetWriteDeadline(time.Now().Add(dw.d))
+		m, err := dw.w.Write(p[:k])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[k:]
+	}
+	return n, nil
 }
 
 // writeError sends {"error":{...}} as text.
@@ -507,7 +727,8 @@ func (s *Server) writeError(c *websocket.Conn, e *proto.Error) error {
 	if err != nil {
 		return err
 	}
-	return s.write(c, websocket.TextMessage, b)
+	c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	return c.WriteMessage(websocket.TextMessage, b)
 }
 
 // closeReason names why a read ended, without any client text.
@@ -528,7 +749,7 @@ func closeReason(err error) string {
 }
 
 // limiter counts failed authentications server-wide. Reaching max within
-// window refuses every attempt for window.
+// window is reported once, then not again for window.
 type limiter struct {
 	max    int
 	window time.Duration
@@ -536,17 +757,11 @@ type limiter struct {
 
 	mu    sync.Mutex
 	fails []time.Time
-	until time.Time
+	quiet time.Time // no report before
 }
 
-// allow reports whether authentication may be tried now.
-func (l *limiter) allow() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return !l.now().Before(l.until)
-}
-
-// fail records a failure and reports whether it started a cool-down.
+// fail records a failure and reports whether it is the max-th within
+// window (and no report was made in the last window).
 func (l *limiter) fail() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -558,11 +773,11 @@ func (l *limiter) fail() bool {
 		}
 	}
 	l.fails = append(keep, now)
-	if len(l.fails) < l.max {
+	if len(l.fails) < l.max || now.Before(l.quiet) {
 		return false
 	}
 	l.fails = l.fails[:0]
-	l.until = now.Add(l.window)
+	l.quiet = now.Add(l.window)
 	return true
 }
 

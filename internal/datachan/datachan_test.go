@@ -6,8 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -418,9 +421,10 @@ func TestAuthRefused(t *testing.T) {
 	}
 }
 
-func TestAuthRateLimit(t *testing.T) {
-	const cool = 500 * time.Millisecond
-	s, logs := start(t, Config{MaxAuthFailures: 3, AuthCooldown: cool}, nil)
+// TestGuessingCannotLockOut: many wrong tokens are logged, and the right
+// token is still accepted at once, before, during and after the burst.
+func TestGuessingCannotLockOut(t *testing.T) {
+	s, logs := start(t, Config{MaxAuthFailures: 3, AuthCooldown: time.Minute}, nil)
 	try := func(tok string) (ok bool) {
 		t.Helper()
 		c, _, err := dial(s, testOrigin, nil)
@@ -439,19 +443,20 @@ func TestAuthRateLimit(t *testing.T) {
 	if !try(s.Token()) {
 		t.Fatal("right token refused after 2 failures of 3")
 	}
-	locked := time.Now()
-	if try("wrong") {
-		t.Fatal("wrong token accepted")
+	for i := 0; i < 10; i++ {
+		if try("wrong") {
+			t.Fatal("wrong token accepted")
+		}
 	}
-	if try(s.Token()) {
-		t.Fatal("right token accepted during cool-down")
-	}
-	if !strings.Contains(logs.String(), "too many wrong tokens") {
-		t.Fatal("cool-down not logged")
-	}
-	time.Sleep(cool - time.Since(locked) + 100*time.Millisecond)
+	t0 := time.Now()
 	if !try(s.Token()) {
-		t.Fatal("right token refused after the cool-down")
+		t.Fatal("right token refused after a burst of wrong ones")
+	}
+	if d := time.Since(t0); d > time.Second {
+		t.Fatalf("right token took %v after a burst of wrong ones", d)
+	}
+	if n := strings.Count(logs.String(), "someone may be guessing"); n != 1 {
+		t.Fatalf("%d warnings about guessing, want 1 per window:\n%s", n, logs.String())
 	}
 }
 
@@ -459,10 +464,10 @@ func TestLimiter(t *testing.T) {
 	now := time.Unix(1000, 0)
 	l := &limiter{max: 3, window: time.Minute, now: func() time.Time { return now }}
 	step := func(d time.Duration) { now = now.Add(d) }
-	// Failures spread wider than the window never lock.
+	// Failures spread wider than the window are never reported.
 	for i := 0; i < 6; i++ {
-		if l.fail() || !l.allow() {
-			t.Fatalf("locked at spread failure %d", i)
+		if l.fail() {
+			t.Fatalf("reported at spread failure %d", i)
 		}
 		step(31 * time.Second)
 	}
@@ -471,29 +476,41 @@ func TestLimiter(t *testing.T) {
 	step(time.Second)
 	l.fail()
 	step(time.Second)
-	if !l.fail() || l.allow() {
-		t.Fatal("3 failures within the window did not lock")
+	if !l.fail() {
+		t.Fatal("3 failures within the window were not reported")
 	}
-	step(59 * time.Second)
-	if l.allow() {
-		t.Fatal("unlocked before the cool-down ended")
+	for i := 0; i < 5; i++ {
+		if l.fail() {
+			t.Fatal("reported twice within one window")
+		}
 	}
-	step(time.Second)
-	if !l.allow() {
-		t.Fatal("still locked after the cool-down")
-	}
-	if l.fail() {
-		t.Fatal("old failures counted after the cool-down")
+	step(time.Minute)
+	l.fail()
+	l.fail()
+	if !l.fail() {
+		t.Fatal("not reported again after the window")
 	}
 }
 
 func TestOversizedMessage(t *testing.T) {
-	s, _ := start(t, Config{MaxMessage: 1024}, nil)
+	st := store.New(store.Config{})
+	key, _ := st.Put([]byte("GIF89a"), "gif", "")
+	s, _ := start(t, Config{MaxMessage: 1024}, st)
 	c := connect(t, s)
+	// Over MaxMessage: too_large, and the connection still serves.
 	c.WriteMessage(websocket.TextMessage, []byte(`{"get":"`+strings.Repeat("x", 2000)+`"}`))
+	if code, msg := readError(t, c); code != "too_large" {
+		t.Fatalf("oversized request: %q %q, want too_large", code, msg)
+	}
+	send(t, c, map[string]string{"get": key})
+	if _, got := read(t, c); string(got) != "GIF89a" {
+		t.Fatalf("after an oversized request got %q", got)
+	}
+	// Far over it: the connection closes rather than read on.
+	c.WriteMessage(websocket.TextMessage, []byte(`{"get":"`+strings.Repeat("x", 20_000)+`"}`))
 	readClose(t, c, websocket.CloseMessageTooBig)
 
-	// Also before authentication.
+	// Before authentication the cap is 1 KiB.
 	c2, _, err := dial(s, testOrigin, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -503,30 +520,122 @@ func TestOversizedMessage(t *testing.T) {
 	readClose(t, c2, websocket.CloseMessageTooBig)
 }
 
-func TestConnCap(t *testing.T) {
-	s, _ := start(t, Config{MaxConns: 2}, nil)
-	a := connect(t, s)
-	b, _, err := dial(s, testOrigin, nil) // unauthenticated still counts
-	if err != nil {
-		t.Fatal(err)
+// TestLargeZipRequest: a zip request for 2,000 files with long names (the
+// most one scan holds) is served, far above the old 64 KiB message cap.
+func TestLargeZipRequest(t *testing.T) {
+	st := store.New(store.Config{})
+	key, _ := st.Put([]byte("RIFF....WEBP"), "webp", "")
+	var entries []map[string]string
+	for i := 0; i < 2000; i++ {
+		entries = append(entries, map[string]string{"key": key, "name": fmt.Sprintf("%04d-%s.webp", i, strings.Repeat("ü", 120))})
 	}
-	defer b.Close()
+	req, _ := json.Marshal(map[string]any{"zip": entries})
+	if len(req) < 512<<10 {
+		t.Fatalf("request only %d bytes", len(req))
+	}
+	s, _ := start(t, Config{}, st)
+	c := connect(t, s)
+	c.WriteMessage(websocket.TextMessage, req)
+	typ, b := read(t, c)
+	if typ != websocket.BinaryMessage {
+		t.Fatalf("answer type %d: %q", typ, truncate(string(b), 200))
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil || len(zr.File) != 2000 {
+		t.Fatalf("zip: %v, want 2000 entries", err)
+	}
+	// Over MaxZipEntries: too_large, with the limit named.
+	s2, _ := start(t, Config{MaxZipEntries: 10}, st)
+	c2 := connect(t, s2)
+	send(t, c2, map[string]any{"zip": entries[:11]})
+	if code, msg := readError(t, c2); code != "too_large" || !strings.Contains(msg, "10 files") {
+		t.Fatalf("11 entries over a cap of 10: %q %q", code, msg)
+	}
+}
+
+// TestPendingPool: connections that never authenticate cannot keep the
+// extension out; they do not count against the authenticated cap and the
+// oldest is dropped when a new one needs room.
+func TestPendingPool(t *testing.T) {
+	st := store.New(store.Config{})
+	key, _ := st.Put([]byte("y"), "png", "")
+	s, _ := start(t, Config{MaxConns: 2, MaxPending: 3}, st)
+	var idle []*websocket.Conn
+	for i := 0; i < 3; i++ {
+		c, _, err := dial(s, testOrigin, nil)
+		if err != nil {
+			t.Fatalf("idle connection %d: %v", i, err)
+		}
+		defer c.Close()
+		idle = append(idle, c)
+	}
+	// The pool is full: the extension still gets in, twice; the oldest
+	// idle connection is dropped to make room for the first (the second
+	// finds room left by the first, which authenticated at once).
+	for i := 0; i < 2; i++ {
+		c := connect(t, s)
+		send(t, c, map[string]string{"get": key})
+		if _, got := read(t, c); string(got) != "y" {
+			t.Fatalf("extension connection %d got %q", i, got)
+		}
+	}
+	for i, c := range idle[:1] {
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, _, err := c.ReadMessage()
+		var ne net.Error
+		if err == nil || errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("idle connection %d not dropped: %v", i, err)
+		}
+	}
+	// Two authenticated connections are the cap: the next upgrade is 503.
 	_, resp, err := dial(s, testOrigin, nil)
 	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("third connection: %v, %v; want 503", err, resp)
+		t.Fatalf("third authenticated connection: %v, %v; want 503", err, resp)
 	}
-	a.Close()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		c, _, err := dial(s, testOrigin, nil)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("slot not freed after a close: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	// A connection upgraded before the cap was reached is refused with
+	// busy when it authenticates.
+	send(t, idle[2], map[string]string{"auth": s.Token()})
+	if code, _ := readError(t, idle[2]); code != CodeBusy {
+		t.Fatalf("authenticating over the cap: %q, want busy", code)
+	}
+}
+
+// TestZipStreams: a ZIP is written into the socket as it is built, so a
+// client that never reads holds nothing but its own connection: another
+// client's ZIP is served meanwhile, and the heap does not grow by the
+// archive's size.
+func TestZipStreams(t *testing.T) {
+	st := store.New(store.Config{})
+	big := make([]byte, 8<<20)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	key, _ := st.Put(big, "webp", "")
+	var entries []map[string]string
+	for i := 0; i < 40; i++ { // 320 MiB of archive per request
+		entries = append(entries, map[string]string{"key": key, "name": fmt.Sprintf("%d.webp", i)})
+	}
+	s, _ := start(t, Config{WriteTimeout: 5 * time.Second}, st)
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < 3; i++ {
+		c := connect(t, s)
+		send(t, c, map[string]any{"zip": entries})
+	}
+	time.Sleep(300 * time.Millisecond)
+	reader := connect(t, s)
+	send(t, reader, map[string]any{"zip": entries[:2]})
+	typ, b := read(t, reader)
+	if typ != websocket.BinaryMessage || len(b) < 16<<20 {
+		t.Fatalf("reader's zip: type %d, %d bytes", typ, len(b))
+	}
+	b = nil
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 64<<20 {
+		t.Fatalf("heap grew %d MiB with three unread 320 MiB ZIPs in flight", grew>>20)
 	}
 }
 
@@ -690,5 +799,84 @@ func TestAnyFirefoxOrigin(t *testing.T) {
 		if resp.StatusCode != tt.want {
 			t.Errorf("%s: status %d, want %d", tt.origin, resp.StatusCode, tt.want)
 		}
+	}
+}
+
+// TestHandshakeAuth: the token offered as a subprotocol authenticates in
+// the upgrade itself, so the connection never waits in the pending pool;
+// a wrong one gets HTTP 401 and no socket.
+func TestHandshakeAuth(t *testing.T) {
+	st := store.New(store.Config{})
+	key, _ := st.Put([]byte("y"), "png", "")
+	s, _ := start(t, Config{MaxConns: 2, MaxPending: 1}, st)
+	dialTok := func(tok string) (*websocket.Conn, *http.Response, error) {
+		d := websocket.Dialer{HandshakeTimeout: 2 * time.Second, Subprotocols: []string{Protocol, AuthProtocolPrefix + tok}}
+		return d.Dial(s.URL(), http.Header{"Origin": {testOrigin}})
+	}
+	// An idle connection fills the pending pool; it is not touched.
+	idle, _, err := dial(s, testOrigin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	for i := 0; i < 2; i++ {
+		c, _, err := dialTok(s.Token())
+		if err != nil {
+			t.Fatalf("handshake auth %d: %v", i, err)
+		}
+		defer c.Close()
+		if c.Subprotocol() != Protocol {
+			t.Fatalf("selected subprotocol %q, want %q", c.Subprotocol(), Protocol)
+		}
+		send(t, c, map[string]string{"get": key})
+		if _, got := read(t, c); string(got) != "y" {
+			t.Fatalf("handshake auth %d: got %q", i, got)
+		}
+	}
+	// The waiting connection was not dropped for them.
+	send(t, idle, map[string]string{"auth": s.Token()})
+	if code, _ := readError(t, idle); code != CodeBusy {
+		t.Fatalf("idle connection authenticating over the cap: %q, want busy", code)
+	}
+	// Over the cap: 503; a wrong token: 401, before any socket exists.
+	if _, resp, err := dialTok(s.Token()); err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("third: %v, want 503", err)
+	}
+	for _, tok := range []string{"", "wrong", s.Token() + "x", strings.ToUpper(s.Token())} {
+		if c, resp, err := dialTok(tok); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			if c != nil {
+				c.Close()
+			}
+			t.Fatalf("token %q in the handshake: %v, want 401", tok, err)
+		}
+	}
+}
+
+// TestZipReleasedMidway: a stream looks each file up at its turn, so it
+// keeps no released file alive; a file released mid-download ends the
+// archive with close code 1011 and a reason.
+func TestZipReleasedMidway(t *testing.T) {
+	st := store.New(store.Config{})
+	key, _ := st.Put(make([]byte, 8<<20), "webp", "")
+	var entries []map[string]string
+	for i := 0; i < 20; i++ {
+		entries = append(entries, map[string]string{"key": key})
+	}
+	s, _ := start(t, Config{}, st)
+	c := connect(t, s)
+	send(t, c, map[string]any{"zip": entries})
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, r, err := c.NextReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(r, make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	st.Release([]string{key})
+	_, err = io.Copy(io.Discard, r)
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseInternalServerErr || !strings.Contains(ce.Text, "released") {
+		t.Fatalf("read ended with %v, want close 1011 naming the release", err)
 	}
 }

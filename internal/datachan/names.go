@@ -31,11 +31,15 @@ var imageExts = map[string]bool{
 	".tiff": true, ".heic": true, ".heif": true, ".ico": true, ".jxl": true,
 }
 
-// reserved are device names Windows refuses as file names, with any extension.
+// reserved are device names Windows refuses as file names, with any
+// extension and any trailing spaces: the digits include the superscripts
+// ¹ ² ³, which Windows also reads as port numbers.
 var reserved = map[string]bool{
-	"CON": true, "PRN": true, "AUX": true, "NUL": true,
-	"COM1": true, "COM2": true, "COM3": true, "COM4": true, "COM5": true, "COM6": true, "COM7": true, "COM8": true, "COM9": true,
-	"LPT1": true, "LPT2": true, "LPT3": true, "LPT4": true, "LPT5": true, "LPT6": true, "LPT7": true, "LPT8": true, "LPT9": true,
+	"CON": true, "PRN": true, "AUX": true, "NUL": true, "CONIN$": true, "CONOUT$": true,
+	"COM0": true, "COM1": true, "COM2": true, "COM3": true, "COM4": true, "COM5": true, "COM6": true, "COM7": true, "COM8": true, "COM9": true,
+	"COM¹": true, "COM²": true, "COM³": true,
+	"LPT0": true, "LPT1": true, "LPT2": true, "LPT3": true, "LPT4": true, "LPT5": true, "LPT6": true, "LPT7": true, "LPT8": true, "LPT9": true,
+	"LPT¹": true, "LPT²": true, "LPT³": true,
 }
 
 // Ext returns the file extension, with its dot, used for format, or ".bin"
@@ -49,16 +53,20 @@ func Ext(format string) string {
 
 // SafeName returns name made safe to save as a file holding an image of
 // format: the base name only (no directories, no ".."), without control,
-// bidirectional-format or Windows-reserved characters, at most maxStem
-// bytes before the extension, and ending in an extension that fits format.
-// It returns "" when nothing usable is left.
+// bidirectional-format or Windows-reserved characters, bytes that are not
+// UTF-8 or the replacement character they became on the way, leading dots
+// or trailing dots and spaces, at most maxStem bytes before the extension,
+// not a Windows device name, and ending in an extension that fits format.
+// It returns "" when no stem is left (a name of dots, spaces or invalid
+// bytes only, or an extension alone such as ".webp"), so the caller can
+// fall back to a name derived from the image's URL.
 func SafeName(name, format string) string {
 	name = strings.ToValidUTF8(name, "")
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || strings.ContainsRune(`<>:"|?*`, r) {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError || strings.ContainsRune(`<>:"|?*`, r) {
 			return -1
 		}
 		return r
@@ -66,7 +74,7 @@ func SafeName(name, format string) string {
 	for strings.Contains(name, "..") {
 		name = strings.ReplaceAll(name, "..", ".")
 	}
-	name = strings.Trim(name, " .")
+	name = strings.TrimRight(name, " .")
 
 	stem, ext := name, ""
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
@@ -80,7 +88,7 @@ func SafeName(name, format string) string {
 	default:
 		stem, ext = name, Ext(format)
 	}
-	stem = strings.TrimRight(truncate(stem, maxStem), " .")
+	stem = strings.Trim(truncate(strings.TrimLeft(stem, " ."), maxStem), " .")
 	if stem == "" {
 		return ""
 	}

@@ -35,6 +35,25 @@ func TestSafeName(t *testing.T) {
 		{"bad\xffutf8.png", "png", "badutf8.png"},
 		{long + ".webp", "webp", strings.Repeat("é", 50) + ".webp"},
 		{"x.png", "tiff", "x.bin"},
+		// Windows device names beyond the common ones.
+		{"COM¹.png", "png", "_COM¹.png"},
+		{"lpt³", "webp", "_lpt³.webp"},
+		{"CONIN$.jpg", "jpeg", "_CONIN$.jpg"},
+		{"conout$", "gif", "_conout$.gif"},
+		{"CON .png", "png", "_CON.png"},
+		{"COM10.png", "png", "COM10.png"},
+		{"lpt0.png", "png", "_lpt0.png"},
+		// Nothing usable left: the caller falls back to the URL's name.
+		{" .webp", "webp", ""},
+		{".webp", "webp", ""},
+		{". . .", "png", ""},
+		{"   ", "png", ""},
+		{"\xff\xfe", "png", ""},
+		{"\ufffd\ufffd.png", "png", ""},
+		// Trailing dots and spaces go; the stem stays.
+		{"photo.webp. . ", "webp", "photo.webp"},
+		{"photo .", "png", "photo.png"},
+		{"caf\xe9.png", "png", "caf.png"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,6 +84,11 @@ func TestNamer(t *testing.T) {
 		{6, "png", []string{"..", ""}, "image-6.png"},
 		{7, "jpeg", nil, "image-7.jpg"},
 		{8, "png", []string{"image-6.png"}, "image-6 (2).png"},
+		// Names with nothing usable fall back to the name from the URL,
+		// not to their extension ("webp.webp").
+		{9, "webp", []string{" .webp", "sunset.jpg"}, "sunset.webp"},
+		{10, "webp", []string{"\xff\xfe.webp", "sunset.png"}, "sunset (2).webp"},
+		{11, "avif", []string{"...", "dusk.avif"}, "dusk.avif"},
 	}
 	for _, s := range steps {
 		if got := nm.next(s.n, s.format, s.names...); got != s.want {

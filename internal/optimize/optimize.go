@@ -268,6 +268,9 @@ func (e *Engine) Optimize(ctx context.Context, src []byte, opt Options) (Report,
 	if h.Orientation >= 5 && h.Orientation <= 8 {
 		rep.Source.Width, rep.Source.Height = h.Height, h.Width
 	}
+	if why := keptAsIs(rep.Source); why != "" {
+		return keep(rep, why), nil
+	}
 	switch h.Format {
 	case SVG:
 		return e.svg(src, opt, rep)

@@ -83,8 +83,8 @@ func (l Limits) withDefaults() Limits {
 
 // Public messages of the errors Read returns.
 const (
-	msgUnsupported = "The file is not in an image format that Image Diet can read."
-	msgDamaged     = "The image file is damaged or incomplete."
+	msgUnsupported = proto.MsgUnsupportedFormat
+	msgDamaged     = proto.MsgDecodeFailed
 	msgTooMany     = "The image has more pixels or frames than Image Diet will process."
 )
 
@@ -96,7 +96,8 @@ func errTooMany() error     { return proto.Errorf(proto.CodeTooManyPixels, msgTo
 // unsupported_format when b is not a known image format, decode_failed
 // when its headers are truncated or corrupt, and too_many_pixels when the
 // header declares more than lim.MaxFrames frames or more than
-// lim.MaxPixels pixels over all frames.
+// lim.MaxPixels pixels over all frames (not for SVG, whose declared size
+// is only reported).
 func Read(b []byte, lim Limits) (Info, error) {
 	lim = lim.withDefaults()
 	format := Sniff(b)
@@ -133,7 +134,10 @@ func Read(b []byte, lim Limits) (Info, error) {
 	if info.Frames < 1 {
 		return Info{}, errDamaged()
 	}
-	if !withinLimits(info.Width, info.Height, info.Frames, lim) {
+	// An SVG's declared size is not a pixel count: the SVG is cleaned and
+	// minified as text, never rasterized at that size, so width="10000"
+	// height="10000" (Lighthouse's own test page has one) must not block it.
+	if info.Format != SVG && !withinLimits(info.Width, info.Height, info.Frames, lim) {
 		return Info{}, errTooMany()
 	}
 	if info.Orientation < 1 || info.Orientation > 8 {

@@ -29,6 +29,13 @@ const (
 	CodeInternal          = "internal"
 )
 
+// The one sentence each of these per-image codes is sent with, whichever
+// layer finds the problem (the header reader or the decoder).
+const (
+	MsgDecodeFailed      = "The image is damaged or incomplete and cannot be read."
+	MsgUnsupportedFormat = "The file is not an image format Image Diet can read."
+)
+
 // Error is an error with a stable contract code and a message that is safe
 // to show a person: one plain sentence, no paths, URLs or library text.
 // The wrapped cause is for logs and errors.Is only and is never sent.

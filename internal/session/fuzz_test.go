@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,6 +65,8 @@ func FuzzHandle(f *testing.F) {
 		f.Add(framed(s))
 	}
 	f.Add(append(framed(`{"type":"hello","id":"h","protocol":1}`), framed(`{"type":"scan","id":"s","page":{"url":"https://p.example/"},"images":[{"url":"https://p.example/a"}]}`)...))
+	// Ids past MaxIDBytes, which every reply would echo.
+	f.Add(framed(`{"type":"release","id":"` + strings.Repeat("i", 1100) + `","all":true}`))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte{10, 0, 0, 0, '{'})
 	f.Add([]byte{1})

@@ -67,6 +67,11 @@ type Config struct {
 	DrainTimeout time.Duration
 }
 
+// MaxIDBytes caps a request's id. Every reply echoes the id, so a longer
+// one could push a reply past the 1 MiB frame cap; it is refused with
+// bad_message instead.
+const MaxIDBytes = 1024
+
 // ErrFatal wraps errors that end a session with a non-zero exit.
 var ErrFatal = errors.New("session: fatal stream error")
 
@@ -167,6 +172,9 @@ func (s *session) handle(payload []byte) {
 	case !idOK:
 		s.replyError(nil, proto.CodeBadMessage, "The message's \"id\" must be a string.")
 		return
+	case len(id) > MaxIDBytes:
+		s.replyError(nil, proto.CodeBadMessage, fmt.Sprintf("The message's \"id\" is longer than %d bytes.", MaxIDBytes))
+		return
 	}
 	switch typ {
 	case proto.TypeHello:
@@ -264,7 +272,7 @@ func (s *session) scan(id string, payload []byte) {
 			s.mu.Unlock()
 			cancel()
 		}()
-		s.cfg.Scanner.Scan(ctx, req, s.w.WriteJSON)
+		s.cfg.Scanner.Scan(ctx, req, s.emit)
 	}()
 }
 
@@ -308,9 +316,47 @@ func (s *session) release(id string, payload []byte) {
 }
 
 func (s *session) write(v any) {
-	if err := s.w.WriteJSON(v); err != nil {
+	if err := s.emit(v); err != nil {
 		s.cfg.Log.Error().Err(err).Msg("could not write a reply")
 	}
+}
+
+// emit writes one message. One that would exceed the 1 MiB frame cap is
+// replaced, so the extension is never left waiting: a result by an error
+// result for the same image, anything else by an internal error with the
+// same id. (Ids are capped at MaxIDBytes, so the replacement fits.)
+func (s *session) emit(v any) error {
+	err := s.w.WriteJSON(v)
+	if !errors.Is(err, frame.ErrOutTooLarge) {
+		return err
+	}
+	s.cfg.Log.Error().Err(err).Msg("a reply was too large to send; sending an error instead")
+	const msg = "The helper's answer was too large to send."
+	var r *proto.Result
+	switch m := v.(type) {
+	case proto.Result:
+		r = &m
+	case *proto.Result:
+		r = m
+	}
+	if r != nil {
+		url := r.URL
+		if len(url) > 2048 {
+			url = url[:2048] + "…"
+		}
+		return s.w.WriteJSON(proto.Result{Type: proto.TypeResult, ID: r.ID, Index: r.Index, Final: r.Final, URL: strings.ToValidUTF8(url, ""),
+			Status: proto.StatusError, Error: &proto.Error{Code: proto.CodeInternal, Message: msg}})
+	}
+	id := json.RawMessage("null")
+	if b, err := json.Marshal(v); err == nil {
+		var env struct {
+			ID json.RawMessage `json:"id"`
+		}
+		if json.Unmarshal(b, &env) == nil && env.ID != nil && len(env.ID) <= MaxIDBytes+2 {
+			id = env.ID
+		}
+	}
+	return s.w.WriteJSON(proto.ErrorReply{Type: proto.TypeError, ID: id, Error: &proto.Error{Code: proto.CodeInternal, Message: msg}})
 }
 
 func (s *session) replyErrorID(id, code, msg string) {

@@ -38,6 +38,7 @@ import (
 	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/rs/zerolog"
 
+	"github.com/imagediet/imgdiet/internal/codec"
 	"github.com/imagediet/imgdiet/internal/metric"
 	"github.com/imagediet/imgdiet/internal/vipsrt"
 )
@@ -54,16 +55,21 @@ var targets = []target{
 	{metric.TargetSmall, 2.2},
 }
 
-// codec is an encoder and the 64-value quality range the product searches.
-type codec struct {
-	Name   string
-	Lo, Hi int
+// coder is an encoder, the engine's encoding it calibrates and the
+// 64-value quality range the product searches.
+type coder struct {
+	Name     string
+	Lo, Hi   int
+	Encoding codec.Encoding
 }
 
-var codecs = []codec{
-	{"jpeg", 36, 99},
-	{"webp", 36, 99},
-	{"avif", 36, 99},
+// codecs are encoded as the engine's fast search encodes them: JPEG with
+// libvips' automatic chroma subsampling, WebP without smart subsampling,
+// each at its encoding's default effort (4).
+var codecs = []coder{
+	{"jpeg", 36, 99, codec.JPEG},
+	{"webp", 36, 99, codec.WebPPlain},
+	{"avif", 36, 99, codec.AVIF},
 }
 
 type config struct {
@@ -134,7 +140,7 @@ type sample struct {
 // job is one image with one codec.
 type job struct {
 	img   *corpusImage
-	codec codec
+	codec coder
 	mu    sync.Mutex
 	pts   map[int]*sample
 	// Oracle[t] is the lowest quality meeting targets[t]'s limit (Hi+1 if
@@ -362,7 +368,7 @@ func (r *runner) point(j *job, q int, ba bool) (*sample, error) {
 // encodeDecoded encodes j's image at quality q and decodes it back into
 // pixels shaped like the reference.
 func (r *runner) encodeDecoded(j *job, q int) ([]byte, metric.Image, error) {
-	buf, err := r.encode(j.img, j.codec.Name, q)
+	buf, err := r.encode(j.img, j.codec, q)
 	if err != nil {
 		return nil, metric.Image{}, err
 	}
@@ -375,27 +381,14 @@ func (r *runner) encodeDecoded(j *job, q int) ([]byte, metric.Image, error) {
 	return buf, dist, nil
 }
 
-func (r *runner) encode(im *corpusImage, name string, q int) ([]byte, error) {
+func (r *runner) encode(im *corpusImage, c coder, q int) ([]byte, error) {
 	t0 := time.Now()
 	img, err := vips.NewImageFromBuffer(im.png)
 	if err != nil {
 		return nil, err
 	}
 	defer img.Close()
-	var buf []byte
-	switch name {
-	case "jpeg":
-		buf, _, err = img.ExportJpeg(&vips.JpegExportParams{
-			StripMetadata: true, Quality: q, Interlace: true, OptimizeCoding: true,
-			TrellisQuant: true, OvershootDeringing: true, OptimizeScans: true, QuantTable: 3,
-		})
-	case "webp":
-		buf, _, err = img.ExportWebp(&vips.WebpExportParams{StripMetadata: true, Quality: q, ReductionEffort: 4})
-	case "avif":
-		buf, _, err = img.ExportAvif(&vips.AvifExportParams{StripMetadata: true, Quality: q, Effort: 4, Bitdepth: 8})
-	default:
-		err = fmt.Errorf("unknown codec %s", name)
-	}
+	buf, err := codec.Encode(img, codec.Settings{Encoding: c.Encoding.AutoSubsample(q), Quality: q, Strip: true})
 	r.cmu.Lock()
 	r.encN++
 	r.encDur += time.Since(t0)

@@ -28,7 +28,7 @@ type tunePoint struct {
 type tuneJob struct {
 	pts    []*tunePoint
 	oracle []int
-	codec  codec
+	codec  coder
 }
 
 // tune loads the encodings kept by -data and searches the metric's weights

@@ -1,0 +1,59 @@
+// Images the helper could not fetch because their site wants the person's
+// login (HTTP 401 or 403). The helper never sends cookies; the extension
+// may read such an image in the page, with the page's own access, but only
+// from the page's own origin: activeTab grants that origin and no other.
+// Pure functions; the worker's side is ../sw-credentials.js.
+
+/** HTTP statuses that mean "not without the person's login". */
+export const LOGIN_STATUSES = Object.freeze([401, 403]);
+
+/** The sentence for an image that needs a login on another site. */
+export const CROSS_ORIGIN_MESSAGE = 'This image needs your login on another site, so the helper could not get it; Image Diet can read images with your login only from the page’s own site.';
+
+/** The sentence for a same-site image the page could not read either. */
+export const PAGE_REFUSED_MESSAGE = 'The site refused this image both to the helper and to the page, even with your login.';
+
+function originOf(url) {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether a final result is a refusal that the person's login might lift,
+ * and where the image is: "same-origin" (the frame it was found in has its
+ * origin: the extension may read it there), "cross-origin", or null (any
+ * other result).
+ */
+export function loginKind(result, imageUrl, frameUrl) {
+  if (!result || !result.final || result.status !== 'error' || !result.error) return null;
+  if (result.error.code !== 'http_status' || !LOGIN_STATUSES.includes(result.error.httpStatus)) return null;
+  const img = originOf(imageUrl);
+  if (!img) return null;
+  return img === originOf(frameUrl) ? 'same-origin' : 'cross-origin';
+}
+
+/** The result with its error's message replaced by message. */
+export function withMessage(result, message) {
+  return { ...result, error: { ...result.error, message } };
+}
+
+/**
+ * The scan's summary once a second pass (images read in the page and sent
+ * as bytes) replaced some failures: those images count once, as the second
+ * pass found them.
+ */
+export function mergeRetry(summary, retry) {
+  if (!retry) return summary;
+  const out = { ...summary };
+  const n = Number(retry.images) || 0;
+  out.failed = Math.max(0, (Number(out.failed) || 0) - n + (Number(retry.failed) || 0));
+  for (const k of ['optimized', 'optimal', 'originalBytes', 'optimizedBytes', 'savedBytes']) {
+    out[k] = (Number(out[k]) || 0) + (Number(retry[k]) || 0);
+  }
+  out.elapsedMs = Math.max(Number(out.elapsedMs) || 0, Number(retry.elapsedMs) || 0);
+  return out;
+}

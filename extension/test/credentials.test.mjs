@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loginKind, mergeRetry, withMessage, CROSS_ORIGIN_MESSAGE } from '../lib/credentials.js';
+
+const refused = (httpStatus, extra = {}) => ({ final: true, status: 'error', error: { code: 'http_status', httpStatus, message: 'x' }, ...extra });
+
+test('login refusals are told apart by origin', () => {
+  const page = 'https://news.example/article?id=1';
+  assert.equal(loginKind(refused(403), 'https://news.example/img/a.jpg', page), 'same-origin');
+  assert.equal(loginKind(refused(401), 'https://news.example:443/a.jpg', page), 'same-origin');
+  assert.equal(loginKind(refused(403), 'https://cdn.news.example/a.jpg', page), 'cross-origin');
+  assert.equal(loginKind(refused(403), 'http://news.example/a.jpg', page), 'cross-origin');
+  assert.equal(loginKind(refused(403), 'https://news.example:8443/a.jpg', page), 'cross-origin');
+  // Not a login refusal, or not final, or no fetchable URL: nothing to do.
+  assert.equal(loginKind(refused(404), 'https://news.example/a.jpg', page), null);
+  assert.equal(loginKind(refused(500), 'https://news.example/a.jpg', page), null);
+  assert.equal(loginKind(refused(403, { final: false }), 'https://news.example/a.jpg', page), null);
+  assert.equal(loginKind({ final: true, status: 'error', error: { code: 'timeout' } }, 'https://news.example/a.jpg', page), null);
+  assert.equal(loginKind({ final: true, status: 'optimized' }, 'https://news.example/a.jpg', page), null);
+  assert.equal(loginKind(refused(403), 'data:image/png;base64,AAAA', page), null);
+  assert.equal(loginKind(refused(403), 'not a url', page), null);
+  assert.equal(loginKind(refused(403), 'https://news.example/a.jpg', 'about:blank'), 'cross-origin');
+});
+
+test('a cross-origin refusal says why', () => {
+  const r = withMessage(refused(403), CROSS_ORIGIN_MESSAGE);
+  assert.equal(r.error.code, 'http_status');
+  assert.equal(r.error.httpStatus, 403);
+  assert.match(r.error.message, /another site/);
+});
+
+test('the second pass replaces the failures it retried', () => {
+  const first = { images: 5, optimized: 2, optimal: 1, failed: 2, originalBytes: 1000, optimizedBytes: 600, savedBytes: 400, elapsedMs: 900 };
+  const retry = { images: 2, optimized: 1, optimal: 0, failed: 1, originalBytes: 500, optimizedBytes: 200, savedBytes: 300, elapsedMs: 300 };
+  assert.deepEqual(mergeRetry(first, retry), { images: 5, optimized: 3, optimal: 1, failed: 1, originalBytes: 1500, optimizedBytes: 800, savedBytes: 700, elapsedMs: 900 });
+  assert.equal(mergeRetry(first, null), first);
+});
