@@ -415,9 +415,11 @@ func (e *Engine) search(ctx context.Context, j *job, f string, enc encoder, thr 
 			}
 			return d, true, nil
 		}
-		if int64(len(b)) >= j.srcBytes || (j.beat > 0 && len(b) >= j.beat) {
+		if int64(len(b)) >= j.srcBytes || (best != nil && j.beat > 0 && len(b) >= j.beat) {
 			// Higher qualities only grow: this format can beat neither
-			// the source nor the smallest candidate of another format.
+			// the source nor, once it has a passing candidate to offer
+			// as an alternative, the smallest candidate of another
+			// format.
 			return d, false, errTooLarge
 		}
 		return d, false, nil
