@@ -206,6 +206,16 @@ func (r *run) dropSource(c *content) {
 	c.src, c.kept = nil, 0
 }
 
+// dropSources gives back the kept bytes of every content, once no worker
+// is left to use them.
+func (r *run) dropSources() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.every {
+		r.dropSource(c)
+	}
+}
+
 // Notes for a final answer that is not the final pass's own.
 const (
 	noteTimeout = "Checking this image took too long, so the best answer found before then is shown."

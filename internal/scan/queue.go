@@ -62,7 +62,7 @@ func (r *run) enqueue(c *content, savings int64) {
 // next returns the content to work on next, waiting while estimates are
 // still coming; nil when the scan's work is all done or ctx ends.
 func (r *run) next(ctx context.Context) *content {
-	for {
+	for ctx.Err() == nil {
 		r.mu.Lock()
 		if r.queue.Len() > 0 {
 			c := heap.Pop(&r.queue).(*content)
@@ -76,7 +76,7 @@ func (r *run) next(ctx context.Context) *content {
 		case <-r.all:
 			return nil
 		case <-ctx.Done():
-			return nil
 		}
 	}
+	return nil
 }

@@ -200,6 +200,7 @@ func (s *Scanner) Scan(ctx context.Context, req *proto.ScanRequest, emit func(v 
 		// done went out at once; the work in flight ends on its own.
 		go func() {
 			wg.Wait()
+			r.dropSources() // of the contents whose final pass never ran
 			s.idle()
 		}()
 	}

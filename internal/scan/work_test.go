@@ -483,8 +483,8 @@ func waitHeld(t *testing.T, held *store.Store, key string, want bool) {
 // verified answer named (the row stays downloadable) and releases the
 // keys it superseded.
 func TestCancelKeepsVerifiedKeys(t *testing.T) {
-	src := jpegBytes(t, photo(240, 160, 51), 95)
-	srv := newSite(t, map[string][]byte{"/a.jpg": src})
+	files := map[string][]byte{"/a.jpg": jpegBytes(t, photo(240, 160, 51), 95), "/b.jpg": jpegBytes(t, photo(240, 160, 52), 95)}
+	srv := newSite(t, files)
 	eng := newRecorder()
 	eng.final = func(ctx context.Context, opt optimize.Options, rep optimize.Report, err error) (optimize.Report, error) {
 		opt.Progress(rep)
@@ -492,19 +492,20 @@ func TestCancelKeepsVerifiedKeys(t *testing.T) {
 		return optimize.Report{}, proto.Errorf(proto.CodeCanceled, "The optimization was canceled.")
 	}
 	held := store.New(store.Config{})
+	// One worker: the second photo's final pass is still queued at Stop.
 	s := scanner(eng, held, 1)
-	req := pageRequest(t, srv, `{"formats":["jpeg","webp"],"quality":"auto","minSavingsBytes":0}`, []row{{uri: "/a.jpg"}})
+	req := pageRequest(t, srv, `{"formats":["jpeg","webp"],"quality":"auto","minSavingsBytes":0}`, []row{{uri: "/a.jpg"}, {uri: "/b.jpg"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var mu sync.Mutex
-	var got []proto.Result
+	rows := map[int][]proto.Result{}
 	var done *proto.Done
 	s.Scan(ctx, req, func(v any) error {
 		mu.Lock()
 		defer mu.Unlock()
 		switch m := v.(type) {
 		case proto.Result:
-			got = append(got, m)
+			rows[m.Index] = append(rows[m.Index], m)
 			if m.Verified {
 				cancel()
 			}
@@ -518,14 +519,34 @@ func TestCancelKeepsVerifiedKeys(t *testing.T) {
 	if done == nil || !done.Canceled {
 		t.Fatalf("done = %+v, want canceled", done)
 	}
-	if len(got) != 2 || got[0].Verified || !got[1].Verified || got[1].Final || got[1].Best == nil || got[0].Best == nil {
-		t.Fatalf("results %+v, want an estimate then a verified answer", got)
+	var first, waiting []proto.Result // the row refined first, the queued one
+	for _, r := range rows {
+		if len(r) == 2 {
+			first = r
+		} else {
+			waiting = r
+		}
 	}
-	if got[0].Best.Key == got[1].Best.Key {
+	if len(first) != 2 || first[0].Verified || !first[1].Verified || first[1].Final || first[1].Best == nil || first[0].Best == nil {
+		t.Fatalf("results %+v, want an estimate then a verified answer", rows)
+	}
+	if len(waiting) != 1 || waiting[0].Verified || waiting[0].Best == nil {
+		t.Fatalf("queued row got %+v, want its estimate only", waiting)
+	}
+	if first[0].Best.Key == first[1].Best.Key {
 		t.Fatal("the estimate and the verified answer name the same bytes: nothing superseded to check")
 	}
-	waitHeld(t, held, got[0].Best.Key, false)
-	waitHeld(t, held, got[1].Best.Key, true)
+	waitHeld(t, held, first[0].Best.Key, false)
+	waitHeld(t, held, first[1].Best.Key, true)
+	// The latest answer of a row whose final pass never ran is kept too.
+	waitHeld(t, held, waiting[0].Best.Key, true)
+	// The source kept for the final pass that never ran is given back to
+	// the scanner's budget.
+	for deadline := time.Now().Add(2 * time.Second); s.sources.Load() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d source bytes still counted after the canceled scan", s.sources.Load())
+		}
+	}
 }
 
 // TestImageBudget checks that settings.imageBudgetSeconds reaches the
