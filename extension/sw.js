@@ -12,6 +12,7 @@ import { scanSettings, siteOf } from './lib/settings-core.js';
 import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
 import { loadSite } from './settings.js';
 import { fetchData } from './datachan.js';
+import { helperMessages, platformOf } from './lib/helper-help.js';
 import { readInPage } from './sw-credentials.js';
 import { loginKind, withMessage, CROSS_ORIGIN_MESSAGE, PAGE_REFUSED_MESSAGE } from './lib/credentials.js';
 
@@ -24,11 +25,7 @@ const MIRROR_MS = 500;
 
 /** Messages shown to the user when the helper cannot be used. */
 export const MESSAGES = {
-  missing: "Image Diet's helper is not installed — run scripts/install.sh, then reload the extension.",
-  forbidden: "Image Diet's helper is installed for a different copy of the extension — run scripts/install.sh again, then reload the extension.",
-  stopped: "Image Diet's helper stopped unexpectedly. Click Scan again to restart it; if it keeps happening, run scripts/install.sh again.",
-  noHello: "Image Diet's helper did not answer. Click Scan again; if it keeps happening, run scripts/install.sh again.",
-  protocol: "Image Diet's helper is a different version than the extension — run scripts/install.sh again, then reload the extension.",
+  ...helperMessages(platformOf(self.navigator)), // missing, forbidden, stopped, noHello, protocol: for this OS
   noAccess: 'This page has nothing Image Diet can scan: it is empty, an error page, or a page Chrome keeps extensions out of. Open a page with images and click Image Diet there.',
   fileAccess: 'This page is a file on your computer. To scan local pages, turn on “Allow access to file URLs” for Image Diet in chrome://extensions, then click Scan again.',
   local: 'This page is a file on your computer, and Chrome does not let extensions read local image files, so its images cannot be checked. Open the page from a web server (even http://localhost) to scan it.',
