@@ -183,6 +183,16 @@ test('8: reflows to 360 px; same names told apart; details ≥ 12 px; forget res
   assert.deepEqual(forgotten.settings.formats, ['jpeg', 'png', 'webp', 'avif']);
   assert.deepEqual(await s.b.sw.evaluate(() => chrome.storage.local.get(null)), {});
   await ended(p2);
+  // Forgotten elsewhere (the options page): the rows on show are marked.
+  await s.b.sw.evaluate(async (id) => {
+    await chrome.storage.local.set({ 'site:127.0.0.1': { settings: { formats: ['png'] }, savedAt: 1 } });
+    await imagediet.startScan(id);
+  }, tabId);
+  await s.b.sw.evaluate((id) => new Promise((resolve) => {
+    const t = setInterval(() => { if (imagediet.states.get(id)?.status === 'done') { clearInterval(t); resolve(); } }, 50);
+  }), tabId);
+  await s.b.sw.evaluate(() => chrome.storage.local.remove('site:127.0.0.1'));
+  await p2.waitForFunction(() => /computed with settings you have since forgotten/.test(document.querySelector('[data-testid=notice]').textContent));
   await p2.close();
 });
 

@@ -155,6 +155,7 @@ function render(changed) {
   const notes = [];
   if (st?.skippedFrames) notes.push(`${st.skippedFrames === 1 ? '1 frame' : `${st.skippedFrames} frames`} on this page could not be read and ${st.skippedFrames === 1 ? 'was' : 'were'} skipped.`);
   if (st?.localImages && n) notes.push(`${st.localImages === 1 ? '1 image is a local file' : `${st.localImages} images are local files`} (file://), which Chrome does not let extensions read.`);
+  if (st?.settingsForgotten) notes.push('These results were computed with settings you have since forgotten for this site. Click Scan again to use the defaults.');
   if (c.lost && st.error?.kind !== 'interrupted') notes.push(`The helper stopped, and ${c.lost === 1 ? '1 result was' : `${c.lost} results were`} lost with it; verified “already optimal” answers and errors are kept.`);
   else if (c.lost) notes.push(`${c.lost === 1 ? '1 result was' : `${c.lost} results were`} lost when the browser stopped the extension.`);
   $('notice').textContent = [noticeMsg, ...notes].filter(Boolean).join(' ');

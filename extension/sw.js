@@ -8,7 +8,7 @@ import { collectFrames } from './sw-collect.js';
 import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } from './lib/images.js';
 import { applyResult, totals } from './lib/results.js';
 import { canDownload } from './lib/progress.js';
-import { scanSettings, siteOf } from './lib/settings-core.js';
+import { scanSettings, siteOf, siteKey } from './lib/settings-core.js';
 import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
 import { loadSite } from './settings.js';
 import { fetchData } from './datachan.js';
@@ -209,7 +209,7 @@ function publicState(st) {
     error: st.error, startedAt: st.startedAt, finishedAt: st.finishedAt, collectMs: st.collectMs,
     keysGone: !!st.keysGone || st.epoch !== epoch || !hello,
     skippedFrames: st.skippedFrames || 0, others: st.others || [], localImages: st.localImages || 0,
-    working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings,
+    working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings, settingsForgotten: !!st.settingsForgotten,
   };
 }
 
@@ -740,6 +740,20 @@ chrome.runtime.onConnect.addListener((p) => {
   p.onDisconnect.addListener(() => {
     if (tabId != null) listeners.get(tabId)?.delete(p);
   });
+});
+
+// A site's settings forgotten (here or on the options page): rows computed
+// with them are marked, so none passes for what the defaults would give.
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== 'local') return;
+  for (const st of states.values()) {
+    if (!st.site || !st.savedSettings || st.settingsForgotten) continue;
+    const c = changes[siteKey(st.site)];
+    if (c && c.newValue === undefined) {
+      st.settingsForgotten = true;
+      snapshot(st.tabId);
+    }
+  }
 });
 
 chrome.tabs.onRemoved.addListener(async (tabId) => {
