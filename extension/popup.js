@@ -491,7 +491,10 @@ async function download(what, button) {
 
 function downloadOne(i, button) { download({ index: i }, button); }
 // The ZIP holds exactly the rows the button counted when it was clicked.
-$('download-all').addEventListener('click', (e) => download({ all: true, indexes: downloadableIndexes(state) }, e.currentTarget));
+$('download-all').addEventListener('click', (e) => {
+  const indexes = downloadableIndexes(state);
+  download({ all: true, indexes, keys: indexes.map((i) => state.results[i].best.key) }, e.currentTarget);
+});
 
 // ---- buttons and settings ------------------------------------------------------
 

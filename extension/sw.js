@@ -507,7 +507,13 @@ function onScanMessage(st, ch, msg) {
     if (applyResult(st.results, res)) {
       const r = st.results[i];
       if (r.final) st.pendingIdx.delete(i);
-      if (prev && prev.verified && prev.best && prev.best.key && prev.best.key !== r.best?.key) releaseLater(prev.best.key);
+      if (prev && prev.verified && prev.best && prev.best.key && prev.best.key !== r.best?.key) {
+        // Still held (until released below), so a ZIP asked for with the
+        // file on show gets that very file.
+        if (!st.replaced) st.replaced = new Map();
+        st.replaced.set(prev.best.key, { i, best: prev.best });
+        releaseLater(prev.best.key, st);
+      }
       queueResult(st.tabId, i);
     }
   } else if (msg.type === 'done') {
@@ -611,8 +617,9 @@ export async function redoImages(tabId, which) {
   return true;
 }
 
-function releaseLater(key) {
+function releaseLater(key, st) {
   setTimeout(() => {
+    st.replaced?.delete(key);
     for (const s of states.values()) if (s.results.some((r) => r && r.best && r.best.key === key)) return;
     if (port) request({ type: 'release', id: newId('r'), keys: [key] }).catch(() => {});
   }, RELEASE_DELAY_MS);
@@ -656,16 +663,20 @@ const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: '
  * ones (all). With `indexes`, the ZIP holds exactly those rows (the ones the
  * popup's button counted), each at its current verified file.
  */
-export function downloadPlan(tabId, { index, all, indexes } = {}) {
+export function downloadPlan(tabId, { index, all, indexes, keys } = {}) {
   const st = states.get(tabId);
   if (!st) throw new Error('There is no scan for this tab.');
   const gone = !!st.keysGone || st.epoch !== epoch || !hello;
-  const pick = (i) => {
+  const pick = (i, n) => {
     const r = st.results[i];
-    return canDownload(r, gone) ? { i, r } : null;
+    if (!canDownload(r, gone)) return null;
+    // The file the popup showed when it was clicked, if a newer one has replaced it since.
+    const want = Array.isArray(keys) ? keys[n] : null;
+    const old = want && want !== r.best.key ? st.replaced?.get(want) : null;
+    return old && old.i === i ? { i, r: { ...r, best: old.best } } : { i, r };
   };
   const want = all ? (Array.isArray(indexes) ? indexes : st.results.map((_, i) => i)) : [index];
-  const items = want.map(pick).filter(Boolean);
+  const items = want.map((i, n) => pick(i, n)).filter(Boolean);
   if (!items.length) {
     throw new Error(gone && st.results.some((r) => r && r.best)
       ? 'The helper restarted, so these files are gone. Redo the lost images or scan again to download.'
