@@ -3,7 +3,9 @@
 //
 // A connection is accepted only from the extension's exact Origin, with a
 // Host header naming the loopback listener (against DNS rebinding), and
-// must send {"auth":"<token>"} first. Then {"get":"<key>"} answers one
+// must prove the session token: in the handshake, as the subprotocol
+// AuthProtocolPrefix+token (the extension's way), or as a first message
+// {"auth":"<token>"}. Then {"get":"<key>"} answers one
 // binary message with the file's bytes and {"zip":[{"key":…,"name":…},…]}
 // answers one binary message with a ZIP of the files, streamed into the
 // socket as it is built. Failures are text messages
