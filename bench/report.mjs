@@ -78,8 +78,8 @@ soak, and one 8660 × 5773 (50 MP) photo made by upscaling.`);
 
 One operation = decode a JPEG from memory + encode it once at a fixed quality, with no resize. Four
 contenders alternate operation by operation (the order flips each round; ${p?.rounds ?? "n"} rounds per contender and operation):
-**govips** is a Go program (\`bench/enginebench\`) calling govips/libvips with exactly the settings
-\`internal/optimize\` uses (JPEG: mozjpeg trellis, overshoot deringing, optimised scans, quant table 3,
+**govips** is a Go program (\`bench/enginebench\`) that decodes with govips and encodes through
+\`internal/codec\`, the settings table the engine uses (JPEG: mozjpeg trellis, overshoot deringing, optimised scans, quant table 3,
 progressive; WebP effort ${p?.effort ?? 4} with smart subsampling; AVIF effort ${p?.effort ?? 4}, 8-bit, 4:2:0; PNG palette
 dither 1, compression 9, no filter); **engine** is \`optimize.Engine.Optimize\` with that single format and
 the quality fixed (it also reads the header first, and its decode is strict: a truncated or corrupt file

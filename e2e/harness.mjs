@@ -10,16 +10,24 @@ import { randomUUID } from 'node:crypto';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(here, '..');
-export const EXT_DIR = join(ROOT, 'extension');
+// IMGDIET_EXT_DIR runs the suite on another copy of the extension (the release's unpacked zip).
+export const EXT_DIR = process.env.IMGDIET_EXT_DIR || join(ROOT, 'extension');
 export const EXT_ID = 'fmeiijmoogoohmijkjchgkjnaeljpcno';
 export const HOST_NAME = 'com.imagediet.host';
 export const HOST_BIN = process.env.IMGDIET_HOST_BIN || join(ROOT, 'bin', 'imgdiet-host');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const POPUP_URL = `chrome-extension://${EXT_ID}/popup.html`;
 
+// IMGDIET_E2E_HOST=system: profiles register no helper of their own, so
+// Chromium finds the one a package installed through its system-wide
+// manifest (scripts/test-package.sh).
+const DEFAULT_HOST = process.env.IMGDIET_E2E_HOST || 'real';
+export const SYSTEM_MANIFEST = `/etc/chromium/native-messaging-hosts/${HOST_NAME}.json`;
+
 /** Why the e2e suite cannot run here, or null when it can. */
 export function skipReason() {
   if (!existsSync(HOST_BIN)) return `bin/imgdiet-host is missing: build it with scripts/build.sh to run the end-to-end tests`;
+  if (DEFAULT_HOST === 'system' && !existsSync(SYSTEM_MANIFEST)) return `${SYSTEM_MANIFEST} is missing: install the helper's package first`;
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing: apt-get install -y chromium`;
   return null;
 }
@@ -32,19 +40,22 @@ export const BROWSER_ARGS = [
 
 /**
  * A fresh profile folder. host: "real" registers bin/imgdiet-host, a path
- * registers that file, "none" registers a helper whose file does not exist.
+ * registers that file, "none" registers a helper whose file does not exist,
+ * "system" registers nothing (the system-wide manifest is used).
  */
-export function makeProfile({ host = 'real' } = {}) {
+export function makeProfile({ host = DEFAULT_HOST } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'imagediet-e2e-'));
   const downloads = join(dir, 'downloads');
   mkdirSync(downloads);
-  mkdirSync(join(dir, 'NativeMessagingHosts'));
   mkdirSync(join(dir, 'Default'));
-  const path = host === 'real' ? HOST_BIN : host === 'none' ? join(dir, 'not-installed', 'imgdiet-host') : host;
-  writeFileSync(join(dir, 'NativeMessagingHosts', `${HOST_NAME}.json`), JSON.stringify({
-    name: HOST_NAME, description: 'Image Diet helper (e2e)', path, type: 'stdio',
-    allowed_origins: [`chrome-extension://${EXT_ID}/`],
-  }));
+  if (host !== 'system') {
+    mkdirSync(join(dir, 'NativeMessagingHosts'));
+    const path = host === 'real' ? HOST_BIN : host === 'none' ? join(dir, 'not-installed', 'imgdiet-host') : host;
+    writeFileSync(join(dir, 'NativeMessagingHosts', `${HOST_NAME}.json`), JSON.stringify({
+      name: HOST_NAME, description: 'Image Diet helper (e2e)', path, type: 'stdio',
+      allowed_origins: [`chrome-extension://${EXT_ID}/`],
+    }));
+  }
   writeFileSync(join(dir, 'Default', 'Preferences'), JSON.stringify({
     download: { default_directory: downloads, prompt_for_download: false, directory_upgrade: true },
     savefile: { default_directory: downloads },

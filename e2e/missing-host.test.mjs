@@ -24,7 +24,10 @@ test('a missing helper gives a clear message', { skip }, async () => {
   const popup = await b.openPopup(page);
   await popup.waitForSelector('[data-testid=scan-error]:not([hidden])', { timeout: 20000 });
   const msg = await popup.$eval('[data-testid=scan-error]', (e) => e.textContent);
-  assert.equal(msg, "Image Diet's helper is not installed — run scripts/install.sh, then reload the extension.");
+  // It names this OS and the package that installs the helper here.
+  assert.match(msg, /^Image Diet's helper is not installed on this Linux computer\. To add it, install the imgdiet-host package/);
+  assert.ok(msg.includes('sudo apt install ./imgdiet-host_*.deb') && msg.includes('then reload the extension.'), msg);
+  assert.doesNotMatch(msg, /scripts\//);
   assert.equal(await popup.$eval('[data-testid=progress]', (e) => e.dataset.state), 'error');
   // Nothing was stored on the way.
   assert.deepEqual(await b.sw.evaluate(() => chrome.storage.local.get(null)), {});

@@ -4,35 +4,17 @@
 //   2. Stop and a helper crash keep what was earned;
 //   3. "Download all" holds exactly what its label and the summary say;
 //   4. no page can leave the scan on "Finding images…".
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchPuppeteer, skipReason, waitFor, listFiles, readZip, sniff, hostPids } from './harness.mjs';
-import { startServer } from './server.mjs';
+import { waitFor, listFiles, readZip, sniff, hostPids } from './harness.mjs';
+import { popupSuite } from './suite.mjs';
 
-const skip = skipReason() || false;
-if (skip) console.log(`# SKIP e2e: ${skip}`);
-
-let srv;
-let b;
-let page;
-before(async () => {
-  if (skip) return;
-  srv = await startServer();
-  b = await launchPuppeteer();
-  page = await b.browser.newPage();
-});
-after(async () => {
-  await b?.close();
-  await srv?.close();
-});
-
-const tabIdOf = async () => b.sw.evaluate(async () => (await chrome.tabs.query({ active: true, lastFocusedWindow: true }))[0].id);
-const swState = (tabId) => b.sw.evaluate((id) => {
-  const s = imagediet.states.get(id);
-  return s ? JSON.parse(JSON.stringify({ ...s, pendingIdx: null, data: null })) : null;
-}, tabId);
+const s = popupSuite();
+const { skip } = s;
+const tabIdOf = s.tabId;
+const swState = s.state;
 
 /** What the popup shows right now, read in one go. */
 const view = (popup) => popup.evaluate(() => {
@@ -79,9 +61,9 @@ const midway = (popup, timeout = 90000) => popup.waitForFunction(() => {
 const zipPath = 'Image Diet/127.0.0.1/127.0.0.1-optimized.zip';
 
 test('1 and 3: progress counts estimates and verified answers; Download all holds what it says', { skip }, async () => {
-  await page.goto(`${srv.origin}/photos.html?n=6&w=240`);
+  await s.page.goto(`${s.srv.origin}/photos.html?n=6&w=240`);
   const tabId = await tabIdOf();
-  const popup = await b.openPopup(page);
+  const popup = await s.b.openPopup(s.page);
   await popup.waitForSelector('[data-testid=result-row]', { timeout: 30000 });
   await startRecording(popup);
   await midway(popup);
@@ -95,8 +77,8 @@ test('1 and 3: progress counts estimates and verified answers; Download all hold
   assert.equal(promised, v.rows.filter((r) => r.state === 'verified').length);
   const st = await swState(tabId);
   await popup.click('[data-testid=download-all]');
-  await waitFor(() => listFiles(b.profile.downloads).includes(zipPath), { what: zipPath, timeout: 20000 });
-  const entries = await readZip(readFileSync(join(b.profile.downloads, zipPath)));
+  await waitFor(() => listFiles(s.b.profile.downloads).includes(zipPath), { what: zipPath, timeout: 20000 });
+  const entries = await readZip(readFileSync(join(s.b.profile.downloads, zipPath)));
   assert.equal(Object.keys(entries).length, promised, `ZIP holds ${Object.keys(entries)} for "${v.download}"`);
   const verified = v.rows.filter((r) => r.state === 'verified').map((r) => st.results[r.index]);
   const zipSaved = verified.reduce((n, r) => n + r.original.bytes, 0) - Object.values(entries).reduce((n, e) => n + e.length, 0);
@@ -122,9 +104,9 @@ test('1 and 3: progress counts estimates and verified answers; Download all hold
 });
 
 test('2: Stop keeps every verified file; estimates say so and can be finished one by one', { skip }, async () => {
-  await page.goto(`${srv.origin}/photos.html?n=5&w=240&stop=1`);
+  await s.page.goto(`${s.srv.origin}/photos.html?n=5&w=240&stop=1`);
   const tabId = await tabIdOf();
-  const popup = await b.openPopup(page);
+  const popup = await s.b.openPopup(s.page);
   await midway(popup);
   await popup.click('[data-testid=cancel]');
   await popup.waitForSelector('[data-testid=progress][data-state=canceled]', { timeout: 15000 });
@@ -159,20 +141,20 @@ test('2: Stop keeps every verified file; estimates say so and can be finished on
   const row = after2.rows.find((r) => r.index === todo.index);
   assert.equal(row.download, true);
   for (const r of after2.rows.filter((x) => x.index !== todo.index)) assert.equal(r.state, v.rows.find((x) => x.index === r.index).state, `row ${r.index} unchanged`);
-  const before = new Set(listFiles(b.profile.downloads));
+  const before = new Set(listFiles(s.b.profile.downloads));
   await popup.click(`[data-testid=result-row][data-index="${todo.index}"] [data-testid=download]`);
-  const added = await waitFor(() => listFiles(b.profile.downloads).find((f) => !before.has(f)), { what: 'the finished image downloaded' });
-  assert.equal(sniff(readFileSync(join(b.profile.downloads, added))), (await swState(tabId)).results[todo.index].best.format);
+  const added = await waitFor(() => listFiles(s.b.profile.downloads).find((f) => !before.has(f)), { what: 'the finished image downloaded' });
+  assert.equal(sniff(readFileSync(join(s.b.profile.downloads, added))), (await swState(tabId)).results[todo.index].best.format);
   await popup.close();
 });
 
 test('2: after a helper crash the rows say what was lost, and only those are redone', { skip }, async () => {
-  await page.goto(`${srv.origin}/photos.html?n=4&w=240&crash=1`);
+  await s.page.goto(`${s.srv.origin}/photos.html?n=4&w=240&crash=1`);
   const tabId = await tabIdOf();
-  const popup = await b.openPopup(page);
+  const popup = await s.b.openPopup(s.page);
   await popup.waitForSelector('[data-testid=result-row][data-state=error]', { timeout: 60000 });
   await midway(popup);
-  const pids = hostPids(b.profile);
+  const pids = hostPids(s.b.profile);
   assert.equal(pids.length, 1);
   process.kill(pids[0], 'SIGKILL');
   await popup.waitForSelector('[data-testid=redo-lost]:not([hidden])', { timeout: 15000 });
@@ -200,12 +182,12 @@ test('2: after a helper crash the rows say what was lost, and only those are red
 });
 
 test('4: a frame that never loads cannot hang the scan; unreadable frames are counted', { skip }, async () => {
-  await page.goto(`${srv.origin}/jsframe.html`);
-  await page.waitForFunction(() => document.querySelectorAll('iframe').length === 3);
-  const popup = await b.openPopup(page);
+  await s.page.goto(`${s.srv.origin}/jsframe.html`);
+  await s.page.waitForFunction(() => document.querySelectorAll('iframe').length === 3);
+  const popup = await s.b.openPopup(s.page);
   await popup.waitForSelector('[data-testid=progress][data-state=done]', { timeout: 30000 });
   const names = await popup.$$eval('[data-testid=result-row] .name', (es) => es.map((e) => e.textContent).sort());
-  assert.deepEqual(names, ['in-frame', 'jsframe-photo']);
+  assert.deepEqual(names, ['in-frame', 'small-jsframe']);
   assert.match(await popup.$eval('[data-testid=notice]', (e) => e.textContent), /1 frame on this page could not be read and was skipped\./);
   // Scan again ends too.
   await popup.click('[data-testid=rescan]');

@@ -8,10 +8,11 @@ import { collectFrames } from './sw-collect.js';
 import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } from './lib/images.js';
 import { applyResult, totals } from './lib/results.js';
 import { canDownload } from './lib/progress.js';
-import { scanSettings, siteOf } from './lib/settings-core.js';
+import { scanSettings, siteOf, siteKey } from './lib/settings-core.js';
 import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
 import { loadSite } from './settings.js';
 import { fetchData } from './datachan.js';
+import { helperMessages, platformOf } from './lib/helper-help.js';
 import { readInPage } from './sw-credentials.js';
 import { loginKind, withMessage, CROSS_ORIGIN_MESSAGE, PAGE_REFUSED_MESSAGE } from './lib/credentials.js';
 
@@ -24,11 +25,7 @@ const MIRROR_MS = 500;
 
 /** Messages shown to the user when the helper cannot be used. */
 export const MESSAGES = {
-  missing: "Image Diet's helper is not installed — run scripts/install.sh, then reload the extension.",
-  forbidden: "Image Diet's helper is installed for a different copy of the extension — run scripts/install.sh again, then reload the extension.",
-  stopped: "Image Diet's helper stopped unexpectedly. Click Scan again to restart it; if it keeps happening, run scripts/install.sh again.",
-  noHello: "Image Diet's helper did not answer. Click Scan again; if it keeps happening, run scripts/install.sh again.",
-  protocol: "Image Diet's helper is a different version than the extension — run scripts/install.sh again, then reload the extension.",
+  ...helperMessages(platformOf(self.navigator)), // missing, forbidden, stopped, noHello, protocol: for this OS
   noAccess: 'This page has nothing Image Diet can scan: it is empty, an error page, or a page Chrome keeps extensions out of. Open a page with images and click Image Diet there.',
   fileAccess: 'This page is a file on your computer. To scan local pages, turn on “Allow access to file URLs” for Image Diet in chrome://extensions, then click Scan again.',
   local: 'This page is a file on your computer, and Chrome does not let extensions read local image files, so its images cannot be checked. Open the page from a web server (even http://localhost) to scan it.',
@@ -132,7 +129,9 @@ function disconnectHost() {
   helloPromise = null;
   hello = null;
   if (p) { try { p.disconnect(); } catch { /* gone */ } }
-  // A port closed by us fires no onDisconnect here: fail whatever waited.
+  // A port closed by us fires no onDisconnect here: fail whatever waited,
+  // and mark what the helper held as lost.
+  if (p) onHostGone(epoch);
   const err = hostError('stopped');
   for (const w of replyWaiters.values()) w.reject(err);
   replyWaiters.clear();
@@ -210,7 +209,7 @@ function publicState(st) {
     error: st.error, startedAt: st.startedAt, finishedAt: st.finishedAt, collectMs: st.collectMs,
     keysGone: !!st.keysGone || st.epoch !== epoch || !hello,
     skippedFrames: st.skippedFrames || 0, others: st.others || [], localImages: st.localImages || 0,
-    working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings,
+    working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings, settingsForgotten: !!st.settingsForgotten,
   };
 }
 
@@ -707,7 +706,9 @@ chrome.runtime.onConnect.addListener((p) => {
       listeners.get(tabId).add(p);
       const st = states.get(tabId);
       const url = await pageUrlOf(tabId);
-      const same = st && (!url || !st.pageUrl || url === st.pageUrl);
+      // No URL means the tab is out of reach (about:blank, an error page, or
+      // another site since the click): never show an earlier page's rows for it.
+      const same = st && !!url && url === st.pageUrl;
       // A scan that ended in an error keeps its rows when it has any (what
       // the helper took with it can be redone); otherwise a new scan starts.
       if (same && !(msg.rescan) && (st.status !== 'error' || st.error?.kind === 'interrupted' || st.results.some(Boolean))) {
@@ -739,6 +740,20 @@ chrome.runtime.onConnect.addListener((p) => {
   p.onDisconnect.addListener(() => {
     if (tabId != null) listeners.get(tabId)?.delete(p);
   });
+});
+
+// A site's settings forgotten (here or on the options page): rows computed
+// with them are marked, so none passes for what the defaults would give.
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== 'local') return;
+  for (const st of states.values()) {
+    if (!st.site || !st.savedSettings || st.settingsForgotten) continue;
+    const c = changes[siteKey(st.site)];
+    if (c && c.newValue === undefined) {
+      st.settingsForgotten = true;
+      snapshot(st.tabId);
+    }
+  }
 });
 
 chrome.tabs.onRemoved.addListener(async (tabId) => {

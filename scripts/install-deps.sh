@@ -2,7 +2,10 @@
 # Installs what building and testing Image Diet needs on Debian/Ubuntu:
 # the C toolchain and pkg-config for cgo, Go (if missing), Node.js and npm
 # for the extension's tests, Debian's Chromium for end-to-end tests, and
-# Debian's butteraugli, the referee the perceptual metric is checked against.
+# Debian's butteraugli, the referee the perceptual metric is checked against,
+# and what scripts/package.sh needs for the release: the arm64 and Windows
+# cross-compilers (gcc-aarch64-linux-gnu, mingw-w64) and rpm (to check the
+# .rpm the way rpm reads it).
 # Idempotent: packages already present are left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +14,8 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 need=()
-for p in gcc g++ pkg-config git ca-certificates python3 chromium unzip butteraugli; do
+for p in gcc g++ pkg-config git ca-certificates python3 chromium unzip butteraugli \
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 rpm; do
   st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true); [ "$st" = "install ok installed" ] || need+=("$p")
 done
 command -v node >/dev/null 2>&1 || need+=(nodejs)

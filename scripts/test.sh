@@ -40,3 +40,14 @@ if [ -x scripts/test-js.sh ]; then
   echo "== extension tests"
   scripts/test-js.sh
 fi
+
+# The release, built and checked as a user would meet it (scripts/package.sh
+# writes dist/; scripts/test-package.sh installs the .deb, checks it with
+# doctor and Chromium, and purges it). IMGDIET_SKIP_RELEASE=1 skips both.
+if [ "${IMGDIET_SKIP_RELEASE:-}" = 1 ]; then
+  echo "== release: SKIPPED (IMGDIET_SKIP_RELEASE=1)"
+else
+  echo "== release packages"
+  scripts/package.sh
+  scripts/test-package.sh
+fi

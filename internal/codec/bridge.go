@@ -61,7 +61,7 @@ func fail(op string, err *C.char) *Error {
 		e.Detail = strings.TrimSpace(C.GoString(err))
 		C.g_free(C.gpointer(err))
 		if len(e.Detail) > maxDetail {
-			e.Detail = e.Detail[:maxDetail]
+			e.Detail = strings.ToValidUTF8(e.Detail[:maxDetail], "")
 		}
 	}
 	return e

@@ -54,14 +54,23 @@ func Doctor(o Options, env Env) int {
 	r := &report{out: env.Stdout}
 	goos := env.GOOS
 	fmt.Fprintln(r.out, "Image Diet host doctor")
+	// A helper installed by a package is repaired by the package manager;
+	// any other copy by installing the release package (or a source build).
+	pkg := packagedExe(env)
+	hint := InstallHint(goos, env.GOARCH)
+	repair := hint + "; then imgdiet-host doctor"
+	if pkg != "" {
+		fmt.Fprintf(r.out, "  Installed by the %s package (%s)\n", PackageName, pkg)
+		repair = ReinstallCommand(pkg)
+	}
 
 	if env.Engine != nil {
 		ver, enc := env.Engine()
 		switch missing := missingEncoders(enc); {
 		case ver == "" || len(enc) == 0:
-			r.fail("rebuild with scripts/build.sh (it bundles libvips), then run imgdiet-host install", "libvips does not work in this program")
+			r.fail(repair+" (the release bundles libvips)", "libvips does not work in this program")
 		case len(missing) > 0:
-			r.fail("rebuild with scripts/build.sh (the bundled libvips encodes every format)",
+			r.fail(repair+" (the bundled libvips encodes every format)",
 				"libvips %s loads in this program; it encodes %s but not %s", ver, strings.Join(enc, ", "), strings.Join(missing, ", "))
 		default:
 			r.ok("libvips %s loads in this program; it encodes %s", ver, strings.Join(enc, ", "))
@@ -113,7 +122,11 @@ func Doctor(o Options, env Env) int {
 			}
 			found = true
 			fmt.Fprintf(r.out, "%s (%s): %s\n", DisplayName(b), scopeName(sys), where)
-			if checkManifest(r, b, goos, sys, mpath, extID, timeout, launches) {
+			fx := fixes{hint: hint}
+			if sys && pkg != "" {
+				fx.packaged = ReinstallCommand(pkg)
+			}
+			if checkManifest(r, b, goos, sys, mpath, extID, fx, timeout, launches) {
 				working++
 			}
 		}
@@ -123,7 +136,11 @@ func Doctor(o Options, env Env) int {
 				flag = " --system"
 			}
 			fmt.Fprintf(r.out, "%s: not registered\n", DisplayName(b))
-			r.info("fix (if you use %s): imgdiet-host install --browser %s%s", DisplayName(b), b, flag)
+			if pkg != "" {
+				r.info("fix (if you use %s): %s (the package registers every browser)", DisplayName(b), ReinstallCommand(pkg))
+			} else {
+				r.info("fix (if you use %s): imgdiet-host install --browser %s%s", DisplayName(b), b, flag)
+			}
 		}
 	}
 	fmt.Fprintln(r.out)
@@ -132,7 +149,11 @@ func Doctor(o Options, env Env) int {
 		fmt.Fprintf(r.out, "%d problem(s) found: see the fix lines above.\n", r.failures)
 		return 1
 	case working == 0:
-		fmt.Fprintln(r.out, "The host is not registered with any browser. Fix: run imgdiet-host install")
+		if pkg != "" {
+			fmt.Fprintf(r.out, "The host is not registered with any browser. Fix: %s\n", ReinstallCommand(pkg))
+		} else {
+			fmt.Fprintf(r.out, "The host is not registered with any browser. Fix: %s, or run imgdiet-host install\n", hint)
+		}
 		return 1
 	}
 	fmt.Fprintln(r.out, "All is well.")
@@ -176,14 +197,25 @@ func findManifest(browser, goos string, system bool, env Env) (path, where strin
 	return p, p, nil
 }
 
+// fixes are the repairs doctor proposes for one registration.
+type fixes struct {
+	// packaged is the package manager's reinstall command when a package
+	// made the registration, else "".
+	packaged string
+	// hint is the step that installs the release package on this system.
+	hint string
+}
+
 // checkManifest runs the checks for one registration and reports whether
 // all passed.
-func checkManifest(r *report, browser, goos string, system bool, mpath, extID string, timeout time.Duration, launches map[string]HelloResult) bool {
-	flags := " --browser " + browser
-	if system {
-		flags += " --system"
+func checkManifest(r *report, browser, goos string, system bool, mpath, extID string, fx fixes, timeout time.Duration, launches map[string]HelloResult) bool {
+	reinstall := fx.packaged
+	if reinstall == "" {
+		reinstall = "imgdiet-host install --browser " + browser
+		if system {
+			reinstall += " --system"
+		}
 	}
-	reinstall := "imgdiet-host install" + flags
 	before := r.failures
 	data, err := os.ReadFile(mpath)
 	if err != nil {
@@ -227,10 +259,14 @@ func checkManifest(r *report, browser, goos string, system bool, mpath, extID st
 		args = []string{mpath, FirefoxAddonID}
 	} else {
 		origin := "chrome-extension://" + extID + "/"
+		fix := reinstall + " --extension-id ID (the ID shown at chrome://extensions)"
+		if fx.packaged != "" {
+			fix = "the package allows the released extension only: add Image Diet from the store or from the release's unpacked zip"
+		}
 		if slices.Contains(m.AllowedOrigins, origin) {
 			r.ok("it allows the extension %s", extID)
 		} else {
-			r.fail(reinstall+" --extension-id ID (the ID shown at chrome://extensions)",
+			r.fail(fix,
 				"it does not allow the extension %s (it allows %s)", extID, orNone(m.AllowedOrigins))
 		}
 		args = []string{origin}
@@ -246,7 +282,10 @@ func checkManifest(r *report, browser, goos string, system bool, mpath, extID st
 			launches[k] = res
 		}
 		if res.Err != nil {
-			fix := "rebuild with scripts/build.sh, then " + reinstall
+			fix := reinstall
+			if fx.packaged == "" {
+				fix = fx.hint + ", or rebuild with scripts/build.sh; then " + reinstall
+			}
 			if res.Stderr != "" {
 				fix = "the host said: " + res.Stderr + "\n        fix: " + fix
 			}

@@ -2,6 +2,8 @@ package install
 
 import (
 	"os"
+
+	"github.com/imagediet/imgdiet/internal/buildinfo"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,9 +25,11 @@ func TestDoctor(t *testing.T) {
 				"ok    it allows the add-on imagediet@imagediet.app", "answers hello", "libvips 8.18.7", "All is well."}},
 		{name: "missing encoders", mode: "ok", code: 1,
 			engine: func() (string, []string) { return "8.18.7", []string{"jpeg", "png"} },
-			says:   []string{"FAIL  libvips 8.18.7 loads in this program; it encodes jpeg, png but not webp, avif, gif", "fix: rebuild with scripts/build.sh"}},
+			says: []string{"FAIL  libvips 8.18.7 loads in this program; it encodes jpeg, png but not webp, avif, gif",
+				"fix: install the release package: sudo apt install ./imgdiet-host_"}},
 		{name: "host cannot load libvips", mode: "crash", code: 1,
-			says: []string{"FAIL  a browser-started host fails: it exited without answering", "cannot open shared object file", "fix: rebuild"}},
+			says: []string{"FAIL  a browser-started host fails: it exited without answering", "cannot open shared object file",
+				"fix: install the release package: sudo apt install ./imgdiet-host_", "or rebuild with scripts/build.sh; then imgdiet-host install --browser"}},
 		{name: "host never answers", mode: "silent", code: 1, args: []string{"--timeout", "1s"}, says: []string{"no hello reply within 1s"}},
 		{name: "wrong extension", mode: "ok", code: 1,
 			spoil: func(t *testing.T, env Env) {
@@ -84,7 +88,9 @@ func TestDoctorNothingRegistered(t *testing.T) {
 	if code := Main("doctor", []string{"--user"}, env); code != 1 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	for _, s := range []string{"Chrome: not registered", "fix (if you use Chrome): imgdiet-host install --browser chrome", "not registered with any browser"} {
+	for _, s := range []string{"Chrome: not registered", "fix (if you use Chrome): imgdiet-host install --browser chrome",
+		"not registered with any browser. Fix: install the release package: sudo apt install ./imgdiet-host_" + buildinfo.Version + "_amd64.deb",
+		"sudo dnf install ./imgdiet-host-" + buildinfo.Version + "-1.x86_64.rpm"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("output lacks %q:\n%s", s, out)
 		}
@@ -120,5 +126,43 @@ func TestDoctorRealHost(t *testing.T) {
 	}
 	if d := diffTrees(before, tree(t, home)); len(d) > 0 {
 		t.Errorf("uninstall left: %v", d)
+	}
+}
+
+// TestDoctorPackaged: a helper a package installed points at the package
+// manager, never at the installer or a source build.
+func TestDoctorPackaged(t *testing.T) {
+	for _, format := range []string{"deb", "rpm"} {
+		t.Run(format, func(t *testing.T) {
+			bin := fakeBuild(t)
+			if err := os.WriteFile(filepath.Join(filepath.Dir(bin), PackageMarker), []byte(format+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			env, out := testEnv(t.TempDir(), bin)
+			fix := ReinstallCommand(format)
+			engines := []func() (string, []string){
+				func() (string, []string) { return "8.18.7", []string{"jpeg", "png", "webp", "avif", "gif"} },
+				func() (string, []string) { return "", nil },
+			}
+			says := [][]string{
+				{"Installed by the imgdiet-host package (" + format + ")", "fix (if you use Chrome): " + fix + " (the package registers every browser)",
+					"not registered with any browser. Fix: " + fix},
+				{"FAIL  libvips does not work in this program", "fix: " + fix + " (the release bundles libvips)"},
+			}
+			for i, eng := range engines {
+				env.Engine = eng
+				if code := Main("doctor", []string{"--user"}, env); code != 1 {
+					t.Fatalf("exit %d:\n%s", code, out)
+				}
+				for _, s := range says[i] {
+					if !strings.Contains(out.String(), s) {
+						t.Errorf("output lacks %q:\n%s", s, out)
+					}
+				}
+			}
+			if strings.Contains(out.String(), "imgdiet-host install") || strings.Contains(out.String(), "scripts/") {
+				t.Errorf("a packaged helper's doctor names the installer:\n%s", out)
+			}
+		})
 	}
 }

@@ -177,14 +177,30 @@ func hostFiles(goos, appDir string, env Env) ([][2]string, error) {
 	return pairs, nil
 }
 
-func renderManifest(browser, binPath, extID string) ([]byte, error) {
+// RenderManifest is browser's host manifest for the host at binPath,
+// allowing the Chrome extensions extIDs (Firefox allows its add-on id).
+func RenderManifest(browser, binPath string, extIDs ...string) ([]byte, error) {
 	d := manifests.Data{Name: buildinfo.NativeName, Description: "Image Diet: optimizes a page's images on this computer", Path: binPath}
 	if browser == "firefox" {
 		d.AllowedExtensions = []string{FirefoxAddonID}
 		return manifests.Render(manifests.Firefox, d)
 	}
-	d.AllowedOrigins = []string{"chrome-extension://" + extID + "/"}
+	for _, id := range extIDs {
+		d.AllowedOrigins = append(d.AllowedOrigins, "chrome-extension://"+id+"/")
+	}
 	return manifests.Render(manifests.Chromium, d)
+}
+
+// managedBy refuses a system-wide install or uninstall over a package's
+// files: the package manager owns them.
+func managedBy(o Options, appDir string) error {
+	if !o.System {
+		return nil
+	}
+	if f := Packaged(appDir); f != "" {
+		return fmt.Errorf("%s belongs to the %s package: repair it with %s, or remove it with %s", appDir, PackageName, ReinstallCommand(f), RemoveCommand(f))
+	}
+	return nil
 }
 
 // target resolves what an install or uninstall acts on: the browsers, the
@@ -209,6 +225,9 @@ func Install(o Options, env Env) error {
 	goos := env.GOOS
 	browsers, appDir, rec, err := target(o, env)
 	if err != nil {
+		return err
+	}
+	if err := managedBy(o, appDir); err != nil {
 		return err
 	}
 	if rec == nil {
@@ -275,7 +294,7 @@ func Install(o Options, env Env) error {
 			return err
 		}
 		br.Dirs = mergeUnique(br.Dirs, c...)
-		data, err := renderManifest(b, binPath, extID)
+		data, err := RenderManifest(b, binPath, extID)
 		if err != nil {
 			return err
 		}
@@ -333,6 +352,9 @@ func Uninstall(o Options, env Env) error {
 	goos := env.GOOS
 	browsers, appDir, rec, err := target(o, env)
 	if err != nil {
+		return err
+	}
+	if err := managedBy(o, appDir); err != nil {
 		return err
 	}
 	op := &fsop{dry: o.DryRun, out: env.Stdout}

@@ -96,7 +96,7 @@ func fakeBuild(t *testing.T, libs ...string) string {
 
 func testEnv(home, exe string) (Env, *bytes.Buffer) {
 	var out bytes.Buffer
-	return Env{Stdout: &out, Stderr: &out, GOOS: "linux", Home: home, Executable: exe,
+	return Env{Stdout: &out, Stderr: &out, GOOS: "linux", GOARCH: "amd64", Home: home, Executable: exe,
 		Getenv: func(string) string { return "" }}, &out
 }
 

@@ -21,8 +21,9 @@ import (
 type Env struct {
 	// Stdout and Stderr receive the output for people.
 	Stdout, Stderr io.Writer
-	// GOOS is the operating system paths are computed for.
-	GOOS string
+	// GOOS is the operating system paths are computed for; GOARCH the
+	// processor, which names the release package to install.
+	GOOS, GOARCH string
 	// Home, XDGConfigHome and LocalAppData are the user's folders (empty
 	// when not set).
 	Home, XDGConfigHome, LocalAppData string
@@ -50,6 +51,7 @@ func EnvFromOS() Env {
 	}
 	return Env{
 		GOOS:          runtime.GOOS,
+		GOARCH:        runtime.GOARCH,
 		Home:          home,
 		XDGConfigHome: os.Getenv("XDG_CONFIG_HOME"),
 		LocalAppData:  os.Getenv("LOCALAPPDATA"),

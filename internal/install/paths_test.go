@@ -1,7 +1,10 @@
 package install
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/imagediet/imgdiet/internal/buildinfo"
 )
 
 func TestManifestDir(t *testing.T) {
@@ -204,4 +207,35 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+func TestReleaseNamesAndHints(t *testing.T) {
+	v := buildinfo.Version
+	tests := []struct{ format, goos, goarch, want string }{
+		{"deb", "linux", "amd64", "imgdiet-host_" + v + "_amd64.deb"},
+		{"deb", "linux", "arm64", "imgdiet-host_" + v + "_arm64.deb"},
+		{"rpm", "linux", "amd64", "imgdiet-host-" + v + "-1.x86_64.rpm"},
+		{"rpm", "linux", "arm64", "imgdiet-host-" + v + "-1.aarch64.rpm"},
+		{"tar.gz", "linux", "arm64", "imgdiet-host_" + v + "_linux_arm64.tar.gz"},
+		{"zip", "windows", "amd64", "imgdiet-host_" + v + "_windows_amd64.zip"},
+		{"deb", "linux", "386", ""},
+		{"zip", "windows", "arm64", ""},
+		{"pkg", "darwin", "arm64", ""},
+	}
+	for _, tt := range tests {
+		if got := ReleaseFile(tt.format, tt.goos, tt.goarch); got != tt.want {
+			t.Errorf("ReleaseFile(%s, %s, %s) = %q, want %q", tt.format, tt.goos, tt.goarch, got, tt.want)
+		}
+	}
+	hints := map[[2]string]string{
+		{"linux", "arm64"}:   "sudo apt install ./imgdiet-host_" + v + "_arm64.deb (Fedora, openSUSE: sudo dnf install ./imgdiet-host-" + v + "-1.aarch64.rpm)",
+		{"windows", "amd64"}: "unzip imgdiet-host_" + v + "_windows_amd64.zip and run: powershell -ExecutionPolicy Bypass -File install.ps1",
+		{"darwin", "arm64"}:  "no macOS package yet",
+		{"linux", "riscv64"}: "scripts/install.sh",
+	}
+	for k, want := range hints {
+		if got := InstallHint(k[0], k[1]); !strings.Contains(got, want) {
+			t.Errorf("InstallHint(%s, %s) = %q, want it to contain %q", k[0], k[1], got, want)
+		}
+	}
 }

@@ -70,23 +70,23 @@ func pngBytes(t testing.TB, img image.Image) []byte {
 	return b.Bytes()
 }
 
-// site serves files on loopback and counts requests per path.
+// site serves files on loopback by path, counts requests per request URI
+// (path and query), and waits delays[URI] before answering one.
 type site struct {
-	srv   *httptest.Server
-	files map[string][]byte
-	mu    sync.Mutex
-	hits  map[string]int
-	delay time.Duration
+	srv    *httptest.Server
+	files  map[string][]byte
+	delays map[string]time.Duration // set before the first request
+	mu     sync.Mutex
+	hits   map[string]int
 }
 
 func newSite(t *testing.T, files map[string][]byte) *site {
 	s := &site{files: files, hits: map[string]int{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		s.hits[r.URL.Path]++
-		d := s.delay
+		s.hits[r.RequestURI]++
 		s.mu.Unlock()
-		if d > 0 {
+		if d := s.delays[r.RequestURI]; d > 0 {
 			select {
 			case <-time.After(d):
 			case <-r.Context().Done():
@@ -338,6 +338,12 @@ func TestValidate(t *testing.T) {
 		{"quality 101", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"quality":101}`)}, proto.CodeBadMessage, "quality"},
 		{"quality word", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"quality":"best"}`)}, proto.CodeBadMessage, "quality"},
 		{"negative min", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"minSavingsBytes":-1}`)}, proto.CodeBadMessage, "minSavingsBytes"},
+		{"budget 0", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":0}`)}, proto.CodeBadMessage, "imageBudgetSeconds"},
+		{"budget 0.5", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":0.5}`)}, proto.CodeBadMessage, "imageBudgetSeconds"},
+		{"budget 601", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":601}`)}, proto.CodeBadMessage, "imageBudgetSeconds"},
+		{"budget 1e300", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":1e300}`)}, proto.CodeBadMessage, "imageBudgetSeconds"},
+		{"budget 600", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":600}`)}, "", ""},
+		{"budget 1", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":1}`)}, "", ""},
 		{"negative dpr", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: []proto.Image{{URL: "https://x/a", DPR: -1}}}, proto.CodeBadMessage, "dpr"},
 	}
 	for _, tt := range tests {
@@ -357,15 +363,15 @@ func TestValidate(t *testing.T) {
 }
 
 func TestParseSettingsDefaults(t *testing.T) {
-	got, perr := ParseSettings(settings(t, `{"formats":["JPG","webp","webp"],"quality":80,"resize":false}`))
+	got, perr := ParseSettings(settings(t, `{"formats":["JPG","webp","webp"],"quality":80,"resize":false,"imageBudgetSeconds":45}`))
 	if perr != nil {
 		t.Fatal(perr)
 	}
-	if strings.Join(got.Formats, ",") != "jpeg,webp" || got.Quality != 80 || got.Resize || got.Target != "balanced" || got.MinSavingsBytes != 2048 {
+	if strings.Join(got.Formats, ",") != "jpeg,webp" || got.Quality != 80 || got.Resize || got.Target != "balanced" || got.MinSavingsBytes != 2048 || got.ImageBudget != 45*time.Second {
 		t.Fatalf("ParseSettings = %+v", got)
 	}
 	def, _ := ParseSettings(nil)
-	if strings.Join(def.Formats, ",") != "jpeg,png,webp,avif" || def.Quality != 0 || !def.Resize {
+	if strings.Join(def.Formats, ",") != "jpeg,png,webp,avif" || def.Quality != 0 || !def.Resize || def.ImageBudget != 20*time.Second {
 		t.Fatalf("defaults = %+v", def)
 	}
 }
