@@ -278,6 +278,30 @@ func TestDedupLargerTwinLater(t *testing.T) {
 	}
 }
 
+// TestDedupFailure checks that bytes the engine cannot read fail once, for
+// every row that shares them, whatever box a later row needs.
+func TestDedupFailure(t *testing.T) {
+	bad := []byte("GIF89a, then nothing an image needs")
+	srv := newSite(t, map[string][]byte{"/bad.gif": bad})
+	srv.delays = map[string]time.Duration{"/bad.gif?2": 200 * time.Millisecond}
+	rows := []row{{"/bad.gif?1", 10, 10, 1}, {"/bad.gif?2", 100, 100, 1}, {"/bad.gif?3", 5, 5, 1}}
+	for _, set := range []string{`{"quality":80,"formats":["jpeg"]}`, `{"quality":"auto"}`} {
+		t.Run(set, func(t *testing.T) {
+			eng := newRecorder()
+			res := byRow(collect(t, scanner(eng, store.New(store.Config{}), 1), context.Background(), pageRequest(t, srv, set, rows)))
+			for i := range rows {
+				f := finalOf(t, res, i)
+				if e, _ := f["error"].(map[string]any); f["status"] != "error" || e["code"] != "decode_failed" {
+					t.Errorf("row %d: %v, want decode_failed", i, f)
+				}
+			}
+			if n := len(eng.callsOf(bad)); n != 1 {
+				t.Errorf("%d engine calls for the shared broken bytes, want 1", n)
+			}
+		})
+	}
+}
+
 // TestFinalPassOrder checks that every image gets its estimate before any
 // final pass starts, and that the final passes run in order of the
 // savings the estimates promised, largest first.
