@@ -44,11 +44,14 @@ func (e *recorder) Optimize(ctx context.Context, src []byte, opt optimize.Option
 	e.mu.Lock()
 	e.calls = append(e.calls, call{sha256.Sum256(src), !opt.SkipSlow, box{opt.DisplayWidth, opt.DisplayHeight}, opt.Budget})
 	e.mu.Unlock()
-	rep, err := e.Engine.Optimize(ctx, src, opt)
 	if e.final != nil && !opt.SkipSlow {
+		// final plays the engine's progress: the real pass reports none.
+		inner := opt
+		inner.Progress = nil
+		rep, err := e.Engine.Optimize(ctx, src, inner)
 		return e.final(ctx, opt, rep, err)
 	}
-	return rep, err
+	return e.Engine.Optimize(ctx, src, opt)
 }
 
 // callsOf returns the calls made on src.
