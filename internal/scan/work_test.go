@@ -226,26 +226,28 @@ func TestDedupByContent(t *testing.T) {
 func TestDedupLargerTwinLater(t *testing.T) {
 	a := jpegBytes(t, photo(360, 240, 21), 95)
 	slowFetch := map[string]time.Duration{"/a.jpg?tall": 300 * time.Millisecond}
-	// Neither box holds the other: together they need 240×160.
-	rows := []row{{"/a.jpg?wide", 240, 80, 1}, {"/a.jpg?tall", 120, 160, 1}}
+	// Neither box holds the other. On this 360×240 photo the wide one
+	// alone needs 180×120, the tall one (and both together) 240×160.
+	rows := []row{{"/a.jpg?wide", 180, 60, 1}, {"/a.jpg?tall", 90, 160, 1}}
 	tests := []struct {
 		name string
 		set  string
 		// calls lists the boxes the engine worked for, in order.
 		calls    []call
 		sameKeys bool
+		width0   int // of row 0's final best
 	}{
 		{
 			// One worker: the larger twin is fetched before any final
 			// pass can start.
 			"before the final pass", `{"formats":["jpeg","webp"],"quality":"auto"}`,
-			[]call{{box: box{240, 80}}, {box: box{240, 160}}, {final: true, box: box{240, 160}}}, true,
+			[]call{{box: box{180, 60}}, {box: box{180, 160}}, {final: true, box: box{180, 160}}}, true, 240,
 		},
 		{
 			// No final pass: the small row's answer is final before the
 			// larger twin arrives.
 			"after the final answer", `{"formats":["jpeg","webp"],"quality":80}`,
-			[]call{{final: true, box: box{240, 80}}, {final: true, box: box{120, 160}}}, false,
+			[]call{{final: true, box: box{180, 60}}, {final: true, box: box{90, 160}}}, false, 180,
 		},
 	}
 	for _, tt := range tests {
@@ -269,13 +271,16 @@ func TestDedupLargerTwinLater(t *testing.T) {
 			if (b0["key"] == b1["key"]) != tt.sameKeys {
 				t.Errorf("keys %v and %v: same = %v, want %v", b0["key"], b1["key"], b0["key"] == b1["key"], tt.sameKeys)
 			}
-			for _, m := range res[0] {
-				if m["final"] == true {
-					break
+			// No verified answer, final or not, is too small for its row.
+			for i := range rows {
+				for _, m := range res[i] {
+					if m["verified"] == true && m["best"] != nil {
+						assertCovers(t, i, rows[i], bestOf(t, m))
+					}
 				}
-				if m["verified"] == true {
-					t.Errorf("row 0 got a verified answer for the smaller box before its final: %v", m)
-				}
+			}
+			if w := b0["width"]; w != float64(tt.width0) {
+				t.Errorf("row 0's final best is %v wide, want %d", w, tt.width0)
 			}
 		})
 	}
