@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"crypto/sha256"
 	"slices"
@@ -127,8 +128,18 @@ func (r *run) fetchUnit(ctx context.Context, u *unit) {
 		r.estimate(ctx, c, src)
 		return
 	}
-	c.first = min(c.first, u.indexes[0])
 	c.units = append(c.units, u)
+	if c.failed {
+		r.replay(c, u) // the same bytes fail the same way
+		r.mu.Unlock()
+		return
+	}
+	if u.indexes[0] < c.first {
+		c.first = u.indexes[0]
+		if c.queued {
+			heap.Fix(&r.queue, c.qi)
+		}
+	}
 	grown := !c.box.covers(u.box)
 	c.box = c.box.union(u.box)
 	if !grown && c.last != nil {
@@ -227,6 +238,11 @@ const (
 // sends each smaller verified answer as it is found, then the final one.
 func (r *run) finalPass(ctx context.Context, c *content) {
 	r.mu.Lock()
+	if c.finalSent { // a new estimate for a larger box failed meanwhile
+		r.dropSource(c)
+		r.mu.Unlock()
+		return
+	}
 	c.fixed = true
 	b := c.box
 	src := c.src

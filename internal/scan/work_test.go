@@ -44,11 +44,14 @@ func (e *recorder) Optimize(ctx context.Context, src []byte, opt optimize.Option
 	e.mu.Lock()
 	e.calls = append(e.calls, call{sha256.Sum256(src), !opt.SkipSlow, box{opt.DisplayWidth, opt.DisplayHeight}, opt.Budget})
 	e.mu.Unlock()
-	rep, err := e.Engine.Optimize(ctx, src, opt)
 	if e.final != nil && !opt.SkipSlow {
+		// final plays the engine's progress: the real pass reports none.
+		inner := opt
+		inner.Progress = nil
+		rep, err := e.Engine.Optimize(ctx, src, inner)
 		return e.final(ctx, opt, rep, err)
 	}
-	return rep, err
+	return e.Engine.Optimize(ctx, src, opt)
 }
 
 // callsOf returns the calls made on src.
@@ -223,26 +226,28 @@ func TestDedupByContent(t *testing.T) {
 func TestDedupLargerTwinLater(t *testing.T) {
 	a := jpegBytes(t, photo(360, 240, 21), 95)
 	slowFetch := map[string]time.Duration{"/a.jpg?tall": 300 * time.Millisecond}
-	// Neither box holds the other: together they need 240×160.
-	rows := []row{{"/a.jpg?wide", 240, 80, 1}, {"/a.jpg?tall", 120, 160, 1}}
+	// Neither box holds the other. On this 360×240 photo the wide one
+	// alone needs 180×120, the tall one (and both together) 240×160.
+	rows := []row{{"/a.jpg?wide", 180, 60, 1}, {"/a.jpg?tall", 90, 160, 1}}
 	tests := []struct {
 		name string
 		set  string
 		// calls lists the boxes the engine worked for, in order.
 		calls    []call
 		sameKeys bool
+		width0   int // of row 0's final best
 	}{
 		{
 			// One worker: the larger twin is fetched before any final
 			// pass can start.
 			"before the final pass", `{"formats":["jpeg","webp"],"quality":"auto"}`,
-			[]call{{box: box{240, 80}}, {box: box{240, 160}}, {final: true, box: box{240, 160}}}, true,
+			[]call{{box: box{180, 60}}, {box: box{180, 160}}, {final: true, box: box{180, 160}}}, true, 240,
 		},
 		{
 			// No final pass: the small row's answer is final before the
 			// larger twin arrives.
 			"after the final answer", `{"formats":["jpeg","webp"],"quality":80}`,
-			[]call{{final: true, box: box{240, 80}}, {final: true, box: box{120, 160}}}, false,
+			[]call{{final: true, box: box{180, 60}}, {final: true, box: box{90, 160}}}, false, 180,
 		},
 	}
 	for _, tt := range tests {
@@ -266,13 +271,40 @@ func TestDedupLargerTwinLater(t *testing.T) {
 			if (b0["key"] == b1["key"]) != tt.sameKeys {
 				t.Errorf("keys %v and %v: same = %v, want %v", b0["key"], b1["key"], b0["key"] == b1["key"], tt.sameKeys)
 			}
-			for _, m := range res[0] {
-				if m["final"] == true {
-					break
+			// No verified answer, final or not, is too small for its row.
+			for i := range rows {
+				for _, m := range res[i] {
+					if m["verified"] == true && m["best"] != nil {
+						assertCovers(t, i, rows[i], bestOf(t, m))
+					}
 				}
-				if m["verified"] == true {
-					t.Errorf("row 0 got a verified answer for the smaller box before its final: %v", m)
+			}
+			if w := b0["width"]; w != float64(tt.width0) {
+				t.Errorf("row 0's final best is %v wide, want %d", w, tt.width0)
+			}
+		})
+	}
+}
+
+// TestDedupFailure checks that bytes the engine cannot read fail once, for
+// every row that shares them, whatever box a later row needs.
+func TestDedupFailure(t *testing.T) {
+	bad := []byte("GIF89a, then nothing an image needs")
+	srv := newSite(t, map[string][]byte{"/bad.gif": bad})
+	srv.delays = map[string]time.Duration{"/bad.gif?2": 200 * time.Millisecond}
+	rows := []row{{"/bad.gif?1", 10, 10, 1}, {"/bad.gif?2", 100, 100, 1}, {"/bad.gif?3", 5, 5, 1}}
+	for _, set := range []string{`{"quality":80,"formats":["jpeg"]}`, `{"quality":"auto"}`} {
+		t.Run(set, func(t *testing.T) {
+			eng := newRecorder()
+			res := byRow(collect(t, scanner(eng, store.New(store.Config{}), 1), context.Background(), pageRequest(t, srv, set, rows)))
+			for i := range rows {
+				f := finalOf(t, res, i)
+				if e, _ := f["error"].(map[string]any); f["status"] != "error" || e["code"] != "decode_failed" {
+					t.Errorf("row %d: %v, want decode_failed", i, f)
 				}
+			}
+			if n := len(eng.callsOf(bad)); n != 1 {
+				t.Errorf("%d engine calls for the shared broken bytes, want 1", n)
 			}
 		})
 	}
