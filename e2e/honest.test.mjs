@@ -83,6 +83,12 @@ test('7: messages say what is true: blank page, local file, nothing found, a sav
   await popup.waitForSelector('[data-testid=scan-error]:not([hidden])', { timeout: 20000 });
   assert.match(await popup.$eval('[data-testid=scan-error]', (e) => e.textContent), /^This page has nothing Image Diet can scan/);
   await popup.close();
+  // An error page (nothing listens on port 1) says the same, not "click while the page is open".
+  await s.page.goto('http://127.0.0.1:1/').catch(() => {});
+  popup = await s.b.openPopup(s.page);
+  await popup.waitForSelector('[data-testid=scan-error]:not([hidden])', { timeout: 20000 });
+  assert.match(await popup.$eval('[data-testid=scan-error]', (e) => e.textContent), /^This page has nothing Image Diet can scan/);
+  await popup.close();
 
   // A page from a local file: why its images cannot be checked.
   const dir = mkdtempSync(join(tmpdir(), 'imagediet-local-'));
