@@ -169,12 +169,14 @@ test('8: reflows to 360 px; same names told apart; details ≥ 12 px; forget res
   await p2.click('input[name=formats][value=webp]');
   await p2.waitForSelector('[data-testid=settings-error][hidden]');
   const first = (await swState(tabId)).scanId;
+  await p2.$eval('input[name=imageBudgetSeconds]', (e) => { e.value = '45'; });
   await p2.click('[data-testid=save-settings]');
   await p2.waitForFunction(() => document.getElementById('settings-msg').textContent.includes('Scanning again'));
   await ended(p2);
   const webpOnly = await swState(tabId);
   assert.notEqual(webpOnly.scanId, first);
   assert.deepEqual(webpOnly.settings.formats, ['webp']);
+  assert.equal(webpOnly.settings.imageBudgetSeconds, 45, 'the time per image goes to the helper');
   await p2.click('[data-testid=forget-site]');
   await p2.waitForFunction(() => /scanning again with the defaults/.test(document.getElementById('settings-msg').textContent));
   const forgotten = await (async () => {

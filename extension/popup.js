@@ -523,6 +523,7 @@ async function fillSettings() {
   f.qualityNumber.value = settings.quality === 'auto' ? 80 : settings.quality;
   f.qualityNumber.disabled = settings.quality === 'auto';
   f.minSavingsBytes.value = settings.minSavingsBytes;
+  f.imageBudgetSeconds.value = settings.imageBudgetSeconds;
   for (const k of ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen']) f[k].checked = settings[k];
   $('forget').disabled = !saved;
   $('settings-msg').textContent = state?.site
@@ -540,6 +541,7 @@ function readSettings() {
     resize: f.resize.checked,
     keepMetadata: f.keepMetadata.checked,
     minSavingsBytes: f.minSavingsBytes.value === '' ? DEFAULTS.minSavingsBytes : Number(f.minSavingsBytes.value),
+    imageBudgetSeconds: f.imageBudgetSeconds.value === '' ? DEFAULTS.imageBudgetSeconds : Number(f.imageBudgetSeconds.value),
     includeBackgrounds: f.includeBackgrounds.checked,
     includeOffscreen: f.includeOffscreen.checked,
   };
