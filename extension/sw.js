@@ -436,7 +436,8 @@ function runScan(st, indexes) {
     }
   }
   st.chunks = [];
-  st.pendingIdx = new Set();
+  // Before the snapshot: the popup learns from it which rows this run works on.
+  st.pendingIdx = new Set(sent);
   st.runCanceled = false;
   setStatus(st, 'scanning', { finishedAt: null, error: null });
   sendChunks(st, sent, st.data);
@@ -448,7 +449,9 @@ function sendChunks(st, idx, data, { retry = false } = {}) {
   const chunks = chunkImages(idx.map((i) => toScanImage(st.images[i], data[i])), { maxBytes: MAX_MESSAGE_BYTES, maxImages });
   const added = chunks.map((c) => ({ id: newId('s'), idx: idx.slice(c.offset, c.offset + c.images.length), done: null, retry }));
   st.chunks.push(...added);
+  const known = idx.every((i) => st.pendingIdx.has(i));
   for (const i of idx) st.pendingIdx.add(i);
+  if (!known) snapshot(st.tabId);
   if (!added.length) { settle(st); return; }
   const settingsMsg = scanSettings(st.settings);
   try {
