@@ -154,6 +154,15 @@ test('2: Stop keeps every verified file; estimates say so and can be finished on
   await popup.click(`[data-testid=result-row][data-index="${todo.index}"] [data-testid=download]`);
   const added = await waitFor(() => listFiles(s.b.profile.downloads).find((f) => !before.has(f)), { what: 'the finished image downloaded' });
   assert.equal(sniff(readFileSync(join(s.b.profile.downloads, added))), (await swState(tabId)).results[todo.index].best.format);
+  // Every file verified before Stop is still held: the ZIP has them all.
+  await popup.waitForFunction(() => !document.getElementById('download-all').dataset.busy);
+  const had = new Set(listFiles(s.b.profile.downloads));
+  const label = await popup.$eval('[data-testid=download-all]', (e) => e.textContent);
+  const verifiedNow = after2.rows.filter((r) => r.state === 'verified').length;
+  assert.equal(label, `Download ${verifiedNow} verified of 10 (ZIP)`);
+  await popup.click('[data-testid=download-all]');
+  const zip = await waitFor(() => listFiles(s.b.profile.downloads).find((f) => !had.has(f) && f.endsWith('.zip')), { what: 'the ZIP after Stop' });
+  assert.equal(Object.keys(await readZip(readFileSync(join(s.b.profile.downloads, zip)))).length, verifiedNow);
   await popup.close();
 });
 
