@@ -599,13 +599,12 @@ export async function redoImages(tabId, which) {
   await restored;
   const st = states.get(tabId);
   if (!st || RUNNING.includes(st.status)) return false;
-  const idx = (which === 'lost'
+  const pick = () => (which === 'lost'
     ? st.results.map((r, i) => (r && r.lost ? i : -1))
     : which).filter((i) => Number.isInteger(i) && i >= 0 && i < st.images.length && !(st.results[i] && st.results[i].final && !st.results[i].lost));
-  if (!idx.length) return false;
-  let h;
+  if (!pick().length) return false;
   try {
-    h = await ensureHost();
+    await ensureHost();
   } catch (err) {
     setStatus(st, 'error', { error: { kind: err.kind, message: err.message } });
     return false;
@@ -617,10 +616,10 @@ export async function redoImages(tabId, which) {
     st.keysGone = false;
     st.results = st.results.map((r) => (r && r.status === 'optimized' && !r.lost && r.best?.key ? { ...r, lost: true } : r));
   }
+  const idx = pick();
   if (!st.data.length) st.data = st.images.map((im) => (im.url.startsWith('data:') && !im.url.endsWith('…') ? parseDataUrl(im.url)?.base64 ?? null : null));
   if (!st.needsData) st.needsData = st.images.map((im) => im.kinds.includes('svg') || /^(data|blob):/.test(im.url));
   for (const i of idx) if (st.results[i] && st.results[i].lost) st.results[i] = null;
-  void h;
   runScan(st, idx);
   return true;
 }
