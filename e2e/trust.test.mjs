@@ -46,6 +46,7 @@ async function startRecording(popup) {
       window.__views.push({
         state: p.dataset.state, value: p.value, max: p.max, text: document.getElementById('progress-text').textContent,
         rows: [...document.querySelectorAll('[data-testid=result-row]')].map((li) => li.dataset.state),
+        settled: [...document.querySelectorAll('[data-testid=finish], [data-testid=estimate]')].filter((e) => /only|Finish|Check/.test(e.textContent)).length,
       });
     };
     window.__obs = new MutationObserver(take);
@@ -96,8 +97,13 @@ test('1 and 3: progress counts estimates and verified answers; Download all hold
   assert.ok(early, 'an estimate was shown during the scan');
   assert.ok(early.value > 0, `bar at ${early.value} of ${early.max} while ${early.rows.filter((s) => s === 'estimate').length} rows had estimates`);
   assert.match(early.text, /^[1-9]\d* of 9 estimated · \d+ of 9 verified$/);
+  // While the helper works on every row, none says it has stopped.
+  const wrong = views.filter((x) => x.state === 'scanning' && x.settled > 0);
+  assert.equal(wrong.length, 0, `"estimate only" or "Finish" shown while scanning: ${JSON.stringify(wrong[0])}`);
   // "Done" never showed while a row was not final.
   for (const x of views.filter((y) => /^Done/.test(y.text))) assert.ok(x.rows.every((s) => s === 'verified' || s === 'optimal' || s === 'error'), `Done with rows ${x.rows}`);
+  // ("Saved 1 file" stays on the button for 2 s after the ZIP.)
+  await popup.waitForFunction(() => !document.getElementById('download-all').dataset.busy);
   const end = await view(popup);
   assert.match(end.text, /^Done: 9 images in [\d.]+ s$/);
   assert.equal(end.download, 'Download all 8 (ZIP)');
@@ -148,6 +154,15 @@ test('2: Stop keeps every verified file; estimates say so and can be finished on
   await popup.click(`[data-testid=result-row][data-index="${todo.index}"] [data-testid=download]`);
   const added = await waitFor(() => listFiles(s.b.profile.downloads).find((f) => !before.has(f)), { what: 'the finished image downloaded' });
   assert.equal(sniff(readFileSync(join(s.b.profile.downloads, added))), (await swState(tabId)).results[todo.index].best.format);
+  // Every file verified before Stop is still held: the ZIP has them all.
+  await popup.waitForFunction(() => !document.getElementById('download-all').dataset.busy);
+  const had = new Set(listFiles(s.b.profile.downloads));
+  const label = await popup.$eval('[data-testid=download-all]', (e) => e.textContent);
+  const verifiedNow = after2.rows.filter((r) => r.state === 'verified').length;
+  assert.equal(label, `Download ${verifiedNow} verified of 10 (ZIP)`);
+  await popup.click('[data-testid=download-all]');
+  const zip = await waitFor(() => listFiles(s.b.profile.downloads).find((f) => !had.has(f) && f.endsWith('.zip')), { what: 'the ZIP after Stop' });
+  assert.equal(Object.keys(await readZip(readFileSync(join(s.b.profile.downloads, zip)))).length, verifiedNow);
   await popup.close();
 });
 

@@ -346,7 +346,9 @@ export async function startScan(tabId) {
       got = await collectFrames(tabId, { backgrounds: settings.includeBackgrounds });
     } catch (e) {
       if (e.kind) throw e;
-      throw accessError(st.pageUrl, e);
+      let files = true;
+      try { files = await chrome.extension.isAllowedFileSchemeAccess(); } catch { /* unknown: assume allowed */ }
+      throw accessError(st.pageUrl, e, files);
     }
     const frames = got.frames;
     if (!live()) return;
@@ -409,11 +411,14 @@ export async function startScan(tabId) {
   }
 }
 
-function accessError(pageUrl, e) {
+function accessError(pageUrl, e, fileAccess = true) {
   const msg = String(e && e.message);
   if (/^file:/i.test(pageUrl) || /file:\/\//i.test(msg)) return Object.assign(new Error(MESSAGES.fileAccess), { kind: 'fileAccess' });
   const restricted = /chrome:\/\/|extensions gallery|cannot be scripted|Cannot access a chrome/i.test(msg);
-  return Object.assign(new Error(restricted ? MESSAGES.restricted : MESSAGES.noAccess), { kind: restricted ? 'restricted' : 'noAccess' });
+  if (restricted) return Object.assign(new Error(MESSAGES.restricted), { kind: 'restricted' });
+  // Without file access Chrome does not even say the page is a file.
+  const hint = fileAccess ? '' : ' If it is a file on your computer, turn on “Allow access to file URLs” for Image Diet in chrome://extensions first.';
+  return Object.assign(new Error(MESSAGES.noAccess + hint), { kind: 'noAccess' });
 }
 
 /**
@@ -436,7 +441,8 @@ function runScan(st, indexes) {
     }
   }
   st.chunks = [];
-  st.pendingIdx = new Set();
+  // Before the snapshot: the popup learns from it which rows this run works on.
+  st.pendingIdx = new Set(sent);
   st.runCanceled = false;
   setStatus(st, 'scanning', { finishedAt: null, error: null });
   sendChunks(st, sent, st.data);
@@ -448,7 +454,9 @@ function sendChunks(st, idx, data, { retry = false } = {}) {
   const chunks = chunkImages(idx.map((i) => toScanImage(st.images[i], data[i])), { maxBytes: MAX_MESSAGE_BYTES, maxImages });
   const added = chunks.map((c) => ({ id: newId('s'), idx: idx.slice(c.offset, c.offset + c.images.length), done: null, retry }));
   st.chunks.push(...added);
+  const known = idx.every((i) => st.pendingIdx.has(i));
   for (const i of idx) st.pendingIdx.add(i);
+  if (!known) snapshot(st.tabId);
   if (!added.length) { settle(st); return; }
   const settingsMsg = scanSettings(st.settings);
   try {
