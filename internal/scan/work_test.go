@@ -658,3 +658,48 @@ func TestImageBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestProgressFromEngine runs the real engine's final pass: the row gets
+// verified answers as the search finds them, each smaller than the last,
+// under held keys, before its final result.
+func TestProgressFromEngine(t *testing.T) {
+	src := jpegBytes(t, photo(240, 160, 71), 95)
+	srv := newSite(t, map[string][]byte{"/a.jpg": src})
+	held := store.New(store.Config{})
+	var mu sync.Mutex
+	var got []proto.Result
+	heldThen := map[string]bool{} // key -> held when its result arrived
+	s := scanner(optimize.New(optimize.Config{Log: zerolog.Nop()}), held, 1)
+	req := pageRequest(t, srv, `{"formats":["jpeg","webp","avif"],"quality":"auto","minSavingsBytes":0}`, []row{{uri: "/a.jpg"}})
+	s.Scan(context.Background(), req, func(v any) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if m, ok := v.(proto.Result); ok {
+			got = append(got, m)
+			if m.Best != nil {
+				_, heldThen[m.Best.Key] = held.Get(m.Best.Key)
+			}
+		}
+		return nil
+	})
+	if len(got) < 3 {
+		t.Fatalf("%d results, want an estimate, at least one verified answer and the final one: %+v", len(got), got)
+	}
+	if got[0].Verified || got[0].Final {
+		t.Errorf("first result %+v, want the unverified estimate", got[0])
+	}
+	last := int64(1 << 62)
+	for _, r := range got[1 : len(got)-1] {
+		if !r.Verified || r.Final || r.Best == nil || !heldThen[r.Best.Key] {
+			t.Fatalf("in-between result %+v, want a verified, downloadable, non-final answer", r)
+		}
+		if r.Best.Bytes >= last {
+			t.Errorf("verified answers of %d then %d bytes: each must be smaller", last, r.Best.Bytes)
+		}
+		last = r.Best.Bytes
+	}
+	final := got[len(got)-1]
+	if !final.Final || !final.Verified || final.Best == nil || final.Best.Bytes > last {
+		t.Errorf("final %+v, want verified and no larger than the last verified answer (%d bytes)", final, last)
+	}
+}
