@@ -68,10 +68,13 @@ func (e *recorder) callsOf(src []byte) []call {
 	return out
 }
 
+// scanner returns a Scanner with the given workers and one fetcher, so
+// rows are fetched in page order.
 func scanner(eng Engine, held *store.Store, workers int) *Scanner {
 	log := zerolog.Nop()
 	return New(Config{
 		Workers:      workers,
+		Fetchers:     1,
 		Fetcher:      fetch.New(fetch.DefaultConfig(), log),
 		Engine:       eng,
 		Held:         held,
@@ -225,7 +228,6 @@ func TestDedupByContent(t *testing.T) {
 // their final answer went out (the row gets an answer of its own).
 func TestDedupLargerTwinLater(t *testing.T) {
 	a := jpegBytes(t, photo(360, 240, 21), 95)
-	slowFetch := map[string]time.Duration{"/a.jpg?tall": 300 * time.Millisecond}
 	// Neither box holds the other. On this 360×240 photo the wide one
 	// alone needs 180×120, the tall one (and both together) 240×160.
 	rows := []row{{"/a.jpg?wide", 180, 60, 1}, {"/a.jpg?tall", 90, 160, 1}}
@@ -238,13 +240,13 @@ func TestDedupLargerTwinLater(t *testing.T) {
 		width0   int // of row 0's final best
 	}{
 		{
-			// One worker: the larger twin is fetched before any final
-			// pass can start.
+			// The estimates are not all made before the larger twin
+			// arrives, so no final pass has started.
 			"before the final pass", `{"formats":["jpeg","webp"],"quality":"auto"}`,
 			[]call{{box: box{180, 60}}, {box: box{180, 160}}, {final: true, box: box{180, 160}}}, true, 240,
 		},
 		{
-			// No final pass: the small row's answer is final before the
+			// No final pass: the wide row's answer is final before the
 			// larger twin arrives.
 			"after the final answer", `{"formats":["jpeg","webp"],"quality":80}`,
 			[]call{{final: true, box: box{180, 60}}, {final: true, box: box{90, 160}}}, false, 180,
@@ -253,9 +255,18 @@ func TestDedupLargerTwinLater(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newSite(t, map[string][]byte{"/a.jpg": a})
-			srv.delays = slowFetch
+			// The tall row's bytes arrive once the wide row has its
+			// first answer (its final one when there is no final pass).
+			gate := make(chan struct{})
+			srv.gates = map[string]chan struct{}{"/a.jpg?tall": gate}
+			var once sync.Once
 			eng := newRecorder()
-			msgs := collect(t, scanner(eng, store.New(store.Config{}), 1), context.Background(), pageRequest(t, srv, tt.set, rows))
+			msgs := collectHook(t, scanner(eng, store.New(store.Config{}), 1), context.Background(), pageRequest(t, srv, tt.set, rows),
+				func(m map[string]any) {
+					if m["type"] == "result" && m["index"] == float64(0) {
+						once.Do(func() { close(gate) })
+					}
+				})
 			var got []call
 			for _, c := range eng.callsOf(a) {
 				got = append(got, call{final: c.final, box: c.box})
@@ -307,6 +318,38 @@ func TestDedupFailure(t *testing.T) {
 				t.Errorf("%d engine calls for the shared broken bytes, want 1", n)
 			}
 		})
+	}
+}
+
+// TestFetchesRunAhead checks that fetches overlap each other and the
+// engine's work: with one worker, Fetchers requests are in flight at once,
+// never more.
+func TestFetchesRunAhead(t *testing.T) {
+	files := map[string][]byte{}
+	var rows []row
+	for i := range 6 {
+		p := fmt.Sprintf("/p%d.jpg", i)
+		files[p] = jpegBytes(t, photo(64, 48, int64(80+i)), 90)
+		rows = append(rows, row{uri: p})
+	}
+	srv := newSite(t, files)
+	srv.delays = map[string]time.Duration{}
+	for p := range files {
+		srv.delays[p] = 200 * time.Millisecond
+	}
+	log := zerolog.Nop()
+	s := New(Config{Workers: 1, Fetchers: 3, Fetcher: fetch.New(fetch.DefaultConfig(), log),
+		Engine: newRecorder(), Held: store.New(store.Config{}), Log: log})
+	res := byRow(collect(t, s, context.Background(), pageRequest(t, srv, `{"formats":["jpeg"],"quality":80}`, rows)))
+	for i := range rows {
+		if f := finalOf(t, res, i); f["status"] == "error" {
+			t.Errorf("row %d: %v", i, f)
+		}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.most != 3 {
+		t.Errorf("at most %d fetches in flight, want 3 (Fetchers)", srv.most)
 	}
 }
 
@@ -613,5 +656,50 @@ func TestImageBudget(t *testing.T) {
 				t.Errorf("engine calls %+v, want %+v", got, want)
 			}
 		})
+	}
+}
+
+// TestProgressFromEngine runs the real engine's final pass: the row gets
+// verified answers as the search finds them, each smaller than the last,
+// under held keys, before its final result.
+func TestProgressFromEngine(t *testing.T) {
+	src := jpegBytes(t, photo(240, 160, 71), 95)
+	srv := newSite(t, map[string][]byte{"/a.jpg": src})
+	held := store.New(store.Config{})
+	var mu sync.Mutex
+	var got []proto.Result
+	heldThen := map[string]bool{} // key -> held when its result arrived
+	s := scanner(optimize.New(optimize.Config{Log: zerolog.Nop()}), held, 1)
+	req := pageRequest(t, srv, `{"formats":["jpeg","webp","avif"],"quality":"auto","minSavingsBytes":0}`, []row{{uri: "/a.jpg"}})
+	s.Scan(context.Background(), req, func(v any) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if m, ok := v.(proto.Result); ok {
+			got = append(got, m)
+			if m.Best != nil {
+				_, heldThen[m.Best.Key] = held.Get(m.Best.Key)
+			}
+		}
+		return nil
+	})
+	if len(got) < 3 {
+		t.Fatalf("%d results, want an estimate, at least one verified answer and the final one: %+v", len(got), got)
+	}
+	if got[0].Verified || got[0].Final {
+		t.Errorf("first result %+v, want the unverified estimate", got[0])
+	}
+	last := int64(1 << 62)
+	for _, r := range got[1 : len(got)-1] {
+		if !r.Verified || r.Final || r.Best == nil || !heldThen[r.Best.Key] {
+			t.Fatalf("in-between result %+v, want a verified, downloadable, non-final answer", r)
+		}
+		if r.Best.Bytes >= last {
+			t.Errorf("verified answers of %d then %d bytes: each must be smaller", last, r.Best.Bytes)
+		}
+		last = r.Best.Bytes
+	}
+	final := got[len(got)-1]
+	if !final.Final || !final.Verified || final.Best == nil || final.Best.Bytes > last {
+		t.Errorf("final %+v, want verified and no larger than the last verified answer (%d bytes)", final, last)
 	}
 }
