@@ -6,7 +6,7 @@
 import { collectImages } from './collector.js';
 import { collectFrames } from './sw-collect.js';
 import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } from './lib/images.js';
-import { applyResult, totals } from './lib/results.js';
+import { applyResult, totals, lostResults } from './lib/results.js';
 import { canDownload } from './lib/progress.js';
 import { scanSettings, siteOf, siteKey } from './lib/settings-core.js';
 import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
@@ -172,24 +172,11 @@ function onHostGone(gone) {
   }
 }
 
-/**
- * After the helper is gone, marks the results it took with it: files not
- * yet downloaded (their bytes lived in the helper) and work not finished.
- * Verdicts that need no file (already optimal, errors) stay.
- * @returns {number} how many rows are lost
- */
+/** Marks the rows a stopped helper took with it (see lostResults); returns how many are lost. */
 function markLost(st) {
-  let n = 0;
-  st.results = st.results.map((r, i) => {
-    if (i >= st.images.length) return r;
-    if (r && r.lost) { n++; return r; }
-    const keep = r && r.final && (r.status === 'error' || r.status === 'optimal');
-    if (keep) return r;
-    if (!r && !st.pendingIdx?.has(i)) return r;
-    n++;
-    return { ...(r || { status: null, final: false, verified: false, best: null, original: null, savedBytes: 0, savedPercent: 0 }), lost: true };
-  });
-  return n;
+  const { results, lost } = lostResults(st.results, st.images.length, st.pendingIdx);
+  st.results = results;
+  return lost;
 }
 
 // ---- scan state per tab ----------------------------------------------------
