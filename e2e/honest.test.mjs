@@ -83,6 +83,12 @@ test('7: messages say what is true: blank page, local file, nothing found, a sav
   await popup.waitForSelector('[data-testid=scan-error]:not([hidden])', { timeout: 20000 });
   assert.match(await popup.$eval('[data-testid=scan-error]', (e) => e.textContent), /^This page has nothing Image Diet can scan/);
   await popup.close();
+  // An error page (nothing listens on port 1) says the same, not "click while the page is open".
+  await s.page.goto('http://127.0.0.1:1/').catch(() => {});
+  popup = await s.b.openPopup(s.page);
+  await popup.waitForSelector('[data-testid=scan-error]:not([hidden])', { timeout: 20000 });
+  assert.match(await popup.$eval('[data-testid=scan-error]', (e) => e.textContent), /^This page has nothing Image Diet can scan/);
+  await popup.close();
 
   // A page from a local file: why its images cannot be checked.
   const dir = mkdtempSync(join(tmpdir(), 'imagediet-local-'));
@@ -163,12 +169,14 @@ test('8: reflows to 360 px; same names told apart; details ≥ 12 px; forget res
   await p2.click('input[name=formats][value=webp]');
   await p2.waitForSelector('[data-testid=settings-error][hidden]');
   const first = (await swState(tabId)).scanId;
+  await p2.$eval('input[name=imageBudgetSeconds]', (e) => { e.value = '45'; });
   await p2.click('[data-testid=save-settings]');
   await p2.waitForFunction(() => document.getElementById('settings-msg').textContent.includes('Scanning again'));
   await ended(p2);
   const webpOnly = await swState(tabId);
   assert.notEqual(webpOnly.scanId, first);
   assert.deepEqual(webpOnly.settings.formats, ['webp']);
+  assert.equal(webpOnly.settings.imageBudgetSeconds, 45, 'the time per image goes to the helper');
   await p2.click('[data-testid=forget-site]');
   await p2.waitForFunction(() => /scanning again with the defaults/.test(document.getElementById('settings-msg').textContent));
   const forgotten = await (async () => {
@@ -183,6 +191,16 @@ test('8: reflows to 360 px; same names told apart; details ≥ 12 px; forget res
   assert.deepEqual(forgotten.settings.formats, ['jpeg', 'png', 'webp', 'avif']);
   assert.deepEqual(await s.b.sw.evaluate(() => chrome.storage.local.get(null)), {});
   await ended(p2);
+  // Forgotten elsewhere (the options page): the rows on show are marked.
+  await s.b.sw.evaluate(async (id) => {
+    await chrome.storage.local.set({ 'site:127.0.0.1': { settings: { formats: ['png'] }, savedAt: 1 } });
+    await imagediet.startScan(id);
+  }, tabId);
+  await s.b.sw.evaluate((id) => new Promise((resolve) => {
+    const t = setInterval(() => { if (imagediet.states.get(id)?.status === 'done') { clearInterval(t); resolve(); } }, 50);
+  }), tabId);
+  await s.b.sw.evaluate(() => chrome.storage.local.remove('site:127.0.0.1'));
+  await p2.waitForFunction(() => /computed with settings you have since forgotten/.test(document.querySelector('[data-testid=notice]').textContent));
   await p2.close();
 });
 

@@ -6,9 +6,9 @@
 import { collectImages } from './collector.js';
 import { collectFrames } from './sw-collect.js';
 import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } from './lib/images.js';
-import { applyResult, totals } from './lib/results.js';
+import { applyResult, totals, lostResults } from './lib/results.js';
 import { canDownload } from './lib/progress.js';
-import { scanSettings, siteOf } from './lib/settings-core.js';
+import { scanSettings, siteOf, siteKey } from './lib/settings-core.js';
 import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
 import { loadSite } from './settings.js';
 import { fetchData } from './datachan.js';
@@ -172,24 +172,11 @@ function onHostGone(gone) {
   }
 }
 
-/**
- * After the helper is gone, marks the results it took with it: files not
- * yet downloaded (their bytes lived in the helper) and work not finished.
- * Verdicts that need no file (already optimal, errors) stay.
- * @returns {number} how many rows are lost
- */
+/** Marks the rows a stopped helper took with it (see lostResults); returns how many are lost. */
 function markLost(st) {
-  let n = 0;
-  st.results = st.results.map((r, i) => {
-    if (i >= st.images.length) return r;
-    if (r && r.lost) { n++; return r; }
-    const keep = r && r.final && (r.status === 'error' || r.status === 'optimal');
-    if (keep) return r;
-    if (!r && !st.pendingIdx?.has(i)) return r;
-    n++;
-    return { ...(r || { status: null, final: false, verified: false, best: null, original: null, savedBytes: 0, savedPercent: 0 }), lost: true };
-  });
-  return n;
+  const { results, lost } = lostResults(st.results, st.images.length, st.pendingIdx);
+  st.results = results;
+  return lost;
 }
 
 // ---- scan state per tab ----------------------------------------------------
@@ -209,7 +196,7 @@ function publicState(st) {
     error: st.error, startedAt: st.startedAt, finishedAt: st.finishedAt, collectMs: st.collectMs,
     keysGone: !!st.keysGone || st.epoch !== epoch || !hello,
     skippedFrames: st.skippedFrames || 0, others: st.others || [], localImages: st.localImages || 0,
-    working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings,
+    working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings, settingsForgotten: !!st.settingsForgotten,
   };
 }
 
@@ -346,7 +333,9 @@ export async function startScan(tabId) {
       got = await collectFrames(tabId, { backgrounds: settings.includeBackgrounds });
     } catch (e) {
       if (e.kind) throw e;
-      throw accessError(st.pageUrl, e);
+      let files = true;
+      try { files = await chrome.extension.isAllowedFileSchemeAccess(); } catch { /* unknown: assume allowed */ }
+      throw accessError(st.pageUrl, e, files);
     }
     const frames = got.frames;
     if (!live()) return;
@@ -409,11 +398,14 @@ export async function startScan(tabId) {
   }
 }
 
-function accessError(pageUrl, e) {
+function accessError(pageUrl, e, fileAccess = true) {
   const msg = String(e && e.message);
   if (/^file:/i.test(pageUrl) || /file:\/\//i.test(msg)) return Object.assign(new Error(MESSAGES.fileAccess), { kind: 'fileAccess' });
   const restricted = /chrome:\/\/|extensions gallery|cannot be scripted|Cannot access a chrome/i.test(msg);
-  return Object.assign(new Error(restricted ? MESSAGES.restricted : MESSAGES.noAccess), { kind: restricted ? 'restricted' : 'noAccess' });
+  if (restricted) return Object.assign(new Error(MESSAGES.restricted), { kind: 'restricted' });
+  // Without file access Chrome does not even say the page is a file.
+  const hint = fileAccess ? '' : ' If it is a file on your computer, turn on “Allow access to file URLs” for Image Diet in chrome://extensions first.';
+  return Object.assign(new Error(MESSAGES.noAccess + hint), { kind: 'noAccess' });
 }
 
 /**
@@ -436,7 +428,8 @@ function runScan(st, indexes) {
     }
   }
   st.chunks = [];
-  st.pendingIdx = new Set();
+  // Before the snapshot: the popup learns from it which rows this run works on.
+  st.pendingIdx = new Set(sent);
   st.runCanceled = false;
   setStatus(st, 'scanning', { finishedAt: null, error: null });
   sendChunks(st, sent, st.data);
@@ -448,7 +441,9 @@ function sendChunks(st, idx, data, { retry = false } = {}) {
   const chunks = chunkImages(idx.map((i) => toScanImage(st.images[i], data[i])), { maxBytes: MAX_MESSAGE_BYTES, maxImages });
   const added = chunks.map((c) => ({ id: newId('s'), idx: idx.slice(c.offset, c.offset + c.images.length), done: null, retry }));
   st.chunks.push(...added);
+  const known = idx.every((i) => st.pendingIdx.has(i));
   for (const i of idx) st.pendingIdx.add(i);
+  if (!known) snapshot(st.tabId);
   if (!added.length) { settle(st); return; }
   const settingsMsg = scanSettings(st.settings);
   try {
@@ -507,7 +502,13 @@ function onScanMessage(st, ch, msg) {
     if (applyResult(st.results, res)) {
       const r = st.results[i];
       if (r.final) st.pendingIdx.delete(i);
-      if (prev && prev.verified && prev.best && prev.best.key && prev.best.key !== r.best?.key) releaseLater(prev.best.key);
+      if (prev && prev.verified && prev.best && prev.best.key && prev.best.key !== r.best?.key) {
+        // Still held (until released below), so a ZIP asked for with the
+        // file on show gets that very file.
+        if (!st.replaced) st.replaced = new Map();
+        st.replaced.set(prev.best.key, { i, best: prev.best });
+        releaseLater(prev.best.key, st);
+      }
       queueResult(st.tabId, i);
     }
   } else if (msg.type === 'done') {
@@ -585,13 +586,12 @@ export async function redoImages(tabId, which) {
   await restored;
   const st = states.get(tabId);
   if (!st || RUNNING.includes(st.status)) return false;
-  const idx = (which === 'lost'
+  const pick = () => (which === 'lost'
     ? st.results.map((r, i) => (r && r.lost ? i : -1))
     : which).filter((i) => Number.isInteger(i) && i >= 0 && i < st.images.length && !(st.results[i] && st.results[i].final && !st.results[i].lost));
-  if (!idx.length) return false;
-  let h;
+  if (!pick().length) return false;
   try {
-    h = await ensureHost();
+    await ensureHost();
   } catch (err) {
     setStatus(st, 'error', { error: { kind: err.kind, message: err.message } });
     return false;
@@ -603,16 +603,17 @@ export async function redoImages(tabId, which) {
     st.keysGone = false;
     st.results = st.results.map((r) => (r && r.status === 'optimized' && !r.lost && r.best?.key ? { ...r, lost: true } : r));
   }
+  const idx = pick();
   if (!st.data.length) st.data = st.images.map((im) => (im.url.startsWith('data:') && !im.url.endsWith('…') ? parseDataUrl(im.url)?.base64 ?? null : null));
   if (!st.needsData) st.needsData = st.images.map((im) => im.kinds.includes('svg') || /^(data|blob):/.test(im.url));
   for (const i of idx) if (st.results[i] && st.results[i].lost) st.results[i] = null;
-  void h;
   runScan(st, idx);
   return true;
 }
 
-function releaseLater(key) {
+function releaseLater(key, st) {
   setTimeout(() => {
+    st.replaced?.delete(key);
     for (const s of states.values()) if (s.results.some((r) => r && r.best && r.best.key === key)) return;
     if (port) request({ type: 'release', id: newId('r'), keys: [key] }).catch(() => {});
   }, RELEASE_DELAY_MS);
@@ -656,16 +657,20 @@ const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: '
  * ones (all). With `indexes`, the ZIP holds exactly those rows (the ones the
  * popup's button counted), each at its current verified file.
  */
-export function downloadPlan(tabId, { index, all, indexes } = {}) {
+export function downloadPlan(tabId, { index, all, indexes, keys } = {}) {
   const st = states.get(tabId);
   if (!st) throw new Error('There is no scan for this tab.');
   const gone = !!st.keysGone || st.epoch !== epoch || !hello;
-  const pick = (i) => {
+  const pick = (i, n) => {
     const r = st.results[i];
-    return canDownload(r, gone) ? { i, r } : null;
+    if (!canDownload(r, gone)) return null;
+    // The file the popup showed when it was clicked, if a newer one has replaced it since.
+    const want = Array.isArray(keys) ? keys[n] : null;
+    const old = want && want !== r.best.key ? st.replaced?.get(want) : null;
+    return old && old.i === i ? { i, r: { ...r, best: old.best } } : { i, r };
   };
   const want = all ? (Array.isArray(indexes) ? indexes : st.results.map((_, i) => i)) : [index];
-  const items = want.map(pick).filter(Boolean);
+  const items = want.map((i, n) => pick(i, n)).filter(Boolean);
   if (!items.length) {
     throw new Error(gone && st.results.some((r) => r && r.best)
       ? 'The helper restarted, so these files are gone. Redo the lost images or scan again to download.'
@@ -740,6 +745,20 @@ chrome.runtime.onConnect.addListener((p) => {
   p.onDisconnect.addListener(() => {
     if (tabId != null) listeners.get(tabId)?.delete(p);
   });
+});
+
+// A site's settings forgotten (here or on the options page): rows computed
+// with them are marked, so none passes for what the defaults would give.
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== 'local') return;
+  for (const st of states.values()) {
+    if (!st.site || !st.savedSettings || st.settingsForgotten) continue;
+    const c = changes[siteKey(st.site)];
+    if (c && c.newValue === undefined) {
+      st.settingsForgotten = true;
+      snapshot(st.tabId);
+    }
+  }
 });
 
 chrome.tabs.onRemoved.addListener(async (tabId) => {

@@ -70,6 +70,21 @@ func dialData(t *testing.T, url, origin string) (*websocket.Conn, *http.Response
 	return d.Dial(url, http.Header{"Origin": {origin}})
 }
 
+// openData opens an authenticated data channel as the extension would; it
+// closes when the test ends.
+func openData(t *testing.T, dataURL, token string) *websocket.Conn {
+	t.Helper()
+	c, _, err := dialData(t, dataURL, strings.TrimSuffix(testOrigin, "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.WriteJSON(map[string]string{"auth": token}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestScanDownloadZipRelease(t *testing.T) {
 	files := map[string][]byte{
 		"/a.jpg": photoJPEG(t, 800, 600, 1),
@@ -115,14 +130,7 @@ func TestScanDownloadZipRelease(t *testing.T) {
 		t.Errorf("missing image: %v", finals[3])
 	}
 
-	c, _, err := dialData(t, dataURL, strings.TrimSuffix(testOrigin, "/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.WriteJSON(map[string]string{"auth": token}); err != nil {
-		t.Fatal(err)
-	}
+	c := openData(t, dataURL, token)
 	var keys []string
 	for i := 0; i < 3; i++ {
 		best, _ := finals[i]["best"].(map[string]any)
@@ -312,14 +320,7 @@ func TestVerifiedKeysSurviveCancel(t *testing.T) {
 	if key(0) != key(2) || key(0) == key(1) {
 		t.Errorf("keys %s %s %s %s: rows with the same bytes must share one, others not", key(0), key(1), key(2), key(3))
 	}
-	c, _, err := dialData(t, dataURL, strings.TrimSuffix(testOrigin, "/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.WriteJSON(map[string]string{"auth": token}); err != nil {
-		t.Fatal(err)
-	}
+	c := openData(t, dataURL, token)
 	time.Sleep(200 * time.Millisecond)
 	for i := range images {
 		c.WriteJSON(map[string]string{"get": key(i)})

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"crypto/sha256"
 	"slices"
@@ -104,31 +105,47 @@ func groupUnits(images []proto.Image) []*unit {
 	return out
 }
 
+// estimateJob is a content whose estimate a worker is to make, with its
+// bytes.
+type estimateJob struct {
+	c   *content
+	src []byte
+}
+
 // fetchUnit reads u's bytes and joins it to the content they hash to. The
-// first unit of a content estimates it; a later one shares what was sent
-// and, when it needs a larger box than the estimate was made for,
-// estimates again (before the final pass starts) or starts a content of
-// its own (after).
-func (r *run) fetchUnit(ctx context.Context, u *unit) {
+// first unit of a content returns the job of estimating it; a later one
+// shares what was sent and, when it needs a larger box than the estimate
+// was made for, returns a new estimate job (before the final pass starts)
+// or starts a content of its own (after). ok is false when there is no
+// job.
+func (r *run) fetchUnit(ctx context.Context, u *unit) (job estimateJob, ok bool) {
 	src, err := r.source(ctx, u.url, u.data)
 	if err != nil {
 		r.failUnit(u, nil, err)
-		return
+		return job, false
 	}
 	sum := sha256.Sum256(src)
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	c := r.contents[sum]
 	if c == nil || (c.fixed && !c.failed && !c.box.covers(u.box)) {
 		c = &content{hash: sum, url: u.url, data: u.data, first: u.indexes[0], box: u.box,
 			units: []*unit{u}, estimating: true}
 		r.contents[sum] = c
 		r.every = append(r.every, c)
-		r.mu.Unlock()
-		r.estimate(ctx, c, src)
-		return
+		return estimateJob{c, src}, true
 	}
-	c.first = min(c.first, u.indexes[0])
 	c.units = append(c.units, u)
+	if c.failed {
+		r.replay(c, u) // the same bytes fail the same way
+		return job, false
+	}
+	if u.indexes[0] < c.first {
+		c.first = u.indexes[0]
+		if c.queued {
+			heap.Fix(&r.queue, c.qi)
+		}
+	}
 	grown := !c.box.covers(u.box)
 	c.box = c.box.union(u.box)
 	if !grown && c.last != nil {
@@ -136,13 +153,12 @@ func (r *run) fetchUnit(ctx context.Context, u *unit) {
 	}
 	if grown && !c.estimating && !c.fixed {
 		c.estimating = true
-		r.mu.Unlock()
-		r.estimate(ctx, c, src)
-		return
+		return estimateJob{c, src}, true
 	}
-	// An estimate in flight sees the grown box when it ends and runs
-	// again; a covered unit gets the results as they come.
-	r.mu.Unlock()
+	// An estimate waiting or in flight sees the grown box when it starts
+	// or ends (and runs again); a covered unit gets the results as they
+	// come.
+	return job, false
 }
 
 // estimate runs the fast pass on c until it is made for c's current box,
@@ -227,6 +243,11 @@ const (
 // sends each smaller verified answer as it is found, then the final one.
 func (r *run) finalPass(ctx context.Context, c *content) {
 	r.mu.Lock()
+	if c.finalSent { // a new estimate for a larger box failed meanwhile
+		r.dropSource(c)
+		r.mu.Unlock()
+		return
+	}
 	c.fixed = true
 	b := c.box
 	src := c.src

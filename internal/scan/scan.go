@@ -48,6 +48,10 @@ type Holder interface {
 type Config struct {
 	// Workers is how many images are processed at once (default: cores).
 	Workers int
+	// Fetchers is how many images a scan fetches at once (default 4). They
+	// run ahead of the workers, so network latency overlaps the CPU work;
+	// the bytes of up to Fetchers new images wait for a worker.
+	Fetchers int
 	// MaxImages is the most images one scan may list (default 2000).
 	MaxImages int
 	// MaxImageBytes bounds images that arrive as data (default 32 MiB).
@@ -88,6 +92,9 @@ type Scanner struct {
 func New(cfg Config) *Scanner {
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.NumCPU()
+	}
+	if cfg.Fetchers <= 0 {
+		cfg.Fetchers = 4
 	}
 	if cfg.MaxImages <= 0 {
 		cfg.MaxImages = 2000
@@ -149,8 +156,9 @@ type run struct {
 	queue    queue                          // contents waiting for their final pass
 	wake     chan struct{}                  // a token per push to queue
 
-	left atomic.Int64  // jobs not yet finished: fetches and final passes
-	all  chan struct{} // closed when left reaches zero
+	fetchers sync.WaitGroup
+	left     atomic.Int64  // jobs not yet finished: fetches, estimates, final passes
+	all      chan struct{} // closed when left reaches zero
 }
 
 // jobDone counts one finished job.
@@ -178,18 +186,14 @@ func (s *Scanner) Scan(ctx context.Context, req *proto.ScanRequest, emit func(v 
 	units := groupUnits(req.Images)
 	workers := min(s.cfg.Workers, len(units))
 	r.wake = make(chan struct{}, max(workers, 1))
-	fetchQ := make(chan *unit, len(units))
-	for _, u := range units {
-		fetchQ <- u
-	}
-	close(fetchQ)
 	r.left.Store(int64(len(units)))
 	if len(units) == 0 {
 		close(r.all)
 	}
+	estimates := r.fetchAll(ctx, units)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
-		wg.Go(func() { r.worker(ctx, fetchQ) })
+		wg.Go(func() { r.worker(ctx, estimates) })
 	}
 	select {
 	case <-r.all:
@@ -200,6 +204,7 @@ func (s *Scanner) Scan(ctx context.Context, req *proto.ScanRequest, emit func(v 
 		// done went out at once; the work in flight ends on its own.
 		go func() {
 			wg.Wait()
+			r.fetchers.Wait()
 			r.dropSources() // of the contents whose final pass never ran
 			s.idle()
 		}()
@@ -213,15 +218,55 @@ func (s *Scanner) idle() {
 	}
 }
 
-// worker fetches and estimates every row before it starts any final pass:
-// fetchQ holds every unit and is closed before the workers start, so a
-// page's first answers all come before the slow, verified work.
-func (r *run) worker(ctx context.Context, fetchQ <-chan *unit) {
-	for u := range fetchQ {
-		if ctx.Err() != nil {
-			return
+// fetchAll fetches the units, Config.Fetchers at a time, in page order,
+// and returns the estimate jobs they make; it is closed once every unit
+// has been fetched. Fetches wait for the network, not the CPU, so they run
+// ahead of the workers; a fetcher holding new bytes waits for a worker to
+// take them (duplicates are dropped once hashed).
+func (r *run) fetchAll(ctx context.Context, units []*unit) <-chan estimateJob {
+	todo := make(chan *unit, len(units))
+	for _, u := range units {
+		todo <- u
+	}
+	close(todo)
+	jobs := make(chan estimateJob)
+	for f := 0; f < min(r.s.cfg.Fetchers, len(units)); f++ {
+		r.fetchers.Go(func() {
+			for u := range todo {
+				if ctx.Err() != nil {
+					return
+				}
+				job, ok := r.fetchUnit(ctx, u)
+				if ok {
+					r.left.Add(1) // the estimate, before the fetch counts done
+				}
+				r.jobDone()
+				if !ok {
+					continue
+				}
+				select {
+				case jobs <- job:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		r.fetchers.Wait()
+		close(jobs)
+	}()
+	return jobs
+}
+
+// worker makes estimates until every unit is fetched and estimated, then
+// takes final passes: a page's first answers all come before the slow,
+// verified work.
+func (r *run) worker(ctx context.Context, estimates <-chan estimateJob) {
+	for j := range estimates {
+		if ctx.Err() == nil {
+			r.estimate(ctx, j.c, j.src)
 		}
-		r.fetchUnit(ctx, u)
 		r.jobDone()
 	}
 	for {

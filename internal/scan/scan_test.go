@@ -76,8 +76,12 @@ type site struct {
 	srv    *httptest.Server
 	files  map[string][]byte
 	delays map[string]time.Duration // set before the first request
-	mu     sync.Mutex
-	hits   map[string]int
+	// gates[URI], when set, is waited for before answering URI.
+	gates map[string]chan struct{}
+	mu    sync.Mutex
+	hits  map[string]int
+	// inFlight counts requests being answered; most is its peak.
+	inFlight, most int
 }
 
 func newSite(t *testing.T, files map[string][]byte) *site {
@@ -85,10 +89,24 @@ func newSite(t *testing.T, files map[string][]byte) *site {
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.hits[r.RequestURI]++
+		s.inFlight++
+		s.most = max(s.most, s.inFlight)
 		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.inFlight--
+			s.mu.Unlock()
+		}()
 		if d := s.delays[r.RequestURI]; d > 0 {
 			select {
 			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if g := s.gates[r.RequestURI]; g != nil {
+			select {
+			case <-g:
 			case <-r.Context().Done():
 				return
 			}
@@ -129,6 +147,12 @@ func newScanner(held *store.Store) *Scanner {
 // collect runs a scan and returns its messages, decoded, in order.
 func collect(t *testing.T, s *Scanner, ctx context.Context, req *proto.ScanRequest) []map[string]any {
 	t.Helper()
+	return collectHook(t, s, ctx, req, nil)
+}
+
+// collectHook is collect that also hands each message to hook as it comes.
+func collectHook(t *testing.T, s *Scanner, ctx context.Context, req *proto.ScanRequest, hook func(m map[string]any)) []map[string]any {
+	t.Helper()
 	if perr := s.Validate(req); perr != nil {
 		t.Fatalf("Validate: %v", perr)
 	}
@@ -146,6 +170,9 @@ func collect(t *testing.T, s *Scanner, ctx context.Context, req *proto.ScanReque
 		mu.Lock()
 		out = append(out, m)
 		mu.Unlock()
+		if hook != nil {
+			hook(m)
+		}
 		return nil
 	})
 	mu.Lock()

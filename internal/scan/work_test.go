@@ -44,11 +44,14 @@ func (e *recorder) Optimize(ctx context.Context, src []byte, opt optimize.Option
 	e.mu.Lock()
 	e.calls = append(e.calls, call{sha256.Sum256(src), !opt.SkipSlow, box{opt.DisplayWidth, opt.DisplayHeight}, opt.Budget})
 	e.mu.Unlock()
-	rep, err := e.Engine.Optimize(ctx, src, opt)
 	if e.final != nil && !opt.SkipSlow {
+		// final plays the engine's progress: the real pass reports none.
+		inner := opt
+		inner.Progress = nil
+		rep, err := e.Engine.Optimize(ctx, src, inner)
 		return e.final(ctx, opt, rep, err)
 	}
-	return rep, err
+	return e.Engine.Optimize(ctx, src, opt)
 }
 
 // callsOf returns the calls made on src.
@@ -65,10 +68,13 @@ func (e *recorder) callsOf(src []byte) []call {
 	return out
 }
 
+// scanner returns a Scanner with the given workers and one fetcher, so
+// rows are fetched in page order.
 func scanner(eng Engine, held *store.Store, workers int) *Scanner {
 	log := zerolog.Nop()
 	return New(Config{
 		Workers:      workers,
+		Fetchers:     1,
 		Fetcher:      fetch.New(fetch.DefaultConfig(), log),
 		Engine:       eng,
 		Held:         held,
@@ -222,35 +228,45 @@ func TestDedupByContent(t *testing.T) {
 // their final answer went out (the row gets an answer of its own).
 func TestDedupLargerTwinLater(t *testing.T) {
 	a := jpegBytes(t, photo(360, 240, 21), 95)
-	slowFetch := map[string]time.Duration{"/a.jpg?tall": 300 * time.Millisecond}
-	// Neither box holds the other: together they need 240×160.
-	rows := []row{{"/a.jpg?wide", 240, 80, 1}, {"/a.jpg?tall", 120, 160, 1}}
+	// Neither box holds the other. On this 360×240 photo the wide one
+	// alone needs 180×120, the tall one (and both together) 240×160.
+	rows := []row{{"/a.jpg?wide", 180, 60, 1}, {"/a.jpg?tall", 90, 160, 1}}
 	tests := []struct {
 		name string
 		set  string
 		// calls lists the boxes the engine worked for, in order.
 		calls    []call
 		sameKeys bool
+		width0   int // of row 0's final best
 	}{
 		{
-			// One worker: the larger twin is fetched before any final
-			// pass can start.
+			// The estimates are not all made before the larger twin
+			// arrives, so no final pass has started.
 			"before the final pass", `{"formats":["jpeg","webp"],"quality":"auto"}`,
-			[]call{{box: box{240, 80}}, {box: box{240, 160}}, {final: true, box: box{240, 160}}}, true,
+			[]call{{box: box{180, 60}}, {box: box{180, 160}}, {final: true, box: box{180, 160}}}, true, 240,
 		},
 		{
-			// No final pass: the small row's answer is final before the
+			// No final pass: the wide row's answer is final before the
 			// larger twin arrives.
 			"after the final answer", `{"formats":["jpeg","webp"],"quality":80}`,
-			[]call{{final: true, box: box{240, 80}}, {final: true, box: box{120, 160}}}, false,
+			[]call{{final: true, box: box{180, 60}}, {final: true, box: box{90, 160}}}, false, 180,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newSite(t, map[string][]byte{"/a.jpg": a})
-			srv.delays = slowFetch
+			// The tall row's bytes arrive once the wide row has its
+			// first answer (its final one when there is no final pass).
+			gate := make(chan struct{})
+			srv.gates = map[string]chan struct{}{"/a.jpg?tall": gate}
+			var once sync.Once
 			eng := newRecorder()
-			msgs := collect(t, scanner(eng, store.New(store.Config{}), 1), context.Background(), pageRequest(t, srv, tt.set, rows))
+			msgs := collectHook(t, scanner(eng, store.New(store.Config{}), 1), context.Background(), pageRequest(t, srv, tt.set, rows),
+				func(m map[string]any) {
+					if m["type"] == "result" && m["index"] == float64(0) {
+						once.Do(func() { close(gate) })
+					}
+				})
 			var got []call
 			for _, c := range eng.callsOf(a) {
 				got = append(got, call{final: c.final, box: c.box})
@@ -266,15 +282,74 @@ func TestDedupLargerTwinLater(t *testing.T) {
 			if (b0["key"] == b1["key"]) != tt.sameKeys {
 				t.Errorf("keys %v and %v: same = %v, want %v", b0["key"], b1["key"], b0["key"] == b1["key"], tt.sameKeys)
 			}
-			for _, m := range res[0] {
-				if m["final"] == true {
-					break
-				}
-				if m["verified"] == true {
-					t.Errorf("row 0 got a verified answer for the smaller box before its final: %v", m)
+			// No verified answer, final or not, is too small for its row.
+			for i := range rows {
+				for _, m := range res[i] {
+					if m["verified"] == true && m["best"] != nil {
+						assertCovers(t, i, rows[i], bestOf(t, m))
+					}
 				}
 			}
+			if w := b0["width"]; w != float64(tt.width0) {
+				t.Errorf("row 0's final best is %v wide, want %d", w, tt.width0)
+			}
 		})
+	}
+}
+
+// TestDedupFailure checks that bytes the engine cannot read fail once, for
+// every row that shares them, whatever box a later row needs.
+func TestDedupFailure(t *testing.T) {
+	bad := []byte("GIF89a, then nothing an image needs")
+	srv := newSite(t, map[string][]byte{"/bad.gif": bad})
+	srv.delays = map[string]time.Duration{"/bad.gif?2": 200 * time.Millisecond}
+	rows := []row{{"/bad.gif?1", 10, 10, 1}, {"/bad.gif?2", 100, 100, 1}, {"/bad.gif?3", 5, 5, 1}}
+	for _, set := range []string{`{"quality":80,"formats":["jpeg"]}`, `{"quality":"auto"}`} {
+		t.Run(set, func(t *testing.T) {
+			eng := newRecorder()
+			res := byRow(collect(t, scanner(eng, store.New(store.Config{}), 1), context.Background(), pageRequest(t, srv, set, rows)))
+			for i := range rows {
+				f := finalOf(t, res, i)
+				if e, _ := f["error"].(map[string]any); f["status"] != "error" || e["code"] != "decode_failed" {
+					t.Errorf("row %d: %v, want decode_failed", i, f)
+				}
+			}
+			if n := len(eng.callsOf(bad)); n != 1 {
+				t.Errorf("%d engine calls for the shared broken bytes, want 1", n)
+			}
+		})
+	}
+}
+
+// TestFetchesRunAhead checks that fetches overlap each other and the
+// engine's work: with one worker, Fetchers requests are in flight at once,
+// never more.
+func TestFetchesRunAhead(t *testing.T) {
+	files := map[string][]byte{}
+	var rows []row
+	for i := range 6 {
+		p := fmt.Sprintf("/p%d.jpg", i)
+		files[p] = jpegBytes(t, photo(64, 48, int64(80+i)), 90)
+		rows = append(rows, row{uri: p})
+	}
+	srv := newSite(t, files)
+	srv.delays = map[string]time.Duration{}
+	for p := range files {
+		srv.delays[p] = 200 * time.Millisecond
+	}
+	log := zerolog.Nop()
+	s := New(Config{Workers: 1, Fetchers: 3, Fetcher: fetch.New(fetch.DefaultConfig(), log),
+		Engine: newRecorder(), Held: store.New(store.Config{}), Log: log})
+	res := byRow(collect(t, s, context.Background(), pageRequest(t, srv, `{"formats":["jpeg"],"quality":80}`, rows)))
+	for i := range rows {
+		if f := finalOf(t, res, i); f["status"] == "error" {
+			t.Errorf("row %d: %v", i, f)
+		}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.most != 3 {
+		t.Errorf("at most %d fetches in flight, want 3 (Fetchers)", srv.most)
 	}
 }
 
@@ -581,5 +656,50 @@ func TestImageBudget(t *testing.T) {
 				t.Errorf("engine calls %+v, want %+v", got, want)
 			}
 		})
+	}
+}
+
+// TestProgressFromEngine runs the real engine's final pass: the row gets
+// verified answers as the search finds them, each smaller than the last,
+// under held keys, before its final result.
+func TestProgressFromEngine(t *testing.T) {
+	src := jpegBytes(t, photo(240, 160, 71), 95)
+	srv := newSite(t, map[string][]byte{"/a.jpg": src})
+	held := store.New(store.Config{})
+	var mu sync.Mutex
+	var got []proto.Result
+	heldThen := map[string]bool{} // key -> held when its result arrived
+	s := scanner(optimize.New(optimize.Config{Log: zerolog.Nop()}), held, 1)
+	req := pageRequest(t, srv, `{"formats":["jpeg","webp","avif"],"quality":"auto","minSavingsBytes":0}`, []row{{uri: "/a.jpg"}})
+	s.Scan(context.Background(), req, func(v any) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if m, ok := v.(proto.Result); ok {
+			got = append(got, m)
+			if m.Best != nil {
+				_, heldThen[m.Best.Key] = held.Get(m.Best.Key)
+			}
+		}
+		return nil
+	})
+	if len(got) < 3 {
+		t.Fatalf("%d results, want an estimate, at least one verified answer and the final one: %+v", len(got), got)
+	}
+	if got[0].Verified || got[0].Final {
+		t.Errorf("first result %+v, want the unverified estimate", got[0])
+	}
+	last := int64(1 << 62)
+	for _, r := range got[1 : len(got)-1] {
+		if !r.Verified || r.Final || r.Best == nil || !heldThen[r.Best.Key] {
+			t.Fatalf("in-between result %+v, want a verified, downloadable, non-final answer", r)
+		}
+		if r.Best.Bytes >= last {
+			t.Errorf("verified answers of %d then %d bytes: each must be smaller", last, r.Best.Bytes)
+		}
+		last = r.Best.Bytes
+	}
+	final := got[len(got)-1]
+	if !final.Final || !final.Verified || final.Best == nil || final.Best.Bytes > last {
+		t.Errorf("final %+v, want verified and no larger than the last verified answer (%d bytes)", final, last)
 	}
 }
