@@ -62,7 +62,7 @@ func (s *searcher) fixed(enc codec.Encoding, effort int) (*attempt, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &attempt{data: b, q: s.opt.Quality, enc: enc, lossy: enc.Lossy()}, nil
+	return &attempt{data: b, q: s.opt.Quality, enc: enc, effort: effort, lossy: enc.Lossy()}, nil
 }
 
 // jpeg: progressive mozjpeg. Optimizing the scans only reorders the
@@ -151,7 +151,7 @@ func (s *searcher) webp() (*attempt, error) {
 	found, err := s.quality(WebP, func(q int) ([]byte, error) { return s.encode(search, q, webpEffort) },
 		thr, webpLo, webpHi, maxSteps, true, guess)
 	if found != nil {
-		found.enc = search
+		found.enc, found.effort = search, webpEffort
 	}
 	best := found
 	// At the search's own effort, smart subsampling alone made 1 of 48
@@ -163,7 +163,7 @@ func (s *searcher) webp() (*attempt, error) {
 		}
 		if b, e := s.encode(codec.WebP, found.q, effort); e == nil && len(b) < len(found.data) {
 			if ok, e := s.meets(WebP, b, thr); e == nil && ok {
-				best = &attempt{data: b, q: found.q, enc: codec.WebP, lossy: true, checked: true}
+				best = &attempt{data: b, q: found.q, enc: codec.WebP, effort: effort, lossy: true, checked: true}
 			}
 		}
 	}
@@ -173,7 +173,7 @@ func (s *searcher) webp() (*attempt, error) {
 		}
 		var b []byte
 		if b, err = s.encode(codec.WebPLossless, 100, webpEffort); err == nil && (best == nil || len(b) < len(best.data)) {
-			best = &attempt{data: b, q: 100, enc: codec.WebPLossless}
+			best = &attempt{data: b, q: 100, enc: codec.WebPLossless, effort: webpEffort}
 		}
 	}
 	return best, err
@@ -265,7 +265,7 @@ func (s *searcher) avif() (*attempt, error) {
 	if err != nil || found == nil {
 		return found, err
 	}
-	found.enc = codec.AVIF
+	found.enc, found.effort = codec.AVIF, avifSearch
 	if s.e.cfg.AVIFEffort == avifSearch {
 		return found, nil
 	}
@@ -279,7 +279,7 @@ func (s *searcher) avif() (*attempt, error) {
 	if ok, err := s.meets(AVIF, b, thr); err != nil || !ok {
 		return found, nil
 	}
-	return &attempt{data: b, q: found.q, enc: codec.AVIF, lossy: true, checked: true}, nil
+	return &attempt{data: b, q: found.q, enc: codec.AVIF, effort: s.e.cfg.AVIFEffort, lossy: true, checked: true}, nil
 }
 
 // avifExact is avif's search with the exact measure: with full-resolution
@@ -303,7 +303,7 @@ func (s *searcher) avifExact() (*attempt, error) {
 	if err != nil || found == nil {
 		return found, err
 	}
-	found.enc = codec.AVIF444
+	found.enc, found.effort = codec.AVIF444, effort
 	if effort == s.e.cfg.AVIFEffort {
 		return found, nil
 	}
@@ -322,7 +322,7 @@ func (s *searcher) avifExact() (*attempt, error) {
 	if ok, err := s.meets(AVIF, b, thr); err != nil || !ok {
 		return found, nil
 	}
-	return &attempt{data: b, q: q, enc: codec.AVIF444, lossy: true, checked: true}, nil
+	return &attempt{data: b, q: q, enc: codec.AVIF444, effort: s.e.cfg.AVIFEffort, lossy: true, checked: true}, nil
 }
 
 // finalEffort is the effort of the encode whose bytes are kept for enc:

@@ -154,8 +154,11 @@ type Output struct {
 	// verified marks an output checked at the target by the final pass's
 	// measure, made at a fixed quality, or lossless.
 	verified bool
-	// enc is the encoding that made Data.
-	enc codec.Encoding
+	// Encoding and Effort are the settings that made Data (internal/codec's
+	// table; Effort 0 is the encoding's default): encoding them again at
+	// Quality gives the same bytes.
+	Encoding codec.Encoding
+	Effort   int
 }
 
 // Skipped is an allowed format the engine did not produce, and why.

@@ -42,6 +42,7 @@ type attempt struct {
 	data    []byte
 	q       int
 	enc     codec.Encoding
+	effort  int
 	lossy   bool
 	checked bool
 }
@@ -108,13 +109,13 @@ func (e *Engine) searchReduced(ctx context.Context, full *searcher, p *plan, for
 		if err := canceled(ctx); err != nil {
 			return outs, err
 		}
-		if _, _, ok := full.im.fit(o.enc); !ok {
+		if _, _, ok := full.im.fit(o.Encoding); !ok {
 			// The settings the copy's search chose do not fit at full
 			// size (lossless WebP of a large graphic, say).
-			p.skipped = append(p.skipped, e.tooLarge(o.Format, full.im, o.enc.Cost().Bytes(full.im.pixels(), full.im.bands)))
+			p.skipped = append(p.skipped, e.tooLarge(o.Format, full.im, o.Encoding.Cost().Bytes(full.im.pixels(), full.im.bands)))
 			continue
 		}
-		b, err := full.encode(o.enc, o.Quality, e.finalEffort(o.enc, full.opt))
+		b, err := full.encode(o.Encoding, o.Quality, e.finalEffort(o.Encoding, full.opt))
 		if err != nil {
 			if errors.Is(err, errCanceled) || errors.Is(err, errBudget) || !full.im.intact() {
 				return outs, err
@@ -123,7 +124,7 @@ func (e *Engine) searchReduced(ctx context.Context, full *searcher, p *plan, for
 			continue
 		}
 		outs = append(outs, Output{Format: o.Format, Data: b, Width: full.im.width, Height: full.im.pageHeight,
-			Quality: o.Quality, enc: o.enc, verified: !full.opt.SkipSlow})
+			Quality: o.Quality, Encoding: full.fitted(o.Encoding), Effort: e.finalEffort(o.Encoding, full.opt), verified: !full.opt.SkipSlow})
 	}
 	return outs, cut
 }
@@ -239,7 +240,8 @@ func avifFirst(formats []string) []string {
 // output is the candidate a of format f: verified when made at a fixed
 // quality, checked by the final pass's measure, or lossless.
 func (s *searcher) output(f string, a *attempt) Output {
-	return Output{Format: f, Data: a.data, Width: s.im.width, Height: s.im.pageHeight, Quality: a.q, enc: a.enc,
+	return Output{Format: f, Data: a.data, Width: s.im.width, Height: s.im.pageHeight, Quality: a.q,
+		Encoding: s.fitted(a.enc), Effort: a.effort,
 		verified: s.opt.Quality > 0 || (a.checked && !s.opt.SkipSlow) || (!a.checked && !a.lossy)}
 }
 

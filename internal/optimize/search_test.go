@@ -246,3 +246,22 @@ func TestTimeBudget(t *testing.T) {
 		t.Errorf("canceled call: err = %v", err)
 	}
 }
+
+// TestOutputSettings checks that every candidate names the settings that
+// made it: encoding its image again with them gives the same bytes (the
+// benchmark's search overhead encodes each format once this way).
+func TestOutputSettings(t *testing.T) {
+	src := encJPEG(t, photo(200, 150, 13), 95)
+	for _, opt := range []Options{{}, {SkipSlow: true}, {Quality: 70}} {
+		e := engine()
+		rep := run(t, src, opt)
+		im, _ := opened(t, e, src, Options{})
+		for _, c := range rep.Candidates {
+			b, err := codec.Encode(im.held, codec.Settings{Encoding: c.Encoding, Quality: c.Quality, Effort: c.Effort, Strip: true})
+			if err != nil || !bytes.Equal(b, c.Data) {
+				t.Errorf("%+v: %s q%d %s effort %d: %d bytes again, %d in the report (%v)", opt, c.Format, c.Quality, c.Encoding, c.Effort, len(b), len(c.Data), err)
+			}
+		}
+		im.close()
+	}
+}
