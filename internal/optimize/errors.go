@@ -21,24 +21,20 @@ var (
 	errShape       = proto.Errorf(proto.CodeEncodeFailed, "An encoded image did not match its source.")
 )
 
-// errBudget ends a call whose Options.Budget ran out: the work stops and
-// what was checked so far is the answer.
+// errBudget ends a call whose Options.Budget of CPU time ran out: the work
+// stops and what was checked so far is the answer.
 var errBudget = errors.New("the image's time budget ran out")
 
 // errTooLarge stops a search whose encodes outgrew the source or the
 // smallest candidate of another format.
 var errTooLarge = errors.New("encode larger than what it must beat")
 
-// canceled returns errBudget when ctx ended with the time budget,
-// errCanceled when it was canceled, else nil.
+// canceled returns errCanceled when ctx is done, else nil.
 func canceled(ctx context.Context) error {
-	if ctx.Err() == nil {
-		return nil
+	if ctx.Err() != nil {
+		return errCanceled
 	}
-	if context.Cause(ctx) == errBudget {
-		return errBudget
-	}
-	return errCanceled
+	return nil
 }
 
 // public maps err from a step on im (nil before the source was opened) to

@@ -112,7 +112,7 @@ func (s *searcher) lossy(f string, search, final func(q int) codec.Encoding, thr
 		a.enc = fe
 		return a, nil
 	}
-	if err := canceled(s.ctx); err != nil {
+	if err := s.check(); err != nil {
 		return a, err
 	}
 	if b, err := s.encode(fe, a.q, 0); err == nil {
@@ -158,7 +158,7 @@ func (s *searcher) webp() (*attempt, error) {
 	// page photo encodes smaller: the fast answer skips it, as it does
 	// when the memory budget has no room for it.
 	if err == nil && found != nil && (effort != webpEffort || exact) && s.fitted(codec.WebP) == codec.WebP {
-		if err = canceled(s.ctx); err != nil {
+		if err = s.check(); err != nil {
 			return best, err
 		}
 		if b, e := s.encode(codec.WebP, found.q, effort); e == nil && len(b) < len(found.data) {
@@ -168,7 +168,7 @@ func (s *searcher) webp() (*attempt, error) {
 		}
 	}
 	if err == nil && lossless(s.im) {
-		if err = canceled(s.ctx); err != nil {
+		if err = s.check(); err != nil {
 			return best, err
 		}
 		var b []byte
@@ -199,7 +199,7 @@ func (s *searcher) png() (*attempt, error) {
 		// cannot beat what another format already found.
 		return best, nil
 	}
-	if err := canceled(s.ctx); err != nil {
+	if err := s.check(); err != nil {
 		return best, err
 	}
 	thr := s.limit(PNG)
@@ -269,7 +269,7 @@ func (s *searcher) avif() (*attempt, error) {
 	if s.e.cfg.AVIFEffort == avifSearch {
 		return found, nil
 	}
-	if err := canceled(s.ctx); err != nil {
+	if err := s.check(); err != nil {
 		return found, err
 	}
 	b, err := s.encode(codec.AVIF, found.q, s.e.cfg.AVIFEffort)
@@ -312,7 +312,7 @@ func (s *searcher) avifExact() (*attempt, error) {
 	if q < avifLo {
 		return found, nil
 	}
-	if err := canceled(s.ctx); err != nil {
+	if err := s.check(); err != nil {
 		return found, err
 	}
 	b, err := s.encode(codec.AVIF444, q, s.e.cfg.AVIFEffort)

@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/imagediet/imgdiet/internal/codec"
@@ -121,9 +122,10 @@ type Options struct {
 	// images) for a fast first answer, and measures automatic quality with
 	// the faster SSIM-family metric instead of butteraugli.
 	SkipSlow bool
-	// Budget bounds the time this call may work (0: no bound beyond the
-	// context). When it runs out the smallest candidate verified so far
-	// is returned, with Report.Note saying so, rather than an error.
+	// Budget bounds the CPU time this call may take (0: no bound): its
+	// share of the process's CPU time while it works, checked before each
+	// encode. When it runs out the smallest candidate verified so far is
+	// returned, with Report.Note saying so, rather than an error.
 	Budget time.Duration
 	// Progress, when set, is called on the caller's goroutine each time a
 	// verified candidate smaller than any before it is found, with the
@@ -192,6 +194,9 @@ type Report struct {
 type Engine struct {
 	cfg Config
 	mem *budget
+	// working counts the Optimize calls in flight, among which the
+	// process's CPU time is shared (see clock).
+	working atomic.Int64
 }
 
 // New returns an Engine with cfg, zero fields taking their defaults.
@@ -277,15 +282,15 @@ func (e *Engine) Optimize(ctx context.Context, src []byte, opt Options) (Report,
 	if s.Format == SVG {
 		return e.svg(src, opt, rep)
 	}
-	work, stop := withBudget(ctx, opt.Budget)
-	defer stop()
-	im, err := e.open(work, src, s, opt)
+	clk := e.clock(opt.Budget)
+	defer clk.stop()
+	im, err := e.open(ctx, src, s, opt)
 	if err != nil {
 		return rep, e.public(err, im)
 	}
 	defer im.close()
 	p := e.plan(im, opt)
-	outs, err := e.search(work, im, &p, opt)
+	outs, err := e.search(ctx, clk, im, &p, opt)
 	rep.Skipped = p.skipped
 	cut := errors.Is(err, errBudget)
 	if err != nil && !cut {
@@ -298,11 +303,3 @@ func (e *Engine) Optimize(ctx context.Context, src []byte, opt Options) (Report,
 	return rep, nil
 }
 
-// withBudget bounds ctx by the time budget d (none when d is 0); the
-// budget's end is told apart from a cancellation by its cause.
-func withBudget(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if d <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeoutCause(ctx, d, errBudget)
-}

@@ -386,7 +386,7 @@ func TestSingleEncodeStreams(t *testing.T) {
 			if im.held == nil {
 				t.Fatal("two formats streamed")
 			}
-			outs, err := e.search(context.Background(), im, &plan{formats: []string{tt.format}}, one)
+			outs, err := e.search(context.Background(), nil, im, &plan{formats: []string{tt.format}}, one)
 			if err != nil || len(outs) != 1 || !bytes.Equal(outs[0].Data, c.Data) {
 				t.Errorf("streamed and in-memory %s encodes differ (%v)", tt.format, err)
 			}

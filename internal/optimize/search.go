@@ -21,6 +21,7 @@ import (
 type searcher struct {
 	e     *Engine
 	ctx   context.Context
+	clock *clock // the call's CPU time budget
 	im    *pic
 	ref   *reference // nil at a fixed quality
 	opt   Options
@@ -48,7 +49,7 @@ type attempt struct {
 }
 
 // search makes the candidates of every format p plans for im.
-func (e *Engine) search(ctx context.Context, im *pic, p *plan, opt Options) ([]Output, error) {
+func (e *Engine) search(ctx context.Context, clk *clock, im *pic, p *plan, opt Options) ([]Output, error) {
 	var here, small []string
 	for _, f := range p.formats {
 		if p.reduced[f] {
@@ -57,7 +58,7 @@ func (e *Engine) search(ctx context.Context, im *pic, p *plan, opt Options) ([]O
 			here = append(here, f)
 		}
 	}
-	s := &searcher{e: e, ctx: ctx, im: im, opt: opt, strip: !opt.KeepMetadata, prev: map[string]Output{}}
+	s := &searcher{e: e, ctx: ctx, clock: clk, im: im, opt: opt, strip: !opt.KeepMetadata, prev: map[string]Output{}}
 	var outs []Output
 	if len(here) > 0 {
 		if opt.Quality == 0 {
@@ -95,7 +96,7 @@ func (e *Engine) searchReduced(ctx context.Context, full *searcher, p *plan, for
 	if err != nil {
 		return nil, err
 	}
-	s := &searcher{e: e, ctx: ctx, im: small, ref: ref, opt: full.opt, strip: full.strip, prev: map[string]Output{}}
+	s := &searcher{e: e, ctx: ctx, clock: full.clock, im: small, ref: ref, opt: full.opt, strip: full.strip, prev: map[string]Output{}}
 	picks, err := s.run(formats, have)
 	if err != nil && !errors.Is(err, errBudget) {
 		return nil, err
@@ -106,7 +107,7 @@ func (e *Engine) searchReduced(ctx context.Context, full *searcher, p *plan, for
 	small.close()
 	var outs []Output
 	for _, o := range picks {
-		if err := canceled(ctx); err != nil {
+		if err := full.check(); err != nil {
 			return outs, err
 		}
 		if _, _, ok := full.im.fit(o.Encoding); !ok {
@@ -168,7 +169,7 @@ func (s *searcher) run(formats []string, have []Output) ([]Output, error) {
 	}
 	var failed error
 	for _, f := range formats {
-		if err := canceled(s.ctx); err != nil {
+		if err := s.check(); err != nil {
 			if errors.Is(err, errBudget) {
 				return outs, err
 			}
@@ -235,6 +236,19 @@ func avifFirst(formats []string) []string {
 		}
 	}
 	return out
+}
+
+// check returns errCanceled when the call was canceled, errBudget when
+// its CPU time budget has run out, else nil: the search asks before each
+// encode.
+func (s *searcher) check() error {
+	if err := canceled(s.ctx); err != nil {
+		return err
+	}
+	if s.clock.over() {
+		return errBudget
+	}
+	return nil
 }
 
 // output is the candidate a of format f: verified when made at a fixed
@@ -332,7 +346,7 @@ func (s *searcher) quality(f string, enc func(q int) ([]byte, error), thr float6
 	full := guess > 0
 	exact := s.ref.exact
 	try := func(q int) (float64, bool, error) {
-		if err := canceled(s.ctx); err != nil {
+		if err := s.check(); err != nil {
 			return 0, false, err
 		}
 		b, err := enc(q)
@@ -383,7 +397,7 @@ func (s *searcher) quality(f string, enc func(q int) ([]byte, error), thr float6
 	case best != nil && exact && best.q-belowStep >= lo:
 		// Butteraugli is not strictly monotone in quality: like the
 		// oracle, look once a little below the boundary found.
-		if err := canceled(s.ctx); err != nil {
+		if err := s.check(); err != nil {
 			return best, err
 		}
 		q := best.q - belowStep
@@ -396,7 +410,7 @@ func (s *searcher) quality(f string, enc func(q int) ([]byte, error), thr float6
 	case best != nil || !tryHi || slices.Contains(tried, q):
 		return best, nil
 	}
-	if err := canceled(s.ctx); err != nil {
+	if err := s.check(); err != nil {
 		return nil, err
 	}
 	b, err := enc(q)
