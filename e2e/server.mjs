@@ -5,6 +5,7 @@
 //   /many.html?n=N           N elements with images and backgrounds (speed check)
 //   /photos.html?n=N&w=W     N distinct photos (different bytes, same pixels) shown W px wide, and a 404
 //   /uniq/<name>.jpg         the photo with <name> in a JPEG comment, so each name has its own bytes
+//   /demo/…                  scripts/demo's page and images (for the screenshot run)
 //   /missing.jpg             404
 //   /login.html              sets a login cookie; shows /private/photo.jpg (403 without
 //                            the cookie) and localhost's /private/elsewhere.jpg (403 unless
@@ -70,6 +71,8 @@ export async function startServer() {
     try {
       if (u.pathname === '/' || u.pathname === '/index.html') return send(200, 'text/html', '<!doctype html><title>home</title><p>home</p>');
       if (u.pathname === '/slow.html') return send(200, 'text/html', slowPage(+u.searchParams.get('n') || 10, +u.searchParams.get('ms') || 1000));
+      const demo = /^\/demo\/(index\.html|img\/[\w-]+\.(jpg|png))$/.exec(u.pathname);
+      if (demo) return send(200, demo[2] ? `image/${demo[2] === 'jpg' ? 'jpeg' : 'png'}` : 'text/html', readFileSync(join(here, '..', 'scripts', 'demo', demo[1])));
       if (u.pathname === '/photos.html') return send(200, 'text/html', photosPage(+u.searchParams.get('n') || 6, +u.searchParams.get('w') || 800));
       if (u.pathname.startsWith('/uniq/') && u.pathname.endsWith('.jpg')) return send(200, 'image/jpeg', uniquePhoto(u.pathname.slice(6, -4)));
       if (u.pathname === '/many.html') return send(200, 'text/html', manyPage(+u.searchParams.get('n') || 1000));

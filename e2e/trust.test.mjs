@@ -4,53 +4,38 @@
 //   2. Stop and a helper crash keep what was earned;
 //   3. "Download all" holds exactly what its label and the summary say;
 //   4. no page can leave the scan on "Finding images…".
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchPuppeteer, skipReason, waitFor, listFiles, readZip, sniff, hostPids } from './harness.mjs';
-import { startServer } from './server.mjs';
+import { waitFor, listFiles, readZip, sniff, hostPids } from './harness.mjs';
+import { popupSuite } from './suite.mjs';
 
-const skip = skipReason() || false;
-if (skip) console.log(`# SKIP e2e: ${skip}`);
-
-let srv;
-let b;
-let page;
-before(async () => {
-  if (skip) return;
-  srv = await startServer();
-  b = await launchPuppeteer();
-  page = await b.browser.newPage();
-});
-after(async () => {
-  await b?.close();
-  await srv?.close();
-});
-
-const tabIdOf = async () => b.sw.evaluate(async () => (await chrome.tabs.query({ active: true, lastFocusedWindow: true }))[0].id);
-const swState = (tabId) => b.sw.evaluate((id) => {
-  const s = imagediet.states.get(id);
-  return s ? JSON.parse(JSON.stringify({ ...s, pendingIdx: null, data: null })) : null;
-}, tabId);
+const s = popupSuite();
+const { skip } = s;
+const tabIdOf = s.tabId;
+const swState = s.state;
 
 /** What the popup shows right now, read in one go. */
-const view = (popup) => popup.evaluate(() => {
+const view = (popup, clickDownloadAll = false) => popup.evaluate((click) => {
   const p = document.getElementById('progress');
+  const dl = document.getElementById('download-all');
+  const label = dl.textContent;
+  if (click) dl.click();
   return {
     state: p.dataset.state, value: p.value, max: p.max, estimated: Number(p.dataset.estimated), ready: Number(p.dataset.ready),
     text: document.getElementById('progress-text').textContent,
     summary: document.getElementById('summary').textContent,
     savedBytes: Number(document.getElementById('summary').dataset.savedBytes),
-    download: document.getElementById('download-all').textContent,
-    downloadEnabled: !document.getElementById('download-all').disabled,
+    download: label,
+    downloadEnabled: click || !dl.disabled,
     rows: [...document.querySelectorAll('[data-testid=result-row]')].map((li) => ({
       index: Number(li.dataset.index), state: li.dataset.state, text: li.innerText,
       download: li.querySelector('[data-testid=download]') ? !li.querySelector('[data-testid=download]').disabled : null,
       finish: !!li.querySelector('[data-testid=finish]'),
     })),
   };
-});
+}, clickDownloadAll);
 
 /** Records every state of the popup's progress line and rows until stopped. */
 async function startRecording(popup) {
@@ -61,6 +46,7 @@ async function startRecording(popup) {
       window.__views.push({
         state: p.dataset.state, value: p.value, max: p.max, text: document.getElementById('progress-text').textContent,
         rows: [...document.querySelectorAll('[data-testid=result-row]')].map((li) => li.dataset.state),
+        settled: [...document.querySelectorAll('[data-testid=finish], [data-testid=estimate]')].filter((e) => /only|Finish|Check/.test(e.textContent)).length,
       });
     };
     window.__obs = new MutationObserver(take);
@@ -79,24 +65,24 @@ const midway = (popup, timeout = 90000) => popup.waitForFunction(() => {
 const zipPath = 'Image Diet/127.0.0.1/127.0.0.1-optimized.zip';
 
 test('1 and 3: progress counts estimates and verified answers; Download all holds what it says', { skip }, async () => {
-  await page.goto(`${srv.origin}/photos.html?n=6&w=240`);
+  await s.page.goto(`${s.srv.origin}/photos.html?n=8&w=240`);
   const tabId = await tabIdOf();
-  const popup = await b.openPopup(page);
+  const popup = await s.b.openPopup(s.page);
   await popup.waitForSelector('[data-testid=result-row]', { timeout: 30000 });
   await startRecording(popup);
   await midway(popup);
 
   // While the helper refines: the label says how many verified files the
-  // ZIP will hold, and the ZIP holds exactly those; the summary's saving is theirs.
-  const v = await view(popup);
+  // ZIP will hold, and the ZIP holds exactly those; the summary's saving is
+  // theirs. Read and clicked in one go, as a person sees it.
+  const v = await view(popup, true);
   const m = /^Download (\d+) verified of (\d+) \(ZIP\)$/.exec(v.download);
   assert.ok(m, `label while refining: ${v.download}`);
   const promised = Number(m[1]);
   assert.equal(promised, v.rows.filter((r) => r.state === 'verified').length);
-  const st = await swState(tabId);
-  await popup.click('[data-testid=download-all]');
-  await waitFor(() => listFiles(b.profile.downloads).includes(zipPath), { what: zipPath, timeout: 20000 });
-  const entries = await readZip(readFileSync(join(b.profile.downloads, zipPath)));
+  await waitFor(() => listFiles(s.b.profile.downloads).includes(zipPath), { what: zipPath, timeout: 20000 });
+  const entries = await readZip(readFileSync(join(s.b.profile.downloads, zipPath)));
+  const st = await swState(tabId); // originals do not change
   assert.equal(Object.keys(entries).length, promised, `ZIP holds ${Object.keys(entries)} for "${v.download}"`);
   const verified = v.rows.filter((r) => r.state === 'verified').map((r) => st.results[r.index]);
   const zipSaved = verified.reduce((n, r) => n + r.original.bytes, 0) - Object.values(entries).reduce((n, e) => n + e.length, 0);
@@ -110,27 +96,32 @@ test('1 and 3: progress counts estimates and verified answers; Download all hold
     ?? views.find((x) => x.state === 'scanning' && x.rows.includes('estimate'));
   assert.ok(early, 'an estimate was shown during the scan');
   assert.ok(early.value > 0, `bar at ${early.value} of ${early.max} while ${early.rows.filter((s) => s === 'estimate').length} rows had estimates`);
-  assert.match(early.text, /^[1-9]\d* of 7 estimated · \d+ of 7 verified$/);
+  assert.match(early.text, /^[1-9]\d* of 9 estimated · \d+ of 9 verified$/);
+  // While the helper works on every row, none says it has stopped.
+  const wrong = views.filter((x) => x.state === 'scanning' && x.settled > 0);
+  assert.equal(wrong.length, 0, `"estimate only" or "Finish" shown while scanning: ${JSON.stringify(wrong[0])}`);
   // "Done" never showed while a row was not final.
   for (const x of views.filter((y) => /^Done/.test(y.text))) assert.ok(x.rows.every((s) => s === 'verified' || s === 'optimal' || s === 'error'), `Done with rows ${x.rows}`);
+  // ("Saved 1 file" stays on the button for 2 s after the ZIP.)
+  await popup.waitForFunction(() => !document.getElementById('download-all').dataset.busy);
   const end = await view(popup);
-  assert.match(end.text, /^Done: 7 images in [\d.]+ s$/);
-  assert.equal(end.download, 'Download all 6 (ZIP)');
+  assert.match(end.text, /^Done: 9 images in [\d.]+ s$/);
+  assert.equal(end.download, 'Download all 8 (ZIP)');
   const final = await swState(tabId);
   assert.ok(final.results.every((r) => r.final));
   await popup.close();
 });
 
 test('2: Stop keeps every verified file; estimates say so and can be finished one by one', { skip }, async () => {
-  await page.goto(`${srv.origin}/photos.html?n=5&w=240&stop=1`);
+  await s.page.goto(`${s.srv.origin}/photos.html?n=10&w=240&stop=1`);
   const tabId = await tabIdOf();
-  const popup = await b.openPopup(page);
+  const popup = await s.b.openPopup(s.page);
   await midway(popup);
   await popup.click('[data-testid=cancel]');
   await popup.waitForSelector('[data-testid=progress][data-state=canceled]', { timeout: 15000 });
   const st = await swState(tabId);
   const v = await view(popup);
-  assert.match(v.text, /^Stopped: [1-9]\d* of 6 verified/);
+  assert.match(v.text, /^Stopped: [1-9]\d* of 11 verified/);
   for (const r of v.rows) {
     assert.doesNotMatch(r.text, /refining|verifying|Waiting/, `row ${r.index} after Stop: ${r.text}`);
     const res = st.results[r.index];
@@ -155,24 +146,33 @@ test('2: Stop keeps every verified file; estimates say so and can be finished on
   await popup.waitForSelector('[data-testid=progress][data-state=canceled]', { timeout: 30000 });
   const after2 = await view(popup);
   const readyBefore = Number(/^Stopped: (\d+)/.exec(v.text)[1]);
-  assert.match(after2.text, new RegExp(`^Stopped: ${readyBefore + 1} of 6 verified`));
+  assert.match(after2.text, new RegExp(`^Stopped: ${readyBefore + 1} of 11 verified`));
   const row = after2.rows.find((r) => r.index === todo.index);
   assert.equal(row.download, true);
   for (const r of after2.rows.filter((x) => x.index !== todo.index)) assert.equal(r.state, v.rows.find((x) => x.index === r.index).state, `row ${r.index} unchanged`);
-  const before = new Set(listFiles(b.profile.downloads));
+  const before = new Set(listFiles(s.b.profile.downloads));
   await popup.click(`[data-testid=result-row][data-index="${todo.index}"] [data-testid=download]`);
-  const added = await waitFor(() => listFiles(b.profile.downloads).find((f) => !before.has(f)), { what: 'the finished image downloaded' });
-  assert.equal(sniff(readFileSync(join(b.profile.downloads, added))), (await swState(tabId)).results[todo.index].best.format);
+  const added = await waitFor(() => listFiles(s.b.profile.downloads).find((f) => !before.has(f)), { what: 'the finished image downloaded' });
+  assert.equal(sniff(readFileSync(join(s.b.profile.downloads, added))), (await swState(tabId)).results[todo.index].best.format);
+  // Every file verified before Stop is still held: the ZIP has them all.
+  await popup.waitForFunction(() => !document.getElementById('download-all').dataset.busy);
+  const had = new Set(listFiles(s.b.profile.downloads));
+  const label = await popup.$eval('[data-testid=download-all]', (e) => e.textContent);
+  const verifiedNow = after2.rows.filter((r) => r.state === 'verified').length;
+  assert.equal(label, `Download ${verifiedNow} verified of 10 (ZIP)`);
+  await popup.click('[data-testid=download-all]');
+  const zip = await waitFor(() => listFiles(s.b.profile.downloads).find((f) => !had.has(f) && f.endsWith('.zip')), { what: 'the ZIP after Stop' });
+  assert.equal(Object.keys(await readZip(readFileSync(join(s.b.profile.downloads, zip)))).length, verifiedNow);
   await popup.close();
 });
 
 test('2: after a helper crash the rows say what was lost, and only those are redone', { skip }, async () => {
-  await page.goto(`${srv.origin}/photos.html?n=4&w=240&crash=1`);
+  await s.page.goto(`${s.srv.origin}/photos.html?n=8&w=240&crash=1`);
   const tabId = await tabIdOf();
-  const popup = await b.openPopup(page);
+  const popup = await s.b.openPopup(s.page);
   await popup.waitForSelector('[data-testid=result-row][data-state=error]', { timeout: 60000 });
   await midway(popup);
-  const pids = hostPids(b.profile);
+  const pids = hostPids(s.b.profile);
   assert.equal(pids.length, 1);
   process.kill(pids[0], 'SIGKILL');
   await popup.waitForSelector('[data-testid=redo-lost]:not([hidden])', { timeout: 15000 });
@@ -195,17 +195,17 @@ test('2: after a helper crash the rows say what was lost, and only those are red
   const end = await view(popup);
   assert.ok(end.rows.every((r) => r.state !== 'lost'));
   assert.equal(end.rows.find((r) => r.index === errorRow).state, 'error');
-  assert.equal(end.download, 'Download all 4 (ZIP)');
+  assert.equal(end.download, 'Download all 8 (ZIP)');
   await popup.close();
 });
 
 test('4: a frame that never loads cannot hang the scan; unreadable frames are counted', { skip }, async () => {
-  await page.goto(`${srv.origin}/jsframe.html`);
-  await page.waitForFunction(() => document.querySelectorAll('iframe').length === 3);
-  const popup = await b.openPopup(page);
+  await s.page.goto(`${s.srv.origin}/jsframe.html`);
+  await s.page.waitForFunction(() => document.querySelectorAll('iframe').length === 3);
+  const popup = await s.b.openPopup(s.page);
   await popup.waitForSelector('[data-testid=progress][data-state=done]', { timeout: 30000 });
   const names = await popup.$$eval('[data-testid=result-row] .name', (es) => es.map((e) => e.textContent).sort());
-  assert.deepEqual(names, ['in-frame', 'jsframe-photo']);
+  assert.deepEqual(names, ['in-frame', 'small-jsframe']);
   assert.match(await popup.$eval('[data-testid=notice]', (e) => e.textContent), /1 frame on this page could not be read and was skipped\./);
   // Scan again ends too.
   await popup.click('[data-testid=rescan]');

@@ -155,6 +155,7 @@ function render(changed) {
   const notes = [];
   if (st?.skippedFrames) notes.push(`${st.skippedFrames === 1 ? '1 frame' : `${st.skippedFrames} frames`} on this page could not be read and ${st.skippedFrames === 1 ? 'was' : 'were'} skipped.`);
   if (st?.localImages && n) notes.push(`${st.localImages === 1 ? '1 image is a local file' : `${st.localImages} images are local files`} (file://), which Chrome does not let extensions read.`);
+  if (st?.settingsForgotten) notes.push('These results were computed with settings you have since forgotten for this site. Click Scan again to use the defaults.');
   if (c.lost && st.error?.kind !== 'interrupted') notes.push(`The helper stopped, and ${c.lost === 1 ? '1 result was' : `${c.lost} results were`} lost with it; verified “already optimal” answers and errors are kept.`);
   else if (c.lost) notes.push(`${c.lost === 1 ? '1 result was' : `${c.lost} results were`} lost when the browser stopped the extension.`);
   $('notice').textContent = [noticeMsg, ...notes].filter(Boolean).join(' ');
@@ -220,7 +221,7 @@ function updateRow(i) {
   }
   li.dataset.status = rowStatus(r);
   li.dataset.state = rs;
-  li.setAttribute('aria-selected', String(selected === i));
+  li.setAttribute('aria-current', String(selected === i));
 
   const thumb = im.thumb
     ? el('img', { class: 'thumb', src: im.thumb, alt: '', loading: 'lazy', decoding: 'async', referrerPolicy: 'no-referrer' })
@@ -331,7 +332,7 @@ async function select(i) {
   if (!r || r.status !== 'optimized' || !r.best?.key) return;
   closeCompare(false);
   selected = i;
-  rowEls.get(i)?.setAttribute('aria-selected', 'true');
+  rowEls.get(i)?.setAttribute('aria-current', 'true');
   const im = state.images[i];
   $('compare').hidden = false;
   setZoom('fit');
@@ -381,7 +382,7 @@ function setZoom(z) {
 
 function closeCompare(restoreFocus = true) {
   const was = selected;
-  if (selected != null) rowEls.get(selected)?.setAttribute('aria-selected', 'false');
+  if (selected != null) rowEls.get(selected)?.setAttribute('aria-current', 'false');
   selected = null;
   $('compare').hidden = true;
   $('cmp-before').removeAttribute('src');
@@ -490,7 +491,10 @@ async function download(what, button) {
 
 function downloadOne(i, button) { download({ index: i }, button); }
 // The ZIP holds exactly the rows the button counted when it was clicked.
-$('download-all').addEventListener('click', (e) => download({ all: true, indexes: downloadableIndexes(state) }, e.currentTarget));
+$('download-all').addEventListener('click', (e) => {
+  const indexes = downloadableIndexes(state);
+  download({ all: true, indexes, keys: indexes.map((i) => state.results[i].best.key) }, e.currentTarget);
+});
 
 // ---- buttons and settings ------------------------------------------------------
 
@@ -519,6 +523,7 @@ async function fillSettings() {
   f.qualityNumber.value = settings.quality === 'auto' ? 80 : settings.quality;
   f.qualityNumber.disabled = settings.quality === 'auto';
   f.minSavingsBytes.value = settings.minSavingsBytes;
+  f.imageBudgetSeconds.value = settings.imageBudgetSeconds;
   for (const k of ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen']) f[k].checked = settings[k];
   $('forget').disabled = !saved;
   $('settings-msg').textContent = state?.site
@@ -536,6 +541,7 @@ function readSettings() {
     resize: f.resize.checked,
     keepMetadata: f.keepMetadata.checked,
     minSavingsBytes: f.minSavingsBytes.value === '' ? DEFAULTS.minSavingsBytes : Number(f.minSavingsBytes.value),
+    imageBudgetSeconds: f.imageBudgetSeconds.value === '' ? DEFAULTS.imageBudgetSeconds : Number(f.imageBudgetSeconds.value),
     includeBackgrounds: f.includeBackgrounds.checked,
     includeOffscreen: f.includeOffscreen.checked,
   };

@@ -8,7 +8,7 @@ import { collectFrames } from './sw-collect.js';
 import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } from './lib/images.js';
 import { applyResult, totals } from './lib/results.js';
 import { canDownload } from './lib/progress.js';
-import { scanSettings, siteOf } from './lib/settings-core.js';
+import { scanSettings, siteOf, siteKey } from './lib/settings-core.js';
 import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
 import { loadSite } from './settings.js';
 import { fetchData } from './datachan.js';
@@ -129,7 +129,9 @@ function disconnectHost() {
   helloPromise = null;
   hello = null;
   if (p) { try { p.disconnect(); } catch { /* gone */ } }
-  // A port closed by us fires no onDisconnect here: fail whatever waited.
+  // A port closed by us fires no onDisconnect here: fail whatever waited,
+  // and mark what the helper held as lost.
+  if (p) onHostGone(epoch);
   const err = hostError('stopped');
   for (const w of replyWaiters.values()) w.reject(err);
   replyWaiters.clear();
@@ -207,7 +209,7 @@ function publicState(st) {
     error: st.error, startedAt: st.startedAt, finishedAt: st.finishedAt, collectMs: st.collectMs,
     keysGone: !!st.keysGone || st.epoch !== epoch || !hello,
     skippedFrames: st.skippedFrames || 0, others: st.others || [], localImages: st.localImages || 0,
-    working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings,
+    working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings, settingsForgotten: !!st.settingsForgotten,
   };
 }
 
@@ -344,7 +346,9 @@ export async function startScan(tabId) {
       got = await collectFrames(tabId, { backgrounds: settings.includeBackgrounds });
     } catch (e) {
       if (e.kind) throw e;
-      throw accessError(st.pageUrl, e);
+      let files = true;
+      try { files = await chrome.extension.isAllowedFileSchemeAccess(); } catch { /* unknown: assume allowed */ }
+      throw accessError(st.pageUrl, e, files);
     }
     const frames = got.frames;
     if (!live()) return;
@@ -407,11 +411,14 @@ export async function startScan(tabId) {
   }
 }
 
-function accessError(pageUrl, e) {
+function accessError(pageUrl, e, fileAccess = true) {
   const msg = String(e && e.message);
   if (/^file:/i.test(pageUrl) || /file:\/\//i.test(msg)) return Object.assign(new Error(MESSAGES.fileAccess), { kind: 'fileAccess' });
   const restricted = /chrome:\/\/|extensions gallery|cannot be scripted|Cannot access a chrome/i.test(msg);
-  return Object.assign(new Error(restricted ? MESSAGES.restricted : MESSAGES.noAccess), { kind: restricted ? 'restricted' : 'noAccess' });
+  if (restricted) return Object.assign(new Error(MESSAGES.restricted), { kind: 'restricted' });
+  // Without file access Chrome does not even say the page is a file.
+  const hint = fileAccess ? '' : ' If it is a file on your computer, turn on “Allow access to file URLs” for Image Diet in chrome://extensions first.';
+  return Object.assign(new Error(MESSAGES.noAccess + hint), { kind: 'noAccess' });
 }
 
 /**
@@ -434,7 +441,8 @@ function runScan(st, indexes) {
     }
   }
   st.chunks = [];
-  st.pendingIdx = new Set();
+  // Before the snapshot: the popup learns from it which rows this run works on.
+  st.pendingIdx = new Set(sent);
   st.runCanceled = false;
   setStatus(st, 'scanning', { finishedAt: null, error: null });
   sendChunks(st, sent, st.data);
@@ -446,7 +454,9 @@ function sendChunks(st, idx, data, { retry = false } = {}) {
   const chunks = chunkImages(idx.map((i) => toScanImage(st.images[i], data[i])), { maxBytes: MAX_MESSAGE_BYTES, maxImages });
   const added = chunks.map((c) => ({ id: newId('s'), idx: idx.slice(c.offset, c.offset + c.images.length), done: null, retry }));
   st.chunks.push(...added);
+  const known = idx.every((i) => st.pendingIdx.has(i));
   for (const i of idx) st.pendingIdx.add(i);
+  if (!known) snapshot(st.tabId);
   if (!added.length) { settle(st); return; }
   const settingsMsg = scanSettings(st.settings);
   try {
@@ -505,7 +515,13 @@ function onScanMessage(st, ch, msg) {
     if (applyResult(st.results, res)) {
       const r = st.results[i];
       if (r.final) st.pendingIdx.delete(i);
-      if (prev && prev.verified && prev.best && prev.best.key && prev.best.key !== r.best?.key) releaseLater(prev.best.key);
+      if (prev && prev.verified && prev.best && prev.best.key && prev.best.key !== r.best?.key) {
+        // Still held (until released below), so a ZIP asked for with the
+        // file on show gets that very file.
+        if (!st.replaced) st.replaced = new Map();
+        st.replaced.set(prev.best.key, { i, best: prev.best });
+        releaseLater(prev.best.key, st);
+      }
       queueResult(st.tabId, i);
     }
   } else if (msg.type === 'done') {
@@ -609,8 +625,9 @@ export async function redoImages(tabId, which) {
   return true;
 }
 
-function releaseLater(key) {
+function releaseLater(key, st) {
   setTimeout(() => {
+    st.replaced?.delete(key);
     for (const s of states.values()) if (s.results.some((r) => r && r.best && r.best.key === key)) return;
     if (port) request({ type: 'release', id: newId('r'), keys: [key] }).catch(() => {});
   }, RELEASE_DELAY_MS);
@@ -654,16 +671,20 @@ const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: '
  * ones (all). With `indexes`, the ZIP holds exactly those rows (the ones the
  * popup's button counted), each at its current verified file.
  */
-export function downloadPlan(tabId, { index, all, indexes } = {}) {
+export function downloadPlan(tabId, { index, all, indexes, keys } = {}) {
   const st = states.get(tabId);
   if (!st) throw new Error('There is no scan for this tab.');
   const gone = !!st.keysGone || st.epoch !== epoch || !hello;
-  const pick = (i) => {
+  const pick = (i, n) => {
     const r = st.results[i];
-    return canDownload(r, gone) ? { i, r } : null;
+    if (!canDownload(r, gone)) return null;
+    // The file the popup showed when it was clicked, if a newer one has replaced it since.
+    const want = Array.isArray(keys) ? keys[n] : null;
+    const old = want && want !== r.best.key ? st.replaced?.get(want) : null;
+    return old && old.i === i ? { i, r: { ...r, best: old.best } } : { i, r };
   };
   const want = all ? (Array.isArray(indexes) ? indexes : st.results.map((_, i) => i)) : [index];
-  const items = want.map(pick).filter(Boolean);
+  const items = want.map((i, n) => pick(i, n)).filter(Boolean);
   if (!items.length) {
     throw new Error(gone && st.results.some((r) => r && r.best)
       ? 'The helper restarted, so these files are gone. Redo the lost images or scan again to download.'
@@ -704,7 +725,9 @@ chrome.runtime.onConnect.addListener((p) => {
       listeners.get(tabId).add(p);
       const st = states.get(tabId);
       const url = await pageUrlOf(tabId);
-      const same = st && (!url || !st.pageUrl || url === st.pageUrl);
+      // No URL means the tab is out of reach (about:blank, an error page, or
+      // another site since the click): never show an earlier page's rows for it.
+      const same = st && !!url && url === st.pageUrl;
       // A scan that ended in an error keeps its rows when it has any (what
       // the helper took with it can be redone); otherwise a new scan starts.
       if (same && !(msg.rescan) && (st.status !== 'error' || st.error?.kind === 'interrupted' || st.results.some(Boolean))) {
@@ -736,6 +759,20 @@ chrome.runtime.onConnect.addListener((p) => {
   p.onDisconnect.addListener(() => {
     if (tabId != null) listeners.get(tabId)?.delete(p);
   });
+});
+
+// A site's settings forgotten (here or on the options page): rows computed
+// with them are marked, so none passes for what the defaults would give.
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== 'local') return;
+  for (const st of states.values()) {
+    if (!st.site || !st.savedSettings || st.settingsForgotten) continue;
+    const c = changes[siteKey(st.site)];
+    if (c && c.newValue === undefined) {
+      st.settingsForgotten = true;
+      snapshot(st.tabId);
+    }
+  }
 });
 
 chrome.tabs.onRemoved.addListener(async (tabId) => {

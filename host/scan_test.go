@@ -70,6 +70,21 @@ func dialData(t *testing.T, url, origin string) (*websocket.Conn, *http.Response
 	return d.Dial(url, http.Header{"Origin": {origin}})
 }
 
+// openData opens an authenticated data channel as the extension would; it
+// closes when the test ends.
+func openData(t *testing.T, dataURL, token string) *websocket.Conn {
+	t.Helper()
+	c, _, err := dialData(t, dataURL, strings.TrimSuffix(testOrigin, "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.WriteJSON(map[string]string{"auth": token}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestScanDownloadZipRelease(t *testing.T) {
 	files := map[string][]byte{
 		"/a.jpg": photoJPEG(t, 800, 600, 1),
@@ -115,14 +130,7 @@ func TestScanDownloadZipRelease(t *testing.T) {
 		t.Errorf("missing image: %v", finals[3])
 	}
 
-	c, _, err := dialData(t, dataURL, strings.TrimSuffix(testOrigin, "/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.WriteJSON(map[string]string{"auth": token}); err != nil {
-		t.Fatal(err)
-	}
+	c := openData(t, dataURL, token)
 	var keys []string
 	for i := 0; i < 3; i++ {
 		best, _ := finals[i]["best"].(map[string]any)
@@ -263,5 +271,62 @@ func TestCancelAndEOFMidScan(t *testing.T) {
 	time.Sleep(400 * time.Millisecond)
 	if code, d := h.closeAndWait(); code != 0 || d > time.Second {
 		t.Errorf("stdin closed mid-scan: exit %d after %v, want 0 within 1 s", code, d)
+	}
+}
+
+// TestVerifiedKeysSurviveCancel checks, through the real host, that rows
+// with the same bytes behind different URLs share one key, and that Stop
+// leaves the verified answers already sent downloadable.
+func TestVerifiedKeysSurviveCancel(t *testing.T) {
+	files := map[string][]byte{"/a.jpg": photoJPEG(t, 1200, 900, 7), "/b.jpg": photoJPEG(t, 1200, 900, 8)}
+	srv := servePage(t, files, 0)
+	h := startHost(t)
+	dataURL, token := hello(t, h)
+	var images []map[string]any
+	for _, u := range []string{"/a.jpg?v=1", "/b.jpg", "/a.jpg?v=2", "/b.jpg#x"} {
+		images = append(images, map[string]any{"url": srv.URL + u})
+	}
+	// A fixed quality: the JPEG and WebP answers are verified at once,
+	// and the AVIF pass that follows is still running when Stop comes.
+	h.send(map[string]any{"type": "scan", "id": "s", "page": map[string]any{"url": srv.URL + "/"},
+		"settings": map[string]any{"formats": []string{"jpeg", "webp", "avif"}, "quality": 85}, "images": images})
+	latest := map[int]map[string]any{}
+	canceled := false
+	for {
+		m := h.recv()
+		if m["type"] == "done" {
+			if m["canceled"] != true {
+				t.Fatalf("done %v, want canceled (the AVIF pass ended before Stop: nothing to check)", m)
+			}
+			break
+		}
+		if m["type"] != "result" {
+			continue
+		}
+		i := int(m["index"].(float64))
+		if m["final"] == true {
+			t.Fatalf("row %d final before Stop: %v", i, m)
+		}
+		if m["verified"] != true || m["best"] == nil {
+			t.Fatalf("row %d: %v, want a verified answer", i, m)
+		}
+		latest[i] = m
+		if len(latest) == len(images) && !canceled {
+			canceled = true
+			h.send(map[string]any{"type": "cancel", "id": "c", "scan": "s"})
+		}
+	}
+	key := func(i int) string { return latest[i]["best"].(map[string]any)["key"].(string) }
+	if key(0) != key(2) || key(0) == key(1) {
+		t.Errorf("keys %s %s %s %s: rows with the same bytes must share one, others not", key(0), key(1), key(2), key(3))
+	}
+	c := openData(t, dataURL, token)
+	time.Sleep(200 * time.Millisecond)
+	for i := range images {
+		c.WriteJSON(map[string]string{"get": key(i)})
+		typ, b, err := c.ReadMessage()
+		if err != nil || typ != websocket.BinaryMessage || int64(len(b)) != int64(latest[i]["best"].(map[string]any)["bytes"].(float64)) {
+			t.Errorf("row %d after Stop: %v, type %d, %d bytes (%.100s)", i, err, typ, len(b), b)
+		}
 	}
 }

@@ -40,20 +40,3 @@ export function loginKind(result, imageUrl, frameUrl) {
 export function withMessage(result, message) {
   return { ...result, error: { ...result.error, message } };
 }
-
-/**
- * The scan's summary once a second pass (images read in the page and sent
- * as bytes) replaced some failures: those images count once, as the second
- * pass found them.
- */
-export function mergeRetry(summary, retry) {
-  if (!retry) return summary;
-  const out = { ...summary };
-  const n = Number(retry.images) || 0;
-  out.failed = Math.max(0, (Number(out.failed) || 0) - n + (Number(retry.failed) || 0));
-  for (const k of ['optimized', 'optimal', 'originalBytes', 'optimizedBytes', 'savedBytes']) {
-    out[k] = (Number(out[k]) || 0) + (Number(retry[k]) || 0);
-  }
-  out.elapsedMs = Math.max(Number(out.elapsedMs) || 0, Number(retry.elapsedMs) || 0);
-  return out;
-}

@@ -17,6 +17,9 @@ export const DEFAULTS = Object.freeze({
   minSavingsBytes: 2048,
   includeBackgrounds: true,
   includeOffscreen: true,
+  // The CPU time the helper may spend on one image's verified answer
+  // (protocol section 5); when it runs out the row says so.
+  imageBudgetSeconds: 20,
 });
 
 /** Storage key prefix: one chrome.storage.local entry per host name. */
@@ -70,6 +73,12 @@ export function validateSettings(input) {
     if (Number.isInteger(m) && m >= 0 && m <= MAX_MIN_SAVINGS) out.minSavingsBytes = m;
     else errors.push('Minimum saving must be a whole number of bytes, 0 or more.');
   }
+  if ('imageBudgetSeconds' in input) {
+    const t = typeof input.imageBudgetSeconds === 'string' && input.imageBudgetSeconds.trim() !== ''
+      ? Number(input.imageBudgetSeconds) : input.imageBudgetSeconds;
+    if (typeof t === 'number' && Number.isFinite(t) && t >= 1 && t <= 600) out.imageBudgetSeconds = t;
+    else errors.push('Time per image must be from 1 to 600 seconds.');
+  }
   return { settings: out, errors };
 }
 
@@ -95,6 +104,7 @@ export function scanSettings(s) {
     resize: v.resize,
     keepMetadata: v.keepMetadata,
     minSavingsBytes: v.minSavingsBytes,
+    imageBudgetSeconds: v.imageBudgetSeconds,
   };
 }
 
@@ -133,5 +143,6 @@ export function describeSettings(s) {
   if (!v.includeBackgrounds) parts.push('no CSS backgrounds');
   if (!v.includeOffscreen) parts.push('on-screen only');
   parts.push(`min saving ${v.minSavingsBytes} B`);
+  if (v.imageBudgetSeconds !== DEFAULTS.imageBudgetSeconds) parts.push(`${v.imageBudgetSeconds} s per image`);
   return parts.join(', ');
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loginKind, mergeRetry, withMessage, CROSS_ORIGIN_MESSAGE } from '../lib/credentials.js';
+import { loginKind, withMessage, CROSS_ORIGIN_MESSAGE } from '../lib/credentials.js';
 
 const refused = (httpStatus, extra = {}) => ({ final: true, status: 'error', error: { code: 'http_status', httpStatus, message: 'x' }, ...extra });
 
@@ -27,11 +27,4 @@ test('a cross-origin refusal says why', () => {
   assert.equal(r.error.code, 'http_status');
   assert.equal(r.error.httpStatus, 403);
   assert.match(r.error.message, /another site/);
-});
-
-test('the second pass replaces the failures it retried', () => {
-  const first = { images: 5, optimized: 2, optimal: 1, failed: 2, originalBytes: 1000, optimizedBytes: 600, savedBytes: 400, elapsedMs: 900 };
-  const retry = { images: 2, optimized: 1, optimal: 0, failed: 1, originalBytes: 500, optimizedBytes: 200, savedBytes: 300, elapsedMs: 300 };
-  assert.deepEqual(mergeRetry(first, retry), { images: 5, optimized: 3, optimal: 1, failed: 1, originalBytes: 1500, optimizedBytes: 800, savedBytes: 700, elapsedMs: 900 });
-  assert.equal(mergeRetry(first, null), first);
 });

@@ -72,3 +72,9 @@ test('skipped formats keep their reasons, and malformed entries are dropped', ()
   applyResult(r, opt(1, 1000, 500));
   assert.deepEqual(r[1].skipped, []);
 });
+
+test('an SVG refused for its declared size is said to be that, not a pixel-heavy file', () => {
+  const err = { code: 'too_many_pixels', message: 'the image has too many pixels' };
+  assert.match(errorText(err, { svg: true }), /^This SVG declares a drawing size too large/);
+  assert.equal(errorText(err), 'The image has too many pixels.');
+});

@@ -39,7 +39,18 @@ test('validation keeps good fields and reports bad ones', () => {
 
 test('scan settings carry exactly the protocol fields', () => {
   const s = scanSettings({ formats: ['webp'], quality: 60, resize: false, includeBackgrounds: false });
-  assert.deepEqual(s, { formats: ['webp'], quality: 60, target: 'balanced', resize: false, keepMetadata: false, minSavingsBytes: 2048 });
+  assert.deepEqual(s, { formats: ['webp'], quality: 60, target: 'balanced', resize: false, keepMetadata: false, minSavingsBytes: 2048, imageBudgetSeconds: 20 });
+});
+
+test('time per image: 1 to 600 seconds', () => {
+  assert.equal(validateSettings({ imageBudgetSeconds: '90' }).settings.imageBudgetSeconds, 90);
+  assert.equal(validateSettings({ imageBudgetSeconds: 1.5 }).settings.imageBudgetSeconds, 1.5);
+  for (const bad of [0, 601, 'x', null, -3]) {
+    const { settings, errors } = validateSettings({ imageBudgetSeconds: bad });
+    assert.equal(settings.imageBudgetSeconds, 20);
+    assert.deepEqual(errors, ['Time per image must be from 1 to 600 seconds.']);
+  }
+  assert.match(describeSettings({ imageBudgetSeconds: 60 }), /60 s per image$/);
 });
 
 test('site names and keys', () => {

@@ -21,6 +21,7 @@ import (
 	"github.com/imagediet/imgdiet/internal/fetch"
 	"github.com/imagediet/imgdiet/internal/optimize"
 	"github.com/imagediet/imgdiet/internal/proto"
+	"github.com/imagediet/imgdiet/internal/scan"
 )
 
 // OptimizeDeps are what the optimize command needs.
@@ -42,6 +43,7 @@ type optimizeFlags struct {
 	out      string
 	json     bool
 	minSave  int64
+	budget   float64
 }
 
 // OptimizeCommand is `imgdiet-host optimize`: the engine on files and URLs.
@@ -56,22 +58,7 @@ func OptimizeCommand(deps func() OptimizeDeps) Command {
 
 func runOptimize(args []string, stdout, stderr io.Writer, depsFn func() OptimizeDeps) int {
 	var f optimizeFlags
-	fs := flag.NewFlagSet("optimize", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&f.formats, "formats", "jpeg,png,webp,avif", "output formats to try, comma-separated (jpeg,png,webp,avif,gif,svg)")
-	fs.StringVar(&f.quality, "quality", "auto", `"auto" (perceptual target) or a number 1-100 for every encoder`)
-	fs.StringVar(&f.target, "target", "balanced", "perceptual target for auto quality: high, balanced or small")
-	fs.Float64Var(&f.width, "width", 0, "displayed width in CSS pixels (resize to width×dpr when larger)")
-	fs.Float64Var(&f.height, "height", 0, "displayed height in CSS pixels")
-	fs.Float64Var(&f.dpr, "dpr", 1, "device pixel ratio")
-	fs.BoolVar(&f.keepMeta, "keep-metadata", false, "keep EXIF/XMP/ICC metadata (stripped by default)")
-	fs.StringVar(&f.out, "out", "", "write the best file per input into this folder")
-	fs.BoolVar(&f.json, "json", false, "print one JSON result per input, then a done line")
-	fs.Int64Var(&f.minSave, "min-savings", 0, "smallest saving in bytes that counts as optimized")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: imgdiet-host optimize [flags] INPUT...\n\nINPUT is an image file or an http(s) URL.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newOptimizeFlags(&f, stderr)
 	inputs, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -168,6 +155,28 @@ func runOptimize(args []string, stdout, stderr io.Writer, depsFn func() Optimize
 	return status
 }
 
+// newOptimizeFlags declares the optimize command's flags into f.
+func newOptimizeFlags(f *optimizeFlags, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("optimize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.formats, "formats", "jpeg,png,webp,avif", "output formats to try, comma-separated (jpeg,png,webp,avif,gif,svg)")
+	fs.StringVar(&f.quality, "quality", "auto", `"auto" (perceptual target) or a number 1-100 for every encoder`)
+	fs.StringVar(&f.target, "target", "balanced", "perceptual target for auto quality: high, balanced or small")
+	fs.Float64Var(&f.width, "width", 0, "displayed width in CSS pixels (resize to width×dpr when larger)")
+	fs.Float64Var(&f.height, "height", 0, "displayed height in CSS pixels")
+	fs.Float64Var(&f.dpr, "dpr", 1, "device pixel ratio")
+	fs.BoolVar(&f.keepMeta, "keep-metadata", false, "keep EXIF/XMP/ICC metadata (stripped by default)")
+	fs.StringVar(&f.out, "out", "", "write the best file per input into this folder")
+	fs.BoolVar(&f.json, "json", false, "print one JSON result per input, then a done line")
+	fs.Int64Var(&f.minSave, "min-savings", 0, "smallest saving in bytes that counts as optimized")
+	fs.Float64Var(&f.budget, "budget", scan.DefaultImageBudget.Seconds(), "seconds of work allowed per image (1-600); when they run out the best checked candidate so far is kept")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: imgdiet-host optimize [flags] INPUT...\n\nINPUT is an image file or an http(s) URL.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
 func (f optimizeFlags) options() (optimize.Options, error) {
 	opt := optimize.Options{
 		Target:        f.target,
@@ -177,6 +186,11 @@ func (f optimizeFlags) options() (optimize.Options, error) {
 		DPR:           f.dpr,
 		KeepMetadata:  f.keepMeta,
 	}
+	// The same bounds as the scan setting imageBudgetSeconds.
+	if math.IsNaN(f.budget) || f.budget < scan.MinImageBudget.Seconds() || f.budget > scan.MaxImageBudget.Seconds() {
+		return opt, fmt.Errorf("--budget must be a number of seconds from %v to %v", scan.MinImageBudget.Seconds(), scan.MaxImageBudget.Seconds())
+	}
+	opt.Budget = time.Duration(f.budget * float64(time.Second))
 	for _, s := range strings.Split(f.formats, ",") {
 		s = strings.ToLower(strings.TrimSpace(s))
 		if s == "jpg" {
@@ -236,6 +250,7 @@ func isURL(s string) bool {
 
 func optimizeOne(ctx context.Context, deps OptimizeDeps, input string, opt optimize.Options, minSave int64) (proto.Result, *optimize.Output) {
 	res := proto.Result{Type: proto.TypeResult, Final: true, URL: input}
+	// A single pass: its answer is final, verified unless Note says why.
 	var src []byte
 	var err error
 	if isURL(input) {
@@ -259,6 +274,7 @@ func optimizeOne(ctx context.Context, deps OptimizeDeps, input string, opt optim
 				res.Skipped = append(res.Skipped, proto.Skip{Format: sk.Format, Reason: sk.Reason})
 			}
 			res.Status = proto.StatusOptimal
+			res.Verified, res.Note = rep.Verified, rep.Note
 			if b := rep.Best; b != nil && rep.Source.Bytes-int64(len(b.Data)) >= max(minSave, 1) {
 				res.Status = proto.StatusOptimized
 				res.Best = &proto.Candidate{Format: b.Format, Bytes: int64(len(b.Data)), Width: b.Width, Height: b.Height, Quality: b.Quality}
@@ -330,6 +346,11 @@ func printTable(w io.Writer, inputs []string, results []proto.Result, sum proto.
 	}
 	fmt.Fprintf(tw, "TOTAL\t%s\t\t%s\t%.1f %%\t\n", HumanBytes(sum.OriginalBytes), HumanBytes(sum.OptimizedBytes), pct)
 	tw.Flush()
+	for i, r := range results {
+		if r.Note != "" {
+			fmt.Fprintf(w, "note: %s: %s\n", inputs[i], r.Note)
+		}
+	}
 }
 
 // HumanBytes formats n as "12.3 kB" / "1.2 MB" (powers of 1000).

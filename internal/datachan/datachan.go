@@ -3,7 +3,9 @@
 //
 // A connection is accepted only from the extension's exact Origin, with a
 // Host header naming the loopback listener (against DNS rebinding), and
-// must send {"auth":"<token>"} first. Then {"get":"<key>"} answers one
+// must prove the session token: in the handshake, as the subprotocol
+// AuthProtocolPrefix+token (the extension's way), or as a first message
+// {"auth":"<token>"}. Then {"get":"<key>"} answers one
 // binary message with the file's bytes and {"zip":[{"key":…,"name":…},…]}
 // answers one binary message with a ZIP of the files, streamed into the
 // socket as it is built. Failures are text messages
@@ -542,14 +544,19 @@ func (s *Server) tokenOK(tok string) bool {
 	return subtle.ConstantTimeCompare(h[:], s.tokenHash[:]) == 1
 }
 
-// refuse sends an error with code and a policy-violation close, then
+// refuse sends an error with code and a close (policy violation, or try
+// again later when busy), then
 // drains briefly so the client sees the close frame rather than a reset.
 func (s *Server) refuse(c *websocket.Conn, code, msg string) {
 	if s.writeError(c, proto.Errorf(code, "%s", msg)) != nil {
 		return
 	}
 	deadline := time.Now().Add(time.Second)
-	if c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, code), deadline) != nil {
+	close := websocket.ClosePolicyViolation
+	if code == CodeBusy {
+		close = websocket.CloseTryAgainLater
+	}
+	if c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(close, code), deadline) != nil {
 		return
 	}
 	c.SetReadDeadline(deadline)

@@ -598,6 +598,7 @@ func TestPendingPool(t *testing.T) {
 	if code, _ := readError(t, idle[2]); code != CodeBusy {
 		t.Fatalf("authenticating over the cap: %q, want busy", code)
 	}
+	readClose(t, idle[2], websocket.CloseTryAgainLater)
 }
 
 // TestZipStreams: a ZIP is written into the socket as it is built, so a

@@ -38,14 +38,20 @@ func Search(lo, hi, steps int, accept func(q int) (bool, error)) (q int, tried [
 // steps calls of measure. It treats the logarithm of the distance as
 // nearly linear in quality (encoders' distances fall by a roughly constant
 // factor per quality step near their targets): from guess it takes a
-// Newton step assuming the slope interpolateSlope, doubling the step while
+// Newton step assuming the given slope, doubling the step while
 // the same side keeps winning, until a passing and a failing quality
 // bracket the answer; from then on it interpolates the two log distances
 // (bisecting when the same side wins twice in a row, so a curved distance
 // cannot stall it). With a fair guess it needs about three calls where
 // Search needs six. Like Search, it returns hi when no tested quality
 // passed (tested or not: tried tells), and an error from measure stops it.
-func Interpolate(lo, hi, steps, guess int, thr float64, measure func(q int) (float64, error)) (q int, tried []int, err error) {
+//
+// slope is the fall in log distance per quality step assumed before two
+// measurements bracket the answer (0 takes InterpolateSlope).
+func Interpolate(lo, hi, steps, guess int, slope, thr float64, measure func(q int) (float64, error)) (q int, tried []int, err error) {
+	if slope <= 0 {
+		slope = InterpolateSlope
+	}
 	if hi < lo {
 		lo, hi = hi, lo
 	}
@@ -72,11 +78,11 @@ func Interpolate(lo, hi, steps, guess int, thr float64, measure func(q int) (flo
 			same = 0
 		}
 		last = side
-		// newton is the step a slope of interpolateSlope predicts from
+		// newton is the step a slope of slope predicts from
 		// log distance l to the threshold, at least one quality and
 		// doubled for every repeat of the same side.
 		newton := func(l float64) int {
-			return max(1, int(math.Ceil(math.Abs(l-lThr)/interpolateSlope))) << min(same, 4)
+			return max(1, int(math.Ceil(math.Abs(l-lThr)/slope))) << min(same, 4)
 		}
 		switch {
 		case pass-fail <= 1:
@@ -100,11 +106,11 @@ func Interpolate(lo, hi, steps, guess int, thr float64, measure func(q int) (flo
 	return pass, tried, nil
 }
 
-// interpolateSlope is the fall in log distance per quality step
-// Interpolate assumes before it has two measurements: about what the fast
-// metric shows for JPEG and WebP near their balanced thresholds on photos
-// (0.1–0.2).
-const interpolateSlope = 0.15
+// InterpolateSlope is the fall in log distance per quality step
+// Interpolate assumes by default before it has two measurements: about
+// what the fast metric shows for JPEG and WebP near their balanced
+// thresholds on photos (0.1–0.2).
+const InterpolateSlope = 0.15
 
 // logDist is the logarithm of a distance, finite for a distance of 0.
 func logDist(d float64) float64 { return math.Log(max(d, 1e-9)) }

@@ -80,7 +80,7 @@ func TestInterpolate(t *testing.T) {
 			for _, guess := range []int{want - 20, want - 3, want, want + 2, want + 9, 50, 99} {
 				name := fmt.Sprintf("%s/thr %.1f/guess %d", c.name, thr, guess)
 				seen := map[int]bool{}
-				q, tried, err := Interpolate(lo, hi, 12, guess, thr, func(q int) (float64, error) {
+				q, tried, err := Interpolate(lo, hi, 12, guess, 0, thr, func(q int) (float64, error) {
 					if q < lo || q > hi {
 						t.Fatalf("%s: tried %d outside %d–%d", name, q, lo, hi)
 					}
@@ -114,12 +114,12 @@ func TestInterpolate(t *testing.T) {
 	}
 
 	// Out of steps, it answers the lowest passing quality it tested.
-	q, tried, _ := Interpolate(lo, hi, 2, 90, 1.4, func(q int) (float64, error) { return 0.1, nil })
+	q, tried, _ := Interpolate(lo, hi, 2, 90, 0, 1.4, func(q int) (float64, error) { return 0.1, nil })
 	if len(tried) != 2 || q != tried[1] {
 		t.Errorf("2 steps: q %d, tried %v", q, tried)
 	}
 	boom := errors.New("encode failed")
-	if _, _, err := Interpolate(lo, hi, 6, 90, 1, func(int) (float64, error) { return 0, boom }); !errors.Is(err, boom) {
+	if _, _, err := Interpolate(lo, hi, 6, 90, 0, 1, func(int) (float64, error) { return 0, boom }); !errors.Is(err, boom) {
 		t.Errorf("err = %v, want the callback's", err)
 	}
 }

@@ -301,6 +301,9 @@ func (e *Engine) large(ctx context.Context, src []byte, s Source, opt Options, j
 	failed := 0
 	for _, p := range picks {
 		if err := canceled(ctx); err != nil {
+			if errors.Is(err, errBudget) {
+				return outs, skipped, err
+			}
 			return nil, nil, err
 		}
 		if p.format == PNG && len(outs) > 0 && (s.Format == JPEG || s.Format == AVIF) && opt.Quality > 0 {
@@ -335,7 +338,8 @@ func (e *Engine) large(ctx context.Context, src []byte, s Source, opt Options, j
 			e.cfg.Log.Debug().Str("format", p.format).Msg("encode failed")
 			continue
 		}
-		outs = append(outs, Output{Format: p.format, Data: b, Width: full.width, Height: full.pageHeight, Quality: p.q})
+		outs = append(outs, Output{Format: p.format, Data: b, Width: full.width, Height: full.pageHeight, Quality: p.q,
+			verified: opt.Quality > 0 || !opt.SkipSlow})
 	}
 	if len(outs) == 0 && failed > 0 {
 		return nil, skipped, errEncode
@@ -385,7 +389,8 @@ func (e *Engine) fullSearches(ctx context.Context, src []byte, s Source, opt Opt
 			continue
 		}
 		if a != nil {
-			outs = append(outs, Output{Format: f, Data: a.data, Width: full.width, Height: full.pageHeight, Quality: a.q})
+			outs = append(outs, Output{Format: f, Data: a.data, Width: full.width, Height: full.pageHeight, Quality: a.q,
+				verified: opt.Quality > 0 || !opt.SkipSlow})
 		}
 	}
 	return outs, skipped, rest, nil

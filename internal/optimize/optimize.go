@@ -8,6 +8,7 @@ package optimize
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -134,6 +135,9 @@ type Output struct {
 	Quality int
 	// Reasons is a subset of "resize", "format" and "compression".
 	Reasons []string
+	// verified marks an output checked at the target with the exact
+	// measure, or made at a fixed quality.
+	verified bool
 }
 
 // Report is the outcome of Optimize.
@@ -232,8 +236,15 @@ var (
 	errEncode      = proto.Errorf(proto.CodeEncodeFailed, "The image could not be re-encoded.")
 )
 
+// errBudget ends a call whose Options.Budget ran out: the work stops and
+// what was verified so far is the answer.
+var errBudget = errors.New("the image's time budget ran out")
+
 func canceled(ctx context.Context) error {
 	if ctx.Err() != nil {
+		if context.Cause(ctx) == errBudget {
+			return errBudget
+		}
 		return errCanceled
 	}
 	return nil
@@ -267,21 +278,66 @@ func (e *Engine) Optimize(ctx context.Context, src []byte, opt Options) (Report,
 	default:
 		return rep, errUnsupported
 	}
-	outs, skipped, err := e.raster(ctx, src, rep.Source, opt)
-	if err != nil {
+	work := ctx
+	if opt.Budget > 0 {
+		var cancel context.CancelFunc
+		work, cancel = context.WithTimeoutCause(ctx, opt.Budget, errBudget)
+		defer cancel()
+	}
+	outs, skipped, err := e.raster(work, src, rep.Source, opt)
+	cut := errors.Is(err, errBudget)
+	if err != nil && !cut {
 		return rep, err
 	}
 	rep.Skipped = skipped
+	rep.settle(outs, !cut && (opt.Quality > 0 || !opt.SkipSlow))
+	if cut {
+		rep.Note = budgetNote(opt.Budget, rep.Best != nil && rep.Verified)
+	}
+	return rep, nil
+}
+
+// settle makes outs the report's candidates, smallest first, and picks
+// the best (see pick).
+func (rep *Report) settle(outs []Output, complete bool) {
 	sort.SliceStable(outs, func(i, j int) bool { return len(outs[i].Data) < len(outs[j].Data) })
 	for i := range outs {
 		outs[i].Reasons = reasons(rep.Source, outs[i])
 	}
 	rep.Candidates = outs
-	rep.Verified = opt.Quality > 0 || !opt.SkipSlow
-	if len(outs) > 0 && int64(len(outs[0].Data)) < rep.Source.Bytes {
-		rep.Best = &rep.Candidates[0]
+	rep.Best, rep.Verified = pick(rep.Source, outs, complete)
+}
+
+// pick returns the output to offer, from outs sorted smallest first: the
+// smallest verified one strictly smaller than the source, else the
+// smallest unverified one (an estimate), else nil (keep the original).
+// verified reports that this verdict holds at the target: its output was
+// verified, or, when the original is kept, complete is set (every format
+// was checked to the end).
+func pick(s Source, outs []Output, complete bool) (best *Output, verified bool) {
+	for i := range outs {
+		if int64(len(outs[i].Data)) >= s.Bytes {
+			break
+		}
+		if outs[i].verified {
+			return &outs[i], true
+		}
+		if best == nil {
+			best = &outs[i]
+		}
 	}
-	return rep, nil
+	if best != nil {
+		return best, false
+	}
+	return nil, complete
+}
+
+// budgetNote is the sentence a report cut short by its budget carries.
+func budgetNote(d time.Duration, found bool) string {
+	if found {
+		return fmt.Sprintf("Image Diet stopped refining this image after %s, its time budget; this is the smallest result checked before then.", d.Round(time.Second))
+	}
+	return fmt.Sprintf("Image Diet stopped working on this image after %s, its time budget, before any smaller result was checked.", d.Round(time.Second))
 }
 
 func reasons(s Source, o Output) []string {
@@ -415,8 +471,23 @@ type job struct {
 	frames        int
 	srcFormat     string
 	srcBytes      int64
+	source        Source
+	// beat is the size of the smallest candidate of another format found
+	// so far (0: none): a search stops once it cannot get below it.
+	beat int
+	// onVerified is told of each output as it is found (see
+	// Options.Progress).
+	onVerified func(Output)
 	// alpha reports an alpha band in use, once alphaKnown.
 	alpha, alphaKnown bool
+}
+
+// interim is the report of a call still in progress whose outputs so far
+// are outs.
+func (j *job) interim(outs []Output) Report {
+	rep := Report{Source: j.source}
+	rep.settle(outs, false)
+	return rep
 }
 
 func (j *job) close() {
@@ -459,7 +530,8 @@ func (e *Engine) open(src []byte, s Source, w, h int) (*job, error) {
 		e.cfg.Log.Debug().Str("format", s.Format).Msg("decode failed")
 		return nil, errDecode
 	}
-	j := &job{img: img, boxW: w, boxH: h, frames: s.Frames, srcFormat: s.Format, srcBytes: s.Bytes}
+	j := &job{img: img, boxW: w, boxH: h, frames: s.Frames, srcFormat: s.Format, srcBytes: s.Bytes, source: s,
+		onVerified: func(Output) {}}
 	if err := j.convert(); err != nil {
 		j.close()
 		e.cfg.Log.Debug().Str("format", s.Format).Msg("decode failed")

@@ -3,7 +3,9 @@ package optimize
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/davidbyttow/govips/v2/vips"
 )
@@ -140,5 +142,101 @@ func TestJPEGScansKeepPixels(t *testing.T) {
 				t.Errorf("subsample %v q%d: optimized scans %d bytes, plain %d", sub, q, len(opt), len(plain))
 			}
 		}
+	}
+}
+
+// TestVerified checks which answers claim to be verified: the fast pass's
+// estimates do not, the final pass's and a fixed quality's do.
+func TestVerified(t *testing.T) {
+	photoJPEG := encJPEG(t, photo(240, 180, 7), 95)
+	tests := []struct {
+		name string
+		src  []byte
+		opt  Options
+		want bool
+	}{
+		{"fast estimate", photoJPEG, Options{Formats: []string{JPEG, WebP}, SkipSlow: true}, false},
+		{"final pass", photoJPEG, Options{Formats: []string{JPEG, WebP}}, true},
+		{"fixed quality, fast", photoJPEG, Options{Formats: []string{WebP}, Quality: 70, SkipSlow: true}, true},
+		{"palette estimate, fast", encPNG(t, logo(120, 80)), Options{Formats: []string{PNG}, SkipSlow: true}, false},
+		{"palette, final pass", encPNG(t, logo(120, 80)), Options{Formats: []string{PNG}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := run(t, tt.src, tt.opt)
+			if rep.Best == nil {
+				t.Fatalf("no best: %v", formatsOf(rep))
+			}
+			if rep.Verified != tt.want {
+				t.Errorf("Verified = %v, want %v (best %+v)", rep.Verified, tt.want, rep.Best)
+			}
+			if rep.Note != "" {
+				t.Errorf("unexpected note %q", rep.Note)
+			}
+		})
+	}
+}
+
+// TestProgress checks that the final pass reports each smaller verified
+// candidate as it finds it, and that the answer is never larger than the
+// last one reported.
+func TestProgress(t *testing.T) {
+	src := encJPEG(t, photo(240, 180, 9), 95)
+	formats := []string{JPEG, WebP, AVIF}
+	first := run(t, src, Options{Formats: formats, SkipSlow: true})
+	var seen []int
+	rep := run(t, src, Options{Formats: formats, Previous: first.Candidates, Progress: func(r Report) {
+		if !r.Verified || r.Best == nil {
+			t.Errorf("progress report not verified or without best: %+v", r.Best)
+			return
+		}
+		if n := len(seen); n > 0 && len(r.Best.Data) >= seen[n-1] {
+			t.Errorf("progress not smaller: %d after %d", len(r.Best.Data), seen[n-1])
+		}
+		seen = append(seen, len(r.Best.Data))
+	}})
+	if len(seen) == 0 {
+		t.Fatal("Progress was never called")
+	}
+	if rep.Best == nil || len(rep.Best.Data) > seen[len(seen)-1] || !rep.Verified {
+		t.Errorf("final best %v (verified %v) after progress %v", rep.Best != nil, rep.Verified, seen)
+	}
+}
+
+// TestBudget checks that a call whose budget runs out answers with what it
+// verified so far and a note, rather than failing.
+func TestTimeBudget(t *testing.T) {
+	src := encJPEG(t, photo(480, 360, 11), 95)
+	tests := []struct {
+		name   string
+		budget time.Duration
+		note   bool
+	}{
+		{"ran out at once", time.Nanosecond, true},
+		{"ran out mid-search", 150 * time.Millisecond, true},
+		{"enough", 10 * time.Minute, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := engine().Optimize(context.Background(), src, Options{Formats: []string{JPEG, WebP, AVIF}, Budget: tt.budget})
+			if err != nil {
+				t.Fatalf("Optimize: %v", err)
+			}
+			if (rep.Note != "") != tt.note {
+				t.Fatalf("note %q, want one: %v", rep.Note, tt.note)
+			}
+			if tt.note && rep.Best != nil && !rep.Verified {
+				t.Errorf("a cut answer offers an unverified best")
+			}
+			if !tt.note && (rep.Best == nil || !rep.Verified) {
+				t.Errorf("full answer: best %v verified %v", rep.Best != nil, rep.Verified)
+			}
+		})
+	}
+	// Canceling is still an error, budget or not.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := engine().Optimize(ctx, src, Options{Budget: time.Minute}); !errors.Is(err, errCanceled) {
+		t.Errorf("canceled call: err = %v", err)
 	}
 }

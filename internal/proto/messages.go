@@ -88,6 +88,9 @@ type Settings struct {
 	Resize          *bool           `json:"resize,omitempty"`
 	KeepMetadata    *bool           `json:"keepMetadata,omitempty"`
 	MinSavingsBytes *int64          `json:"minSavingsBytes,omitempty"`
+	// ImageBudgetSeconds bounds the time spent on one image's final
+	// answer (1 to 600, default 20).
+	ImageBudgetSeconds *float64 `json:"imageBudgetSeconds,omitempty"`
 }
 
 // Image is one image of a scan.
@@ -101,10 +104,13 @@ type Image struct {
 
 // Result reports one image of a scan.
 type Result struct {
-	Type         string      `json:"type,omitempty"`
-	ID           string      `json:"id,omitempty"`
-	Index        int         `json:"index"`
-	Final        bool        `json:"final"`
+	Type  string `json:"type,omitempty"`
+	ID    string `json:"id,omitempty"`
+	Index int    `json:"index"`
+	Final bool   `json:"final"`
+	// Verified reports that the verdict was checked against the target
+	// with the exact referee, or that the quality was fixed.
+	Verified     bool        `json:"verified"`
 	URL          string      `json:"url"`
 	Status       string      `json:"status"`
 	Original     *Original   `json:"original,omitempty"`
@@ -116,7 +122,10 @@ type Result struct {
 	// Skipped lists allowed formats the host did not try, with why (for
 	// example an encode that would need too much memory).
 	Skipped []Skip `json:"skipped,omitempty"`
-	Error   *Error `json:"error,omitempty"`
+	// Note is a sentence for the person when the result was reached in an
+	// unusual way (a budget ran out, the exact check failed).
+	Note  string `json:"note,omitempty"`
+	Error *Error `json:"error,omitempty"`
 }
 
 // Skip is an allowed format a result leaves out, and a sentence saying why.

@@ -70,25 +70,43 @@ func pngBytes(t testing.TB, img image.Image) []byte {
 	return b.Bytes()
 }
 
-// site serves files on loopback and counts requests per path.
+// site serves files on loopback by path, counts requests per request URI
+// (path and query), and waits delays[URI] before answering one.
 type site struct {
-	srv   *httptest.Server
-	files map[string][]byte
+	srv    *httptest.Server
+	files  map[string][]byte
+	delays map[string]time.Duration // set before the first request
+	// gates[URI], when set, is waited for before answering URI.
+	gates map[string]chan struct{}
 	mu    sync.Mutex
 	hits  map[string]int
-	delay time.Duration
+	// inFlight counts requests being answered; most is its peak.
+	inFlight, most int
 }
 
 func newSite(t *testing.T, files map[string][]byte) *site {
 	s := &site{files: files, hits: map[string]int{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		s.hits[r.URL.Path]++
-		d := s.delay
+		s.hits[r.RequestURI]++
+		s.inFlight++
+		s.most = max(s.most, s.inFlight)
 		s.mu.Unlock()
-		if d > 0 {
+		defer func() {
+			s.mu.Lock()
+			s.inFlight--
+			s.mu.Unlock()
+		}()
+		if d := s.delays[r.RequestURI]; d > 0 {
 			select {
 			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if g := s.gates[r.RequestURI]; g != nil {
+			select {
+			case <-g:
 			case <-r.Context().Done():
 				return
 			}
@@ -129,6 +147,12 @@ func newScanner(held *store.Store) *Scanner {
 // collect runs a scan and returns its messages, decoded, in order.
 func collect(t *testing.T, s *Scanner, ctx context.Context, req *proto.ScanRequest) []map[string]any {
 	t.Helper()
+	return collectHook(t, s, ctx, req, nil)
+}
+
+// collectHook is collect that also hands each message to hook as it comes.
+func collectHook(t *testing.T, s *Scanner, ctx context.Context, req *proto.ScanRequest, hook func(m map[string]any)) []map[string]any {
+	t.Helper()
 	if perr := s.Validate(req); perr != nil {
 		t.Fatalf("Validate: %v", perr)
 	}
@@ -146,6 +170,9 @@ func collect(t *testing.T, s *Scanner, ctx context.Context, req *proto.ScanReque
 		mu.Lock()
 		out = append(out, m)
 		mu.Unlock()
+		if hook != nil {
+			hook(m)
+		}
 		return nil
 	})
 	mu.Lock()
@@ -338,6 +365,12 @@ func TestValidate(t *testing.T) {
 		{"quality 101", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"quality":101}`)}, proto.CodeBadMessage, "quality"},
 		{"quality word", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"quality":"best"}`)}, proto.CodeBadMessage, "quality"},
 		{"negative min", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"minSavingsBytes":-1}`)}, proto.CodeBadMessage, "minSavingsBytes"},
+		{"budget 0", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":0}`)}, proto.CodeBadMessage, "imageBudgetSeconds"},
+		{"budget 0.5", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":0.5}`)}, proto.CodeBadMessage, "imageBudgetSeconds"},
+		{"budget 601", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":601}`)}, proto.CodeBadMessage, "imageBudgetSeconds"},
+		{"budget 1e300", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":1e300}`)}, proto.CodeBadMessage, "imageBudgetSeconds"},
+		{"budget 600", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":600}`)}, "", ""},
+		{"budget 1", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":1}`)}, "", ""},
 		{"negative dpr", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: []proto.Image{{URL: "https://x/a", DPR: -1}}}, proto.CodeBadMessage, "dpr"},
 	}
 	for _, tt := range tests {
@@ -357,15 +390,15 @@ func TestValidate(t *testing.T) {
 }
 
 func TestParseSettingsDefaults(t *testing.T) {
-	got, perr := ParseSettings(settings(t, `{"formats":["JPG","webp","webp"],"quality":80,"resize":false}`))
+	got, perr := ParseSettings(settings(t, `{"formats":["JPG","webp","webp"],"quality":80,"resize":false,"imageBudgetSeconds":45}`))
 	if perr != nil {
 		t.Fatal(perr)
 	}
-	if strings.Join(got.Formats, ",") != "jpeg,webp" || got.Quality != 80 || got.Resize || got.Target != "balanced" || got.MinSavingsBytes != 2048 {
+	if strings.Join(got.Formats, ",") != "jpeg,webp" || got.Quality != 80 || got.Resize || got.Target != "balanced" || got.MinSavingsBytes != 2048 || got.ImageBudget != 45*time.Second {
 		t.Fatalf("ParseSettings = %+v", got)
 	}
 	def, _ := ParseSettings(nil)
-	if strings.Join(def.Formats, ",") != "jpeg,png,webp,avif" || def.Quality != 0 || !def.Resize {
+	if strings.Join(def.Formats, ",") != "jpeg,png,webp,avif" || def.Quality != 0 || !def.Resize || def.ImageBudget != 20*time.Second {
 		t.Fatalf("defaults = %+v", def)
 	}
 }

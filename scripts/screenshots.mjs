@@ -1,0 +1,42 @@
+// Saves the popup, after a real scan of scripts/demo/ by the real helper,
+// at 360, 400, 640 and 800 px wide in light and dark colour schemes, into
+// docs/screenshots/popup-<width>-<scheme>.png. Run by scripts/screenshots.sh.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchPuppeteer, skipReason, ROOT, EXT_ID } from '../e2e/harness.mjs';
+import { startServer } from '../e2e/server.mjs';
+
+const WIDTHS = [360, 400, 640, 800];
+const HEIGHT = 600; // Chrome's largest popup height
+const out = join(ROOT, 'docs', 'screenshots');
+
+const why = skipReason();
+if (why) { console.error(`screenshots: ${why}`); process.exit(1); }
+mkdirSync(out, { recursive: true });
+const srv = await startServer();
+const b = await launchPuppeteer();
+try {
+  const page = await b.browser.newPage();
+  await page.goto(`${srv.origin}/demo/index.html`);
+  const tabId = await b.sw.evaluate(async () => (await chrome.tabs.query({ active: true, lastFocusedWindow: true }))[0].id);
+  const popup = await b.openPopup(page);
+  await popup.waitForSelector('[data-testid=progress][data-state=done]', { timeout: 300000 });
+  await popup.close();
+  // The same popup page in a tab, so its width can be set.
+  const view = await b.browser.newPage();
+  for (const scheme of ['light', 'dark']) {
+    await view.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
+    for (const width of WIDTHS) {
+      await view.setViewport({ width, height: HEIGHT });
+      await view.goto(`chrome-extension://${EXT_ID}/popup.html?tab=${tabId}`);
+      await view.waitForSelector('[data-testid=progress][data-state=done]');
+      await view.evaluate(() => Promise.all([...document.images].map((i) => i.decode().catch(() => {}))));
+      const file = join(out, `popup-${width}-${scheme}.png`);
+      await view.screenshot({ path: file });
+      console.log(`screenshots: ${file}`);
+    }
+  }
+} finally {
+  await b.close();
+  await srv.close();
+}
