@@ -112,7 +112,7 @@ node --input-type=module -e '
 diff <(cd "$work/ext-store" && find . -type f | sort) <(cd "$work/ext-unpacked" && find . -type f | sort) || fail "the extension zips hold different files"
 [ ! -e "$work/ext-store/test" ] || fail "the extension zip ships its tests"
 pass "store zip without key, unpacked zip with the fixed ID's key, the same $(cd "$work/ext-store" && find . -type f | wc -l) files"
-unzip -l "$dist/imgdiet-extension_${version}_store-listing.zip" | grep -q 'screenshots/1-scan-results.png' || fail "the store listing has no screenshot"
+unzip -l "$dist/imgdiet-extension_${version}_store-listing.zip" | grep -q 'screenshots/1-scan-results-light.png' || fail "the store listing has no screenshot"
 pass "the store-listing zip holds the listing, the privacy answers and the screenshots"
 
 echo "== release: install the .deb system-wide, doctor, scan in Chromium, purge"
