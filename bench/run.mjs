@@ -5,6 +5,7 @@
 //
 // node run.mjs --root REPO --host BIN --enginebench BIN --finalpass BIN
 //   [--finalpass-base BIN] [--corpus DIR] [--only a,b]
+// node run.mjs --root REPO --render    (the report again from results.json)
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -20,6 +21,12 @@ import { gmean, median, ratioCI } from './stats.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, all) => (v.startsWith('--') ? [...a, [v.slice(2), all[i + 1]]] : a), []));
 const root = path.resolve(args.root || '..');
+if ('render' in args) {
+  // --render: docs/benchmarks.md again from the last results, nothing run.
+  const R = JSON.parse(fs.readFileSync(path.join(root, '.deps', 'bench-work', 'results.json'), 'utf8'));
+  fs.writeFileSync(path.join(root, 'docs', 'benchmarks.md'), render(R));
+  process.exit(0);
+}
 const hostBin = path.resolve(args.host);
 const engineBin = path.resolve(args.enginebench);
 const finalpassBin = args.finalpass && path.resolve(args.finalpass);

@@ -34,8 +34,11 @@ command -v butteraugli >/dev/null || apt_install butteraugli
 command -v node >/dev/null || apt_install nodejs npm
 
 # bench/ has its own package.json so sharp and lighthouse never enter the
-# project's dependencies.
-if [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
+# project's dependencies. A link (a worktree sharing another checkout's
+# install) is left alone: npm ci would empty the directory it points to.
+if [ -L bench/node_modules ]; then
+  [ -f bench/node_modules/sharp/package.json ] || { echo "bench.sh: bench/node_modules links to an install without sharp" >&2; exit 1; }
+elif [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
   (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 fi
 sharp_vips=$(cd bench && node -e 'console.log(require("sharp").versions.vips)')
