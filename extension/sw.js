@@ -6,7 +6,7 @@
 import { collectImages } from './collector.js';
 import { collectFrames } from './sw-collect.js';
 import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } from './lib/images.js';
-import { applyResult, totals } from './lib/results.js';
+import { applyResult, totals, lostResults } from './lib/results.js';
 import { canDownload } from './lib/progress.js';
 import { scanSettings, siteOf, siteKey } from './lib/settings-core.js';
 import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
@@ -172,24 +172,11 @@ function onHostGone(gone) {
   }
 }
 
-/**
- * After the helper is gone, marks the results it took with it: files not
- * yet downloaded (their bytes lived in the helper) and work not finished.
- * Verdicts that need no file (already optimal, errors) stay.
- * @returns {number} how many rows are lost
- */
+/** Marks the rows a stopped helper took with it (see lostResults); returns how many are lost. */
 function markLost(st) {
-  let n = 0;
-  st.results = st.results.map((r, i) => {
-    if (i >= st.images.length) return r;
-    if (r && r.lost) { n++; return r; }
-    const keep = r && r.final && (r.status === 'error' || r.status === 'optimal');
-    if (keep) return r;
-    if (!r && !st.pendingIdx?.has(i)) return r;
-    n++;
-    return { ...(r || { status: null, final: false, verified: false, best: null, original: null, savedBytes: 0, savedPercent: 0 }), lost: true };
-  });
-  return n;
+  const { results, lost } = lostResults(st.results, st.images.length, st.pendingIdx);
+  st.results = results;
+  return lost;
 }
 
 // ---- scan state per tab ----------------------------------------------------
@@ -599,13 +586,12 @@ export async function redoImages(tabId, which) {
   await restored;
   const st = states.get(tabId);
   if (!st || RUNNING.includes(st.status)) return false;
-  const idx = (which === 'lost'
+  const pick = () => (which === 'lost'
     ? st.results.map((r, i) => (r && r.lost ? i : -1))
     : which).filter((i) => Number.isInteger(i) && i >= 0 && i < st.images.length && !(st.results[i] && st.results[i].final && !st.results[i].lost));
-  if (!idx.length) return false;
-  let h;
+  if (!pick().length) return false;
   try {
-    h = await ensureHost();
+    await ensureHost();
   } catch (err) {
     setStatus(st, 'error', { error: { kind: err.kind, message: err.message } });
     return false;
@@ -617,10 +603,10 @@ export async function redoImages(tabId, which) {
     st.keysGone = false;
     st.results = st.results.map((r) => (r && r.status === 'optimized' && !r.lost && r.best?.key ? { ...r, lost: true } : r));
   }
+  const idx = pick();
   if (!st.data.length) st.data = st.images.map((im) => (im.url.startsWith('data:') && !im.url.endsWith('…') ? parseDataUrl(im.url)?.base64 ?? null : null));
   if (!st.needsData) st.needsData = st.images.map((im) => im.kinds.includes('svg') || /^(data|blob):/.test(im.url));
   for (const i of idx) if (st.results[i] && st.results[i].lost) st.results[i] = null;
-  void h;
   runScan(st, idx);
   return true;
 }

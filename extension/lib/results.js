@@ -176,3 +176,26 @@ export function sortIndexes(results, count) {
     return a - b;
   });
 }
+
+/**
+ * After the helper is gone, the results it took with it: files not yet
+ * downloaded (their bytes lived in the helper) and work not finished, on
+ * rows it was working on (pending). Verdicts that need no file (already
+ * optimal, errors) stay. Rows not being worked on and without a result stay empty.
+ * @param {object[]} results per image
+ * @param {number} count images
+ * @param {Set<number>} [pending] indexes the helper was working on
+ * @returns {{results: object[], lost: number}}
+ */
+export function lostResults(results, count, pending) {
+  let lost = 0;
+  const out = results.map((r, i) => {
+    if (i >= count) return r;
+    if (r && r.lost) { lost++; return r; }
+    if (r && r.final && (r.status === 'error' || r.status === 'optimal')) return r;
+    if (!r && !(pending && pending.has(i))) return r;
+    lost++;
+    return { ...(r || { status: null, final: false, verified: false, best: null, original: null, savedBytes: 0, savedPercent: 0 }), lost: true };
+  });
+  return { results: out, lost };
+}

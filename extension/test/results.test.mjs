@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyResult, totals, sortIndexes, reasonsOf, reasonWords, errorText, mergeSummaries, rowStatus } from '../lib/results.js';
+import { applyResult, totals, sortIndexes, reasonsOf, reasonWords, errorText, mergeSummaries, rowStatus, lostResults } from '../lib/results.js';
 
 const opt = (index, orig, best, extra = {}) => ({
   type: 'result', id: 's', index, final: true, url: `https://x/${index}.jpg`, status: 'optimized',
@@ -77,4 +77,20 @@ test('an SVG refused for its declared size is said to be that, not a pixel-heavy
   const err = { code: 'too_many_pixels', message: 'the image has too many pixels' };
   assert.match(errorText(err, { svg: true }), /^This SVG declares a drawing size too large/);
   assert.equal(errorText(err), 'The image has too many pixels.');
+});
+
+test('a helper that stops takes its files and unfinished work, not its verdicts', () => {
+  const r = [];
+  applyResult(r, opt(0, 1000, 400)); // verified file: lost
+  applyResult(r, { index: 1, final: true, status: 'optimal', original: { bytes: 10 }, savedBytes: 0 }); // kept
+  applyResult(r, { index: 2, final: true, status: 'error', error: { code: 'timeout' } }); // kept
+  applyResult(r, { ...opt(3, 1000, 500), final: false }); // estimate: lost
+  r[4] = null; // being worked on: lost
+  r[5] = null; // never sent (stopped before): stays empty
+  const { results, lost } = lostResults(r, 6, new Set([3, 4]));
+  assert.equal(lost, 3);
+  assert.deepEqual(results.map((x) => !!(x && x.lost)), [true, false, false, true, true, false]);
+  assert.equal(results[5], null);
+  assert.equal(results[0].best.bytes, 400, 'what was found is still shown');
+  assert.equal(lostResults(results, 6, new Set()).lost, 3, 'marking twice changes nothing');
 });

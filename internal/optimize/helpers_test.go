@@ -2,6 +2,7 @@ package optimize
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -213,4 +214,29 @@ func decoded(t *testing.T, b []byte) (w, h, pages, bands int) {
 	defer img.Close()
 	pages = max(1, img.Pages())
 	return img.Width(), img.Height() / pages, pages, img.Bands()
+}
+
+// opened probes src and opens it as Optimize does for opt (held decoded
+// when it fits), with the reference automatic quality measures against;
+// the caller closes it.
+func opened(t testing.TB, e *Engine, src []byte, opt Options) (*pic, *reference) {
+	t.Helper()
+	opt = opt.normalized()
+	s, err := e.probe(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := e.open(context.Background(), src, s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.Quality > 0 {
+		return im, nil
+	}
+	ref, err := e.reference(context.Background(), im, opt)
+	if err != nil {
+		im.close()
+		t.Fatal(err)
+	}
+	return im, ref
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/imagediet/imgdiet/internal/codec"
 	"github.com/rs/zerolog"
 )
 
@@ -42,7 +42,6 @@ func TestMetricSize(t *testing.T) {
 // images above the cap, and not built at all for a fixed quality.
 func TestReferenceSize(t *testing.T) {
 	src := encJPEG(t, photo(400, 300, 21), 92)
-	s := Source{Format: JPEG, Bytes: int64(len(src)), Width: 400, Height: 300, Frames: 1}
 	tests := []struct {
 		name   string
 		cap    int64
@@ -56,34 +55,32 @@ func TestReferenceSize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := New(Config{MetricPixels: tt.cap, Log: zerolog.Nop()})
-			j, err := e.decode(src, s, Options{Quality: tt.q}.normalized())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer j.close()
-			if j.width != 400 || j.height != 300 {
-				t.Fatalf("job is %d×%d", j.width, j.height)
+			opt := Options{Quality: tt.q}
+			im, ref := opened(t, e, src, opt)
+			defer im.close()
+			if im.width != 400 || im.height != 300 {
+				t.Fatalf("image is %d×%d", im.width, im.height)
 			}
 			if tt.ww == 0 {
-				if j.ref != nil {
-					t.Fatalf("fixed quality built a %d×%d reference", j.ref.Width(), j.ref.Height())
+				if ref != nil {
+					t.Fatalf("fixed quality built a %d×%d reference", ref.cmp.Width(), ref.cmp.Height())
 				}
 				return
 			}
-			if j.ref == nil || j.ref.Width() != tt.ww || j.ref.Height() != tt.wh {
-				t.Fatalf("reference %v, want %d×%d", j.ref, tt.ww, tt.wh)
+			if ref == nil || ref.cmp.Width() != tt.ww || ref.cmp.Height() != tt.wh {
+				t.Fatalf("reference %v, want %d×%d", ref, tt.ww, tt.wh)
 			}
 			// The source compared with itself scores 0 at either size.
-			b, _, err := j.img.ExportPng(nil)
+			b, _, err := im.held.ExportPng(nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d, ok, err := j.within(b, 0); err != nil || d != 0 || !ok {
+			if d, ok, err := ref.within(b, 0); err != nil || d != 0 || !ok {
 				t.Fatalf("lossless copy: distance %g, %v", d, err)
 			}
 			// A candidate of another size is refused, not shrunk to fit.
 			other := encJPEG(t, photo(300, 400, 21), 92)
-			if _, _, err := j.within(other, 100); err == nil {
+			if _, _, err := ref.within(other, 100); err == nil {
 				t.Fatal("a 300×400 candidate was accepted")
 			}
 		})
@@ -168,25 +165,26 @@ func TestBudget(t *testing.T) {
 func budgetFor(t *testing.T, src []byte, opt Options, f string, ownSettings bool) int64 {
 	t.Helper()
 	e := New(Config{MemoryBudget: 1 << 40, Log: zerolog.Nop()})
-	h, err := probeRead(src, 1e9, 10)
+	s, err := e.probe(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Source{Format: h.Format, Bytes: int64(len(src)), Width: h.Width, Height: h.Height, Frames: 1}
-	j, err := e.open(src, s, unbounded, unbounded)
+	im := &pic{src: src, s: s, boxW: unbounded, boxH: unbounded, frames: 1, release: func() {}}
+	ref, err := im.load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer j.close()
-	px := int64(j.width) * int64(j.height)
-	need := e.fullSearchCost(f, j, px)
+	ref.Close()
+	im.big, im.limit = true, 1<<40
+	px := im.pixels()
+	need := e.fullSearchCost(f, im)
 	if ownSettings {
 		for _, enc := range fullSearchEncodings(f) {
-			need = max(need, encodeCosts[enc].bytes(px, j.bands))
+			need = max(need, enc.Cost().Bytes(px, im.bands))
 		}
 	}
 	b := need
-	if in := e.inMemoryCost(j, opt.normalized()); in <= b {
+	if in := e.inMemoryCost(im, opt.normalized()); in <= b {
 		t.Fatalf("in-memory cost %d fits the budget %d", in, b)
 	}
 	return b
@@ -255,8 +253,8 @@ func TestLargePathCheaperAndSkipped(t *testing.T) {
 		// full size and a palette PNG: both are searched on a copy.
 		{"logo, auto", logoPNG, Options{Formats: []string{JPEG, PNG, WebP}}, 17 * mib, nil, nil, 4},
 	}
-	if !(encodeCosts[encodeJPEGPlain].bytes(px, 3) < 10*mib && encodeCosts[encodeJPEG].bytes(px, 3) > 10*mib &&
-		encodeCosts[encodeWebPPlain].bytes(px, 3) > 10*mib) {
+	if !(codec.JPEGBaseline.Cost().Bytes(px, 3) < 10*mib && codec.JPEG.Cost().Bytes(px, 3) > 10*mib &&
+		codec.WebPPlain.Cost().Bytes(px, 3) > 10*mib) {
 		t.Fatal("the fixed case's budget does not sit between the costs it tests")
 	}
 	for _, tt := range tests {
@@ -317,51 +315,5 @@ func TestAnimationOverBudget(t *testing.T) {
 	}
 	if len(rep.Candidates) != 0 || rep.Best != nil || len(rep.Skipped) != 1 || rep.Skipped[0].Format != WebP {
 		t.Fatalf("candidates %v, skipped %+v", formatsOf(rep), rep.Skipped)
-	}
-}
-
-func TestEncodingOf(t *testing.T) {
-	img, err := vips.NewImageFromBuffer(encJPEG(t, photo(64, 48, 25), 90))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer img.Close()
-	jpg := func(sub vips.SubsampleMode) []byte {
-		b, _, err := img.ExportJpeg(&vips.JpegExportParams{Quality: 92, SubsampleMode: sub, Interlace: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	webp := func(lossless bool) []byte {
-		b, _, err := img.ExportWebp(&vips.WebpExportParams{Quality: 80, Lossless: lossless})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	png := func(palette bool) []byte {
-		b, _, err := img.ExportPng(&vips.PngExportParams{Palette: palette, Quality: 90, Bitdepth: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	tests := []struct {
-		o    Output
-		want encoding
-	}{
-		{Output{Format: JPEG, Quality: 92, Data: jpg(vips.VipsForeignSubsampleOn)}, encodeJPEG},
-		{Output{Format: JPEG, Quality: 92, Data: jpg(vips.VipsForeignSubsampleOff)}, encodeJPEG444},
-		{Output{Format: WebP, Data: webp(false)}, encodeWebP},
-		{Output{Format: WebP, Data: webp(true)}, encodeWebPLossless},
-		{Output{Format: PNG, Data: png(true)}, encodePNGPalette},
-		{Output{Format: PNG, Data: png(false)}, encodePNG},
-		{Output{Format: AVIF}, encodeAVIF},
-	}
-	for i, tt := range tests {
-		if got := encodingOf(tt.o); got != tt.want {
-			t.Errorf("%d (%s): encoding %d, want %d", i, tt.o.Format, got, tt.want)
-		}
 	}
 }

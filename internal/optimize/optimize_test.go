@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/imagediet/imgdiet/internal/codec"
 	"github.com/imagediet/imgdiet/internal/proto"
 	"github.com/rs/zerolog"
 )
@@ -361,18 +362,10 @@ func TestSingleEncodeStreams(t *testing.T) {
 	e := engine()
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
-			h, err := probeRead(tt.src, 1e8, 10)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := Source{Format: h.Format, Bytes: int64(len(tt.src)), Width: h.Width, Height: h.Height, Frames: 1}
 			one := Options{Quality: 60, Formats: []string{tt.format}}.normalized()
-			j, err := e.decode(tt.src, s, one)
-			if err != nil {
-				t.Fatal(err)
-			}
-			streamed := j.streamed
-			j.close()
+			im, _ := opened(t, e, tt.src, one)
+			streamed := im.held == nil
+			im.close()
 			if streamed != tt.streamed {
 				t.Fatalf("streamed = %v, want %v", streamed, tt.streamed)
 			}
@@ -388,15 +381,12 @@ func TestSingleEncodeStreams(t *testing.T) {
 				other = WebP
 			}
 			two := Options{Quality: 60, Formats: []string{tt.format, other}}.normalized()
-			j, err = e.decode(tt.src, s, two)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer j.close()
-			if j.streamed {
+			im, _ = opened(t, e, tt.src, two)
+			defer im.close()
+			if im.held == nil {
 				t.Fatal("two formats streamed")
 			}
-			outs, err := e.encodeAll(context.Background(), j, one)
+			outs, err := e.search(context.Background(), im, &plan{formats: []string{tt.format}}, one)
 			if err != nil || len(outs) != 1 || !bytes.Equal(outs[0].Data, c.Data) {
 				t.Errorf("streamed and in-memory %s encodes differ (%v)", tt.format, err)
 			}
@@ -428,9 +418,9 @@ func TestWebPEffort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	want, ok, err := webpSave(v, 75, 4, false, true, true)
-	if !ok || err != nil || !bytes.Equal(want, e4) {
-		t.Errorf("WebPEffort 4 differs from libvips at effort 4 (ok %v, err %v)", ok, err)
+	want, err := codec.Encode(v, codec.Settings{Encoding: codec.WebP, Quality: 75, Effort: 4, Strip: true})
+	if err != nil || !bytes.Equal(want, e4) {
+		t.Errorf("WebPEffort 4 differs from libvips at effort 4 (%v)", err)
 	}
 }
 
@@ -546,18 +536,15 @@ func TestExtAndFormats(t *testing.T) {
 }
 
 func TestGovipsLayout(t *testing.T) {
-	if imageOffset < 0 {
-		t.Fatal("govips ImageRef layout not recognised: WebP smart subsampling and in-memory decode are off")
+	if !codec.Reachable() {
+		t.Fatal("govips ImageRef layout not recognised: the engine cannot reach libvips' images")
 	}
 	img, err := vips.Black(8, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer img.Close()
-	if vipsImage(img) == nil {
-		t.Fatal("no libvips image behind an ImageRef")
-	}
-	if err := materialize(img); err != nil || img.Width() != 8 {
+	if err := codec.Materialize(img); err != nil || img.Width() != 8 {
 		t.Fatalf("materialize: %v, width %d", err, img.Width())
 	}
 }

@@ -8,24 +8,22 @@ import (
 	"time"
 
 	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/imagediet/imgdiet/internal/codec"
 )
 
 func TestSearch(t *testing.T) {
 	src := encJPEG(t, photo(240, 180, 31), 95)
 	e := engine()
-	s := Source{Format: JPEG, Bytes: int64(len(src)), Width: 240, Height: 180, Frames: 1}
-	j, err := e.decode(src, s, Options{}.normalized())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.close()
+	im, ref := opened(t, e, src, Options{})
+	defer im.close()
 	encodes := 0
 	enc := func(q int) ([]byte, error) {
 		encodes++
-		b, _, err := j.img.ExportJpeg(&vips.JpegExportParams{Quality: q, StripMetadata: true})
+		b, _, err := im.held.ExportJpeg(&vips.JpegExportParams{Quality: q, StripMetadata: true})
 		return b, err
 	}
-	balanced := j.limit("balanced", JPEG)
+	balanced := ref.limit("balanced", JPEG)
+	s := &searcher{e: e, ctx: context.Background(), im: im, ref: ref, opt: Options{}.normalized()}
 	tests := []struct {
 		name  string
 		thr   float64
@@ -41,7 +39,7 @@ func TestSearch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			encodes = 0
-			a, err := e.search(context.Background(), j, JPEG, enc, tt.thr, jpegLo, jpegHi, maxSteps, tt.tryHi, 0)
+			a, err := s.quality(JPEG, enc, tt.thr, jpegLo, jpegHi, maxSteps, tt.tryHi, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,12 +56,12 @@ func TestSearch(t *testing.T) {
 				t.Fatalf("found %+v", a)
 			}
 			// The pick passes and the quality below it does not.
-			if ok, err := e.meets(j, JPEG, a.data, tt.thr); err != nil || !ok {
+			if ok, err := s.meets(JPEG, a.data, tt.thr); err != nil || !ok {
 				t.Fatalf("pick q%d does not pass: %v", a.q, err)
 			}
 			if a.q > jpegLo {
 				b, _ := enc(a.q - 1)
-				if ok, _ := e.meets(j, JPEG, b, tt.thr); ok {
+				if ok, _ := s.meets(JPEG, b, tt.thr); ok {
 					t.Errorf("q%d passes too: not the lowest", a.q-1)
 				}
 			}
@@ -125,21 +123,29 @@ func TestJPEGScansKeepPixels(t *testing.T) {
 		}
 		return p
 	}
-	for _, sub := range []vips.SubsampleMode{vips.VipsForeignSubsampleAuto, vips.VipsForeignSubsampleOn, vips.VipsForeignSubsampleOff} {
+	pairs := []struct {
+		name         string
+		search, kept func(q int) codec.Encoding
+	}{
+		{"auto", codec.JPEGSearch.AutoSubsample, codec.JPEG.AutoSubsample},
+		{"4:2:0", always(codec.JPEGSearch), always(codec.JPEG)},
+		{"4:4:4", always(codec.JPEGSearch444), always(codec.JPEG444)},
+	}
+	for _, sub := range pairs {
 		for _, q := range []int{40, 75, 92, 99} {
-			plain, err := jpegSave(img, q, sub, false, true)
+			plain, err := codec.Encode(img, codec.Settings{Encoding: sub.search(q), Quality: q, Strip: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			opt, err := jpegSave(img, q, sub, true, true)
+			opt, err := codec.Encode(img, codec.Settings{Encoding: sub.kept(q), Quality: q, Strip: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(decode(plain), decode(opt)) {
-				t.Errorf("subsample %v q%d: optimized scans decode differently", sub, q)
+				t.Errorf("subsample %s q%d: optimized scans decode differently", sub.name, q)
 			}
 			if len(opt) > len(plain) {
-				t.Errorf("subsample %v q%d: optimized scans %d bytes, plain %d", sub, q, len(opt), len(plain))
+				t.Errorf("subsample %s q%d: optimized scans %d bytes, plain %d", sub.name, q, len(opt), len(plain))
 			}
 		}
 	}
@@ -238,5 +244,24 @@ func TestTimeBudget(t *testing.T) {
 	cancel()
 	if _, err := engine().Optimize(ctx, src, Options{Budget: time.Minute}); !errors.Is(err, errCanceled) {
 		t.Errorf("canceled call: err = %v", err)
+	}
+}
+
+// TestOutputSettings checks that every candidate names the settings that
+// made it: encoding its image again with them gives the same bytes (the
+// benchmark's search overhead encodes each format once this way).
+func TestOutputSettings(t *testing.T) {
+	src := encJPEG(t, photo(200, 150, 13), 95)
+	for _, opt := range []Options{{}, {SkipSlow: true}, {Quality: 70}} {
+		e := engine()
+		rep := run(t, src, opt)
+		im, _ := opened(t, e, src, Options{})
+		for _, c := range rep.Candidates {
+			b, err := codec.Encode(im.held, codec.Settings{Encoding: c.Encoding, Quality: c.Quality, Effort: c.Effort, Strip: true})
+			if err != nil || !bytes.Equal(b, c.Data) {
+				t.Errorf("%+v: %s q%d %s effort %d: %d bytes again, %d in the report (%v)", opt, c.Format, c.Quality, c.Encoding, c.Effort, len(b), len(c.Data), err)
+			}
+		}
+		im.close()
 	}
 }
