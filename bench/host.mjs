@@ -100,18 +100,26 @@ export async function scan(host, id, pageURL, images, settings) {
   const t0 = performance.now();
   const first = new Map(); // index → ms of its first result
   const final = new Map(); // index → final result
+  const finalAt = new Map(); // index → ms of its final result
+  const verifiedAt = new Map(); // index → ms of its first verified result
   let firstAt = null;
   const { msg: done, at } = await host.request({ type: 'scan', id, page: { url: pageURL }, settings, images }, 'done', (m, at) => {
     if (m.type !== 'result') return;
     const ms = at - t0;
     if (firstAt === null) firstAt = ms;
     if (!first.has(m.index)) first.set(m.index, ms);
-    if (m.final) final.set(m.index, m);
+    if (m.final) { final.set(m.index, m); finalAt.set(m.index, ms); }
+    if (m.verified && !verifiedAt.has(m.index)) verifiedAt.set(m.index, ms);
   });
   const firsts = [...first.values()];
+  // The time by which every row had one, or null when some row never did.
+  const every = (t) => (t.size === images.length ? Math.max(...t.values()) : null);
   return {
     firstMs: firstAt,
     allFirstMs: firsts.length === images.length ? Math.max(...firsts) : null,
+    allFinalMs: every(finalAt),
+    allVerifiedMs: every(verifiedAt),
+    verifiedRows: verifiedAt.size,
     doneMs: at - t0,
     done,
     finals: [...final.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]),

@@ -14,6 +14,9 @@ const s = (ms) => (ms == null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
 const ok = (b) => (b == null ? '—' : b ? '**met**' : '**missed**');
 const table = (head, rows) => [``, `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const failed = (sec) => (sec?.error ? `\n**This section failed in this run:** \`${sec.error}\`\n` : null);
+// absent is the note for a section this run did not measure.
+const absent = (name) => `\n*Not measured in this run* (\`--only\` left out \`${name}\`): its last figures are in the git history of this file.\n`;
+const x2 = (r) => (r == null || Number.isNaN(r) ? 'n/a' : `${r.toFixed(2)}×`);
 
 export function render(R) {
   const m = R.machine || {};
@@ -107,7 +110,8 @@ interval over all operations catches a 3 % slowdown 44 times in 50, one format's
   const ci = (e) => (e?.ratio == null ? 'n/a' : `${f3(e.ratio)}× (${e.ci ? `${f3(e.ci[0])}–${f3(e.ci[1])}` : 'n/a'})`);
   const controlOK = (r) => (r.wall?.control?.ci ? r.wall.control.ci[0] <= 1.0 && 1.0 <= r.wall.control.ci[1] : null);
   const verdict = (r, k) => (r.identical ? notSlower(r.wall?.[k]?.ratio, r.wall?.[k]?.ci) : false);
-  out.push(failed(p) || table(['format (quality)', 'sizes', 'govips ms', 'engine ms', 'sharp ms', 'govips / sharp', 'engine / sharp', 'control / engine', 'same bytes', 'target ≤ 1.0×'],
+  if (!p) out.push(absent('perop'));
+  else out.push(failed(p) || table(['format (quality)', 'sizes', 'govips ms', 'engine ms', 'sharp ms', 'govips / sharp', 'engine / sharp', 'control / engine', 'same bytes', 'target ≤ 1.0×'],
     formats.map((r) => [`${r.format} (q${r.q})`, r.sizes.join(', '), f1(r.ms?.govips), f1(r.ms?.engine), f1(r.ms?.sharp),
       ci(r.wall?.govips), ci(r.wall?.engine), ci(r.wall?.control), r.identical ? 'yes' : '**no**',
       `govips ${ok(verdict(r, 'govips'))}, engine ${ok(verdict(r, 'engine'))}`])));
@@ -150,19 +154,24 @@ the browser drives it: \`hello\`, then one \`scan\` of a page on 127.0.0.1 listi
 wide, shown at ${g?.display ?? 640} CSS px, DPR 1, so resize applies), settings \`auto\` / \`balanced\`, formats JPEG, PNG,
 WebP, AVIF. The host fetches every image from the loopback server. Times are from sending \`scan\`.
 Memory: the host's \`VmHWM\` (peak resident set) from \`/proc/PID/status\`, and VmRSS sampled every 250 ms.`);
-  if (failed(g)) out.push(failed(g));
+  if (!g) out.push(absent('page'));
+  else if (failed(g)) out.push(failed(g));
   else if (h) {
     out.push(table(['measure', 'value', 'target', ''], [
       ['first result', s(h.firstMs), '< 1 s', ok(h.firstMs < 1000)],
       ['every image has its first (non-AVIF) result', s(h.allFirstMs), '< 10 s', ok(h.allFirstMs < 10000)],
-      ['done (final pass: AVIF, every format re-measured)', s(h.doneMs), '—', ''],
-      ['host CPU time for the scan (all threads)', s(h.cpuMs), '—', ''],
+      ['every row has a verified result (butteraugli-checked, downloadable)', h.allVerifiedMs == null ? `n/a (${h.verifiedRows ?? 'n/a'} of ${g.images} rows verified)` : s(h.allVerifiedMs), '—', ''],
+      ['every row is final (final pass: AVIF, every format measured exactly)', s(h.allFinalMs), '< 45 s', ok(h.allFinalMs != null && h.allFinalMs < 45000)],
+      ['done', `${s(h.doneMs)}${R.baseline?.page ? ` (today: ${f2(R.baseline.page.doneS)} s at ${R.baseline.commit})` : ''}`, '—', ''],
+      ['host CPU time for the scan (all threads)', `${s(h.cpuMs)}${R.baseline?.page ? ` (today: ${f2(R.baseline.page.cpuS)} s)` : ''}`, '—', ''],
       ['peak RSS (VmHWM)', `${f0(h.hwm)} MiB`, '< 300 MiB', ok(h.hwm < 300)],
       ['saved', `${kb(h.summary.savedBytes)} of ${kb(h.summary.originalBytes)} (${f1((100 * h.summary.savedBytes) / h.summary.originalBytes)} %)`, '—', ''],
       ['images optimized / optimal / failed', `${h.summary.optimized} / ${h.summary.optimal} / ${h.summary.failed}`, '—', ''],
     ]));
     target('First result (24-photo page, 2 cores)', '< 1 s', s(h.firstMs), h.firstMs < 1000);
     target('All non-AVIF results', '< 10 s', s(h.allFirstMs), h.allFirstMs < 10000);
+    target('Page final pass: every row final (24 photos, every format incl. AVIF, 2 cores)', '< 45 s', `${s(h.allFinalMs)}; host CPU ${s(h.cpuMs)}${R.baseline?.page ? `; today ${f2(R.baseline.page.doneS)} s` : ''}`,
+      h.allFinalMs != null && h.allFinalMs < 45000);
     target('Peak RSS on the page', '< 300 MiB', `${f0(h.hwm)} MiB`, h.hwm < 300);
   }
   if (ip && d && h?.split) {
@@ -197,9 +206,95 @@ times differ by a few per cent from run to run, mostly in AVIF encoding.`);
       h.finals.map((r) => [r.index, kb(r.original), r.best ? `${r.best.format} ${r.best.width}×${r.best.height} q${r.best.quality} ${kb(r.best.bytes)}` : r.status, kb(r.saved), (r.candidates || []).join(', ')])) + '\n\n</details>');
   }
 
+  // ---------------------------------------------------------- search overhead
+  const o = R.overhead;
+  out.push(`\n## 3. Search overhead
+
+For each of the page's ${o?.images ?? 24} photos, shown at ${o?.display ?? 640} px as in section 2, one photo at a time
+(\`bench/finalpass\`): the fast pass (\`SkipSlow\`, every format), then the final pass (butteraugli-verified,
+\`balanced\`, formats JPEG, PNG, WebP, AVIF, given the fast candidates as \`Previous\`, as a scan does), with
+the process's CPU time (\`getrusage(RUSAGE_SELF)\`, every thread) read around the final pass alone. Then
+\`bench/enginebench\` decodes the same photo, shrunk on load to the candidates' width and held in memory as
+the engine holds it, and encodes each format the final pass returned once with its final candidate's
+\`Encoding\`, \`Quality\` and \`Effort\` (\`internal/codec\`'s table), CPU time around each encode. **Search
+overhead = final-pass CPU ÷ the CPU of those encodes**, summed over photos. Formats with no final candidate
+(PNG: a lossless copy of a lossy photo never wins; a format that could not beat one found first) have no
+settings to encode and are not in the denominator.${o?.base ? ` **Today's figure**: the same program built from
+commit ${o.base.commit ?? R.baseline?.commit} (the engine before issue 14's rebuild, \`BENCH_BASE\`) run on the same photos
+right after; its overhead is its final-pass CPU over the same encodes.` : ''}`);
+  if (!o) out.push(absent('overhead'));
+  else if (failed(o)) out.push(failed(o));
+  else {
+    out.push(table(['measure', 'now', o.base ? `today (${o.base.commit ?? R.baseline?.commit})` : 'today', 'target', ''], [
+      ['**search overhead** (final-pass CPU ÷ one encode per format)', `**${x2(o.ratio)}**`, o.base ? x2(o.base.ratio) : 'not measured in this run', '≤ 3×', ok(o.ratio <= 3)],
+      ['final-pass CPU, sum over photos', s(o.finalCpuMs), o.base ? s(o.base.finalCpuMs) : 'n/a', '—', ''],
+      ['final-pass wall, sum over photos (one at a time)', s(o.finalWallMs), o.base ? s(o.base.finalWallMs) : 'n/a', '—', ''],
+      ['one encode per format at the final settings, CPU, sum', s(o.encodeCpuMs), '', '—', ''],
+      ['most final-pass CPU for one photo', s(o.maxFinalCpuMs), o.base ? s(o.base.maxFinalCpuMs) : 'n/a', '≤ 20 s', ok(o.maxFinalCpuMs <= 20000)],
+      ['the encodes gave the candidates\' bytes again', o.sameBytes ? 'yes, every one' : '**no**', '', '', ''],
+    ]));
+    if (!o.base && R.baseline?.finalPass) out.push(`\nToday's figure was not measured in this run (set \`BENCH_BASE=${R.baseline.commit}\`). ${R.baseline.finalPass}`);
+    target('Search overhead (final pass CPU ÷ one encode per format, 24-photo page)', '≤ 3×', `${x2(o.ratio)}${o.base ? `; today ${x2(o.base.ratio)}` : ''}`, o.ratio <= 3);
+    target('Most final-pass CPU for one image', '≤ 20 s', `${s(o.maxFinalCpuMs)}${o.base ? `; today ${s(o.base.maxFinalCpuMs)}` : ''}`, o.maxFinalCpuMs <= 20000);
+    const baseRow = new Map((o.base?.rows || []).map((r) => [r.file, r]));
+    out.push('\n<details><summary>Per photo</summary>\n\n' + table(['photo', 'final-pass CPU', 'today', 'one encode each, CPU', 'overhead', 'final candidates (format bytes q effort)'],
+      o.rows.map((r) => [r.file, s(r.finalCpuMs), baseRow.has(r.file) ? s(baseRow.get(r.file).finalCpuMs) : 'n/a', `${s(r.encodeCpuMs)} (${r.encodes.map((e) => `${e.format} ${f2(e.cpuMs / 1000)}`).join(', ')})`,
+        x2(r.ratio), r.candidates.map((c) => `${c.format} ${c.bytes} q${c.quality} e${c.effort}`).join(', ')])) + '\n\n</details>');
+  }
+
+  // ---------------------------------------------------------- 500-row page
+  const w = R.page500;
+  out.push(`\n## 4. A 500-row page of 24 distinct photos
+
+The page's ${w?.distinct ?? 24} photos behind different query strings (\`?v=0\` … \`?v=20\`), ${w?.rows ?? 500} rows in one \`scan\`
+through the host, settings as in section 2: identical bytes are optimized once within a scan, so its final
+pass should cost about what the 24-photo page's does. Its ratios are to section 2's scan of the same run.`);
+  if (!w) out.push(absent('page500'));
+  else if (failed(w)) out.push(failed(w));
+  else {
+    out.push(table(['measure', 'value', 'target', ''], [
+      ['first result / every row has a first result', `${s(w.firstMs)} / ${s(w.allFirstMs)}`, '', ''],
+      ['every row has a verified result', w.allVerifiedMs == null ? `n/a (${w.verifiedRows} of ${w.rows} rows verified)` : s(w.allVerifiedMs), '', ''],
+      ['every row final / done', `${s(w.allFinalMs)} / ${s(w.doneMs)}`, '', ''],
+      ['host CPU for the scan', s(w.cpuMs), '', ''],
+      ['**CPU ÷ the 24-photo page\'s**', `**${x2(w.cpuRatio)}** (${s(w.cpuMs)} / ${s(w.page?.cpuMs)})`, '≤ 1.1×', ok(w.cpuRatio != null && w.cpuRatio <= 1.1)],
+      ['time to done ÷ the 24-photo page\'s', `${x2(w.wallRatio)} (${s(w.doneMs)} / ${s(w.page?.doneMs)})`, '', ''],
+      ['peak RSS (VmHWM)', `${f0(w.hwm)} MiB`, '', ''],
+      ['rows optimized / optimal / failed', `${w.summary.optimized} / ${w.summary.optimal} / ${w.summary.failed}`, '', ''],
+    ]));
+    target('500-row page (24 distinct photos): final pass cost ÷ the 24-photo page\'s', '≤ 1.1×', `CPU ${x2(w.cpuRatio)}; time to done ${x2(w.wallRatio)}`, w.cpuRatio != null && w.cpuRatio <= 1.1);
+  }
+
+  // ---------------------------------------------------------------- CLI
+  const k0 = R.cli;
+  out.push(`\n## 5. The CLI at a fixed quality vs sharp, whole processes
+
+\`imgdiet-host ${(k0?.argv?.ours || ['optimize', '--quality', '75', '--formats', 'webp', '--width', '720', '--out', 'DIR']).map((a, i, all) => (all[i - 1] === '--out' ? 'DIR' : a)).join(' ')} <${k0?.images ?? 24} page photos>\`
+against \`node bench/sharpcli.mjs\`, which does the same with sharp: each photo resized to ${k0?.width ?? 720} px wide and written as
+WebP at quality ${k0?.quality ?? 75} with smart chroma subsampling at effort ${k0?.effort ?? 6} (the engine's final WebP effort,
+\`Config.WebPEffort\`, default 6), ${k0?.sharpThreads ?? 2} files at once and ${k0?.sharpThreads ?? 2} libvips threads like the host's CLI. Each is one whole
+process from start to exit (start-up, reading, decoding, encoding, writing), timed by \`bench/enginebench\`
+(op \`process\`): wall time, and CPU time from \`wait4\`'s rusage. One warm-up each, then ${k0?.rounds ?? 'n'} rounds, the order
+flipping each round; a round's ratio pairs the two runs of that round; the estimate is the median over rounds and
+the interval a 95 % bootstrap over rounds (\`bench/stats.mjs\`; with few rounds it understates the spread).
+The target is read on CPU time, which the other jobs on this machine disturb less than wall time.`);
+  if (!k0) out.push(absent('cli'));
+  else if (failed(k0)) out.push(failed(k0));
+  else {
+    const med = (k, key) => median(k0.runs[k].map((r) => r[key]));
+    const ci2 = (e) => `${x2(e.ratio)} (${e.ci ? `${f2(e.ci[0])}–${f2(e.ci[1])}` : 'n/a'})`;
+    out.push(table(['measure', 'ours (median)', 'sharp (median)', 'ours ÷ sharp', 'target', ''], [
+      ['CPU time', s(med('ours', 'cpuMs')), s(med('sharp', 'cpuMs')), `**${ci2(k0.cpu)}**`, '≤ 1.05×', ok(k0.cpu.ratio <= 1.05)],
+      ['wall time', s(med('ours', 'wallMs')), s(med('sharp', 'wallMs')), ci2(k0.wall), '', ''],
+      ['files / bytes written (last round)', `${k0.runs.ours.at(-1).files} / ${kb(k0.runs.ours.at(-1).bytes)}`, `${k0.runs.sharp.at(-1).files} / ${kb(k0.runs.sharp.at(-1).bytes)}`, '', '', ''],
+    ]));
+    out.push(`\nPer round, CPU ours ÷ sharp: ${k0.cpu.rounds.map(f3).join(', ')}; wall: ${k0.wall.rounds.map(f3).join(', ')}. Today: 1.29× (issue 14, wall time on 2 busy cores).`);
+    target('CLI at fixed quality (WebP q75, 720 px, 24 photos) vs sharp, whole process', '≤ 1.05×', `CPU ${ci2(k0.cpu)}; wall ${ci2(k0.wall)}; today 1.29×`, k0.cpu.ratio <= 1.05);
+  }
+
   // ---------------------------------------------------------------- quality
   const q = R.quality;
-  out.push(`\n## 3. Bytes at equal perceived quality
+  out.push(`\n## 6. Bytes at equal perceived quality
 
 ${R.corpus?.q ?? 8} photos at 1200 px (quality 92 JPEG sources). The referee is Debian's \`butteraugli\` (candidates are
 decoded to PNG with sharp and compared with the decoded source). **Oracle**: for each image and format,
@@ -210,7 +305,8 @@ butteraugli ≤ ${q?.limit ?? 1.4}; sharp's other options stay at their defaults
 quality at or under the limit is left out of that image's oracle. **Ours**: \`optimize.Engine\` at \`balanced\`,
 automatic quality, no resize, formats JPEG, WebP, AVIF. **sharp defaults**: mozjpeg q80, WebP q80, AVIF q50.
 Distances are butteraugli's max-norm; lower is closer to the source.`);
-  if (failed(q)) out.push(failed(q));
+  if (!q) out.push(absent('quality'));
+  else if (failed(q)) out.push(failed(q));
   else if (q?.perFormat) {
     out.push(table(['format', 'ours bytes', 'oracle bytes', 'ours vs oracle', 'ours max distance', 'sharp defaults bytes', 'defaults median / max distance'],
       q.perFormat.map((r) => [r.format + (r.missing ? ` (ours: no candidate for ${r.missing})` : ''), kb(r.oursBytes), kb(r.oracleBytes), pct(r.oursBytes / r.oracleBytes - 1), f2(r.oursMaxD), kb(r.defaultsBytes), `${f2(r.defaultsMedianD)} / ${f2(r.defaultsMaxD)}`])));
@@ -222,6 +318,13 @@ Distances are butteraugli's max-norm; lower is closer to the source.`);
           c(r.ours.jpeg), c(r.ours.webp), c(r.ours.avif), ['jpeg', 'webp', 'avif'].map((f) => `${kb(r.defaults[f].bytes)} d${f2(r.defaults[f].d)}`).join(' / ')];
       })));
     out.push('\nOracle qualities: ' + q.rows.map((r) => `${r.name}: ${['jpeg', 'webp', 'avif'].map((f) => `${f} q${r.oracle[f]?.q ?? '–'}`).join(', ')}`).join('; ') + '.');
+    const bq = R.baseline?.quality;
+    if (bq) {
+      const ch = q.bestOurs / (bq.bestOursKiB * 1024) - 1;
+      out.push(`\n**Against today's engine** (${R.baseline.commit}, the figures this file recorded before issue 14's rebuild, \`bench/baseline.json\`):
+best format per image ${kb(q.bestOurs)} now vs ${f1(bq.bestOursKiB)} KiB today (**${pct(ch)}**); per format ${q.perFormat.map((r) => `${r.format} ${kb(r.oursBytes)} vs ${f1(bq.perFormatKiB[r.format])} KiB`).join(', ')} (a format's total covers only the images where both ours and the oracle have a candidate, so it moves when that set does); largest distance of a best candidate now ${f2(q.oursMaxBestD)}, of any candidate ${f2(Math.max(...q.perFormat.map((r) => r.oursMaxD)))}, today ${f2(bq.maxDistance)}. Per image, best now vs today: ${q.rows.map((r) => `${r.name} ${r.oursBest ? f1(r.oursBest.bytes / 1024) : '—'} vs ${f1(bq.bestPerImageKiB?.[r.name])}`).join('; ')} (KiB).`);
+      target('balanced: total bytes (best format per image) vs today\'s', 'within +2 %', `${pct(ch)} (${kb(q.bestOurs)} vs ${f1(bq.bestOursKiB)} KiB)`, ch <= 0.02);
+    }
     target('balanced: every candidate at butteraugli ≤ 1.4', '≤ 1.4', `max ${f2(Math.max(...q.perFormat.map((r) => r.oursMaxD)))}`, q.oursAllPass);
     const worst = Math.max(...q.perFormat.map((r) => r.oursBytes / r.oracleBytes - 1));
     target('balanced: total bytes vs oracle (best format per image)', 'within 5 %', pct(q.bestOurs / q.bestOracle - 1), Math.abs(q.bestOurs / q.bestOracle - 1) <= 0.05 && q.bestPass);
@@ -230,13 +333,14 @@ Distances are butteraugli's max-norm; lower is closer to the source.`);
 
   // ------------------------------------------------------------- lighthouse
   const l = R.lighthouse;
-  out.push(`\n## 4. Lighthouse's estimate beside our realized savings
+  out.push(`\n## 7. Lighthouse's estimate beside our realized savings
 
 Lighthouse ${l?.version ?? '12.8.2'} (\`--preset=desktop\`, Chromium \`--headless=new --no-sandbox\`, only the audits
 uses-optimized-images, modern-image-formats and uses-responsive-images) on the same page as section 2.
 Lighthouse estimates (it never produces files, and its audits overlap: the same bytes can be counted
 by two audits); our column is what the host really produced in section 2's scan (\`savedBytes\`).`);
-  if (failed(l)) out.push(failed(l));
+  if (!l) out.push(absent('lighthouse'));
+  else if (failed(l)) out.push(failed(l));
   else if (l?.audits) {
     out.push(table(['source', 'images flagged', 'estimated / realized savings'], [
       ...Object.entries(l.audits).map(([id, a]) => [`Lighthouse ${id}`, a.items, kb(a.savingsBytes)]),
@@ -249,10 +353,11 @@ by two audits); our column is what the host really produced in section 2's scan 
 
   // ---------------------------------------------------------------- start-up
   const st = R.startup;
-  out.push(`\n## 5. Start-up and idle memory
+  out.push(`\n## 8. Start-up and idle memory
 
 Process start (spawn) to the \`hello\` reply, 20 starts; idle RSS is VmRSS one second after \`hello\` (5 starts).`);
-  if (failed(st)) out.push(failed(st));
+  if (!st) out.push(absent('startup'));
+  else if (failed(st)) out.push(failed(st));
   else if (st) {
     out.push(table(['measure', 'median', 'min – max', 'target', ''], [
       ['start → hello', `${f1(st.helloMedian)} ms`, `${f1(Math.min(...st.helloMs))} – ${f1(Math.max(...st.helloMs))} ms`, '< 100 ms', ok(st.helloMedian < 100)],
@@ -264,11 +369,12 @@ Process start (spawn) to the \`hello\` reply, 20 starts; idle RSS is VmRSS one s
 
   // ------------------------------------------------------------ memory
   const b = R.big, k = R.soak;
-  out.push(`\n## 6. Memory: one 50 MP image and a soak
+  out.push(`\n## 9. Memory: one 50 MP image and a soak
 
 **50 MP**: one scan of a single ${b?.width ?? 8660} × ${b?.height ?? 5773} JPEG with no display size (no resize: the worst case),
 all formats; VmHWM of a fresh host.`);
-  if (failed(b)) out.push(failed(b));
+  if (!b) out.push(absent('big'));
+  else if (failed(b)) out.push(failed(b));
   else if (b) {
     out.push(table(['measure', 'value', 'target', ''], [
       ['peak RSS (VmHWM)', `${f0(b.hwm)} MiB`, '< 300 MiB', ok(b.hwm < 300)],
@@ -291,7 +397,8 @@ ${k?.width ?? 320} px, every URL made unique per scan with a query string so not
 \`release\` of all held results after each scan (held results are bounded by design; the soak looks for
 leaks, not for what the user asked to keep). VmRSS sampled every second. *Flat* means the median RSS of
 the last fifth of the samples is within 10 % of the median of the second and third tenths.`);
-  if (failed(k)) out.push(failed(k));
+  if (!k) out.push(absent('soak'));
+  else if (failed(k)) out.push(failed(k));
   else if (k) {
     const flat = Math.abs(k.growth) <= 0.10;
     out.push(table(['measure', 'value'], [

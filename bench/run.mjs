@@ -3,7 +3,9 @@
 // Lighthouse 12.8.2, writes every number to <out>/results.json and renders
 // docs/benchmarks.md from them (report.mjs).
 //
-// node run.mjs --root REPO --host BIN --enginebench BIN [--only a,b]
+// node run.mjs --root REPO --host BIN --enginebench BIN --finalpass BIN
+//   [--finalpass-base BIN] [--corpus DIR] [--only a,b]
+// node run.mjs --root REPO --render    (the report again from results.json)
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -15,12 +17,22 @@ import sharp from 'sharp';
 import { prepare } from './corpus.mjs';
 import { Host, scan, procStatus } from './host.mjs';
 import { render } from './report.mjs';
-import { gmean, median } from './stats.mjs';
+import { gmean, median, ratioCI } from './stats.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, all) => (v.startsWith('--') ? [...a, [v.slice(2), all[i + 1]]] : a), []));
 const root = path.resolve(args.root || '..');
+if ('render' in args) {
+  // --render: docs/benchmarks.md again from the last results, nothing run.
+  const R = JSON.parse(fs.readFileSync(path.join(root, '.deps', 'bench-work', 'results.json'), 'utf8'));
+  fs.writeFileSync(path.join(root, 'docs', 'benchmarks.md'), render(R));
+  process.exit(0);
+}
 const hostBin = path.resolve(args.host);
 const engineBin = path.resolve(args.enginebench);
+const finalpassBin = args.finalpass && path.resolve(args.finalpass);
+const finalpassBase = args['finalpass-base'] && path.resolve(args['finalpass-base']);
+const corpusDir = path.resolve(args.corpus || path.join(root, '.deps', 'bench-corpus'));
+const benchDir = path.dirname(new URL(import.meta.url).pathname);
 const work = path.join(root, '.deps', 'bench-work');
 const only = args.only ? new Set(args.only.split(',')) : null;
 const env = (k, d) => Number(process.env[k] || d);
@@ -232,7 +244,7 @@ async function page(c, eng) {
   const display = 640;
   const { srv, base } = await servePage(c.page, display);
   const images = await imageEntries(c.page, base, display);
-  const out = { display, images: images.length, host: [], inproc: [] };
+  const out = { display, images: images.length, host: [], inproc: [], date: new Date().toISOString() };
   try {
     for (let r = 0; r < env('BENCH_PAGE_ROUNDS', 1); r++) {
       const hostProf = path.join(work, `host${r}.pprof`);
@@ -244,7 +256,7 @@ async function page(c, eng) {
       const s = await scan(h, `page${r}`, base, images, scanSettings);
       clearInterval(tick);
       const st = h.status();
-      out.host.push({ firstMs: s.firstMs, allFirstMs: s.allFirstMs, doneMs: s.doneMs, cpuMs: h.cpuMs() - cpu0, hwm: st.hwm, peakRSS: Math.max(peak, st.rss), summary: s.done.summary,
+      out.host.push({ firstMs: s.firstMs, allFirstMs: s.allFirstMs, allFinalMs: s.allFinalMs, allVerifiedMs: s.allVerifiedMs, verifiedRows: s.verifiedRows, doneMs: s.doneMs, cpuMs: h.cpuMs() - cpu0, hwm: st.hwm, peakRSS: Math.max(peak, st.rss), summary: s.done.summary,
         finals: s.finals.map((m) => ({ index: m.index, url: m.url, status: m.status, original: m.original?.bytes, best: m.best && { format: m.best.format, bytes: m.best.bytes, width: m.best.width, height: m.best.height, quality: m.best.quality }, saved: m.savedBytes, candidates: m.candidates?.map((x) => `${x.format}:${x.bytes}@q${x.quality}`) })) });
       await h.close();
       out.host.at(-1).split = profileSplit(hostBin, hostProf);
@@ -273,6 +285,130 @@ async function page(c, eng) {
     wallOverheadVsEngine: (h.doneMs - ip.wallMs) / ip.wallMs,
   };
   return out;
+}
+
+// --------------------------------------------------------- search overhead
+// finalPass runs bench/finalpass (built from this tree, or from the
+// baseline commit) over the page's photos: per photo its fast pass, then
+// its final pass with CPU time around it alone, one photo at a time.
+function finalPass(bin, files, display) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, ['-display', String(display), ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${path.basename(bin)} exited ${code}`));
+      const rows = out.trim().split('\n').map((l) => JSON.parse(l));
+      const bad = rows.find((r) => r.error);
+      return bad ? reject(new Error(`${bad.file}: ${bad.error}`)) : resolve(rows);
+    });
+  });
+}
+
+// The search overhead (issue 14): the final pass's CPU time over the CPU
+// time of encoding each format once at the settings it finally chose,
+// from the same decoded image held in memory.
+async function overhead(c, eng) {
+  const display = 640; // the page's (section page)
+  if (!finalpassBin) throw new Error('no --finalpass binary');
+  const rows = await finalPass(finalpassBin, c.page, display);
+  for (const [i, r] of rows.entries()) {
+    const cands = r.candidates || [];
+    const widths = new Set(cands.map((x) => x.Width));
+    if (widths.size !== 1) throw new Error(`${r.file}: candidates at ${widths.size} widths`);
+    const settings = cands.map((x) => ({ format: x.Format, encoding: x.Encoding, quality: x.Quality, effort: x.Effort, sum: x.sum }));
+    const e = await eng.call({ op: 'encodeonce', path: c.page[i], width: [...widths][0], settings });
+    r.encodes = e.encodes;
+    r.encodeCpuMs = sum(e.encodes.map((x) => x.cpuMs));
+    r.ratio = r.finalCpuMs / r.encodeCpuMs;
+    r.candidates = cands.map((x) => ({ format: x.Format, bytes: x.bytes, quality: x.Quality, effort: x.Effort, width: x.Width, height: x.Height }));
+  }
+  log('overhead: final pass', Math.round(sum(rows.map((r) => r.finalCpuMs)) / 1000), 's CPU');
+  const out = { display, images: rows.length, rows, finalCpuMs: sum(rows.map((r) => r.finalCpuMs)), finalWallMs: sum(rows.map((r) => r.finalWallMs)),
+    encodeCpuMs: sum(rows.map((r) => r.encodeCpuMs)), maxFinalCpuMs: Math.max(...rows.map((r) => r.finalCpuMs)),
+    sameBytes: rows.every((r) => r.encodes.every((x) => x.same)) };
+  out.ratio = out.finalCpuMs / out.encodeCpuMs;
+  if (finalpassBase) {
+    const base = await finalPass(finalpassBase, c.page, display);
+    out.base = { commit: process.env.BENCH_BASE || null, rows: base.map((r) => ({ file: r.file, finalCpuMs: r.finalCpuMs, finalWallMs: r.finalWallMs, fastCpuMs: r.fastCpuMs })),
+      finalCpuMs: sum(base.map((r) => r.finalCpuMs)), finalWallMs: sum(base.map((r) => r.finalWallMs)), maxFinalCpuMs: Math.max(...base.map((r) => r.finalCpuMs)) };
+    // Today's overhead: the old final pass over the same encodes (the
+    // settings it chose differ a little; the encodes' cost barely).
+    out.base.ratio = out.base.finalCpuMs / out.encodeCpuMs;
+    log('overhead: baseline final pass', Math.round(out.base.finalCpuMs / 1000), 's CPU');
+  }
+  return out;
+}
+
+// ------------------------------------------------------- the 500-row page
+// The page's 24 photos behind 21 query strings each, the first 500 rows
+// (24 × 21 = 504), in one scan: identical bytes are optimized once, so
+// its final pass should cost about what the 24-photo page's does.
+async function page500(c, pageResult) {
+  const display = 640;
+  const { srv, base } = await servePage(c.page, display);
+  try {
+    const images = [];
+    for (let k = 0; images.length < 500; k++) images.push(...(await imageEntries(c.page, base, display, `?v=${k}`)));
+    images.length = 500;
+    const h = new Host(hostBin);
+    await h.request({ type: 'hello', id: 'h', protocol: 1 }, 'hello');
+    const cpu0 = h.cpuMs();
+    let peak = 0;
+    const tick = setInterval(() => { peak = Math.max(peak, h.status().rss); }, 250);
+    const s = await scan(h, 'page500', base, images, scanSettings);
+    clearInterval(tick);
+    const cpuMs = h.cpuMs() - cpu0, st = h.status();
+    await h.close();
+    log('page500: scan', Math.round(s.doneMs), 'ms');
+    const p = pageResult?.host?.at(-1);
+    return { rows: images.length, distinct: c.page.length, firstMs: s.firstMs, allFirstMs: s.allFirstMs, allFinalMs: s.allFinalMs, allVerifiedMs: s.allVerifiedMs,
+      verifiedRows: s.verifiedRows, doneMs: s.doneMs, cpuMs, hwm: st.hwm, peakRSS: Math.max(peak, st.rss), summary: s.done.summary,
+      page: p && { cpuMs: p.cpuMs, doneMs: p.doneMs, date: pageResult.date }, cpuRatio: p ? cpuMs / p.cpuMs : null, wallRatio: p ? s.doneMs / p.doneMs : null };
+  } finally {
+    srv.close();
+  }
+}
+
+// ------------------------------------------------- CLI vs sharp, processes
+// CLI_EFFORT is sharp's WebP effort in the CLI comparison: the engine's
+// final WebP encode at a fixed quality runs at Config.WebPEffort, 6 by
+// default (internal/optimize, webpFinalEffort), with smart subsampling.
+const CLI_EFFORT = 6;
+const CLI = { quality: 75, width: 720, format: 'webp' };
+
+async function cli(c, eng) {
+  const rounds = env('BENCH_CLI_ROUNDS', 4);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgdiet-cli-'));
+  const outs = { ours: path.join(dir, 'ours'), sharp: path.join(dir, 'sharp') };
+  const argv = {
+    ours: [hostBin, 'optimize', '--quality', String(CLI.quality), '--formats', CLI.format, '--width', String(CLI.width), '--out', outs.ours, ...c.page],
+    sharp: [process.execPath, path.join(benchDir, 'sharpcli.mjs'), '--quality', String(CLI.quality), '--effort', String(CLI_EFFORT), '--width', String(CLI.width),
+      '--out', outs.sharp, ...c.page],
+  };
+  const runOne = async (k) => {
+    fs.rmSync(outs[k], { recursive: true, force: true });
+    fs.mkdirSync(outs[k], { recursive: true });
+    const r = await eng.call({ op: 'process', argv: argv[k] });
+    const files = fs.readdirSync(outs[k]);
+    return { wallMs: r.wallMs, cpuMs: r.cpuMs, files: files.length, bytes: sum(files.map((f) => fs.statSync(path.join(outs[k], f)).size)) };
+  };
+  try {
+    await runOne('ours'); await runOne('sharp'); // warm-up: page cache, binaries
+    const runs = { ours: [], sharp: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const k of r % 2 ? ['sharp', 'ours'] : ['ours', 'sharp']) runs[k].push(await runOne(k));
+      log('cli round', r + 1, 'ours', Math.round(runs.ours.at(-1).cpuMs), 'ms CPU, sharp', Math.round(runs.sharp.at(-1).cpuMs), 'ms CPU');
+    }
+    const ratio = (key) => {
+      const per = runs.ours.map((o, i) => o[key] / runs.sharp[i][key]);
+      return { rounds: per, ratio: median(per), ci: ratioCI([per], { seed: 7 }) };
+    };
+    return { ...CLI, effort: CLI_EFFORT, images: c.page.length, rounds, argv: { ours: argv.ours.slice(1, 10), sharp: argv.sharp.slice(2, 11) }, runs,
+      cpu: ratio('cpuMs'), wall: ratio('wallMs'), sharpThreads: os.cpus().length };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // ------------------------------------------------- bytes at equal quality
@@ -487,14 +623,18 @@ if (only && R.machine) {
   R.command = command;
   delete R.reruns;
 }
+// Today's figures (before issue 14's rebuild), which the report sets the
+// new ones beside.
+R.baseline = JSON.parse(fs.readFileSync(path.join(benchDir, 'baseline.json'), 'utf8'));
 log('corpus');
-const c = await prepare(path.join(root, '.deps', 'bench-corpus'));
-R.corpus = { photos: c.sources.length, page: c.page.length, op: c.op.length, q: c.q.length, soak: c.soak.length, sources: c.sources.map((s) => path.relative(path.join(root, '.deps', 'bench-corpus', 'src'), s)) };
+const c = await prepare(corpusDir);
+R.corpus = { photos: c.sources.length, page: c.page.length, op: c.op.length, q: c.q.length, soak: c.soak.length, sources: c.sources.map((s) => path.relative(path.join(corpusDir, 'src'), s)) };
 const eng = new Engine();
 R.machine.engineLibvips = (await eng.call({ op: 'version' })).libvips;
 const save = () => fs.writeFileSync(resultsFile, JSON.stringify(R, null, 1));
 try {
   for (const [name, fn] of [['startup', () => startup()], ['perop', () => perop(c, eng)], ['page', () => page(c, eng)],
+    ['overhead', () => overhead(c, eng)], ['page500', () => page500(c, R.page)], ['cli', () => cli(c, eng)],
     ['quality', () => quality(c, eng)], ['lighthouse', () => lighthouse(c, R.page)], ['big', () => bigImage(c)], ['soak', () => soak(c)]]) {
     if (!want(name)) continue;
     log('section', name);

@@ -9,7 +9,12 @@
 # Environment: BENCH_ROUNDS (per-operation repetitions, default 2, odd
 # numbers rounded up),
 # BENCH_SOAK_IMAGES (default 1000), BENCH_SOAK_WIDTH (default 320),
-# BENCH_PAGE_ROUNDS (default 1). Arguments are passed to run.mjs, e.g.
+# BENCH_PAGE_ROUNDS (default 1), BENCH_CLI_ROUNDS (default 4),
+# BENCH_CORPUS (a corpus already built, same layout as .deps/bench-corpus:
+# src/ and web/; used as it is, never fetched or deleted), BENCH_BASE (a
+# commit, e.g. d30b185: the search-overhead section also measures that
+# commit's final pass, built from `git archive` into .deps/). Arguments are
+# passed to run.mjs, e.g.
 # `scripts/bench.sh --only startup,perop` reruns some sections and keeps the
 # others' last numbers.
 set -euo pipefail
@@ -29,8 +34,11 @@ command -v butteraugli >/dev/null || apt_install butteraugli
 command -v node >/dev/null || apt_install nodejs npm
 
 # bench/ has its own package.json so sharp and lighthouse never enter the
-# project's dependencies.
-if [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
+# project's dependencies. A link (a worktree sharing another checkout's
+# install) is left alone: npm ci would empty the directory it points to.
+if [ -L bench/node_modules ]; then
+  [ -f bench/node_modules/sharp/package.json ] || { echo "bench.sh: bench/node_modules links to an install without sharp" >&2; exit 1; }
+elif [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
   (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 fi
 sharp_vips=$(cd bench && node -e 'console.log(require("sharp").versions.vips)')
@@ -43,10 +51,26 @@ esac
 bin="$root/.deps/bench-bin"
 IMGDIET_BIN="$bin" scripts/build.sh
 go build -trimpath -o "$bin/enginebench" ./bench/enginebench
+go build -trimpath -o "$bin/finalpass" ./bench/finalpass
+base_args=()
+if [ -n "${BENCH_BASE:-}" ]; then
+  # bench/finalpass uses only the engine API that commit already had.
+  commit=$(git rev-parse --short "$BENCH_BASE^{commit}")
+  if [ ! -x "$bin/finalpass-$commit" ]; then
+    base="$root/.deps/bench-base-$commit"
+    rm -rf "$base" && mkdir -p "$base"
+    git archive "$commit" | tar -x -C "$base"
+    rm -rf "$base/bench/finalpass" && cp -r bench/finalpass "$base/bench/"
+    (cd "$base" && go build -trimpath -o "$bin/finalpass-$commit" ./bench/finalpass)
+  fi
+  base_args=(--finalpass-base "$bin/finalpass-$commit")
+fi
 
 # Corpus: photographs shipped in Debian wallpaper packages.
-corpus="$root/.deps/bench-corpus"
-if [ ! -f "$corpus/.complete" ]; then
+corpus="${BENCH_CORPUS:-$root/.deps/bench-corpus}"
+if [ -n "${BENCH_CORPUS:-}" ]; then
+  [ -d "$corpus/src" ] || { echo "bench.sh: BENCH_CORPUS=$corpus has no src/" >&2; exit 1; }
+elif [ ! -f "$corpus/.complete" ]; then
   rm -rf "$corpus" && mkdir -p "$corpus/debs" "$corpus/src"
   pkgs="lomiri-wallpapers-20.04 lomiri-wallpapers-16.04 lomiri-wallpapers mate-backgrounds"
   (cd "$corpus/debs" && { apt-get download $pkgs 2>/dev/null || { apt-get update >/dev/null && apt-get download $pkgs; }; })
@@ -58,9 +82,10 @@ fi
 export CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium}
 # The command as run, with the settings that change the numbers.
 settings=""
-for v in BENCH_ROUNDS BENCH_PAGE_ROUNDS BENCH_SOAK_IMAGES BENCH_SOAK_WIDTH; do
+for v in BENCH_ROUNDS BENCH_PAGE_ROUNDS BENCH_SOAK_IMAGES BENCH_SOAK_WIDTH BENCH_CLI_ROUNDS BENCH_BASE BENCH_CORPUS; do
   if [ -n "${!v:-}" ]; then settings+="$v=${!v} "; fi
 done
 export BENCH_COMMAND="${settings}scripts/bench.sh${*:+ $*}"
 cd bench
-exec node run.mjs --root "$root" --host "$bin/imgdiet-host" --enginebench "$bin/enginebench" "$@"
+exec node run.mjs --root "$root" --host "$bin/imgdiet-host" --enginebench "$bin/enginebench" --finalpass "$bin/finalpass" \
+  --corpus "$corpus" ${base_args[@]+"${base_args[@]}"} "$@"

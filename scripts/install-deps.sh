@@ -4,8 +4,8 @@
 # for the extension's tests, Debian's Chromium for end-to-end tests, and
 # Debian's butteraugli, the referee the perceptual metric is checked against,
 # and what scripts/package.sh needs for the release: the arm64 and Windows
-# cross-compilers (gcc-aarch64-linux-gnu, mingw-w64) and rpm (to check the
-# .rpm the way rpm reads it).
+# cross-compilers (gcc-aarch64-linux-gnu, mingw-w64), rpm (to check the
+# .rpm the way rpm reads it) and qemu-user (to run the arm64 helper).
 # Idempotent: packages already present are left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 need=()
 for p in gcc g++ pkg-config git ca-certificates python3 chromium unzip butteraugli \
-  gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 rpm; do
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 rpm qemu-user; do
   st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true); [ "$st" = "install ok installed" ] || need+=("$p")
 done
 command -v node >/dev/null 2>&1 || need+=(nodejs)

@@ -2,7 +2,8 @@
 # Checks the release in dist/ (scripts/package.sh) as a user would meet it:
 #  - SHA256SUMS lists every file and every checksum matches;
 #  - each .deb is under 15 MB, and its .rpm holds the same files;
-#  - the arm64 helper is an AArch64 program that loads its lib/ libvips;
+#  - the arm64 helper is an AArch64 program that loads its lib/ libvips, and
+#    runs under qemu-user with every encoder;
 #  - the Windows .exe imports only Windows' own DLLs and the DLL in its zip;
 #  - the extension zips: the store's manifest has no key, the unpacked one
 #    has the key of the fixed ID, both hold the same files;
@@ -63,6 +64,16 @@ lib=$(basename "$(ls "$arm"/lib/libvips-cpp.so.*)")
 case "$dyn" in *"[$lib]"*) ;; *) fail "the arm64 helper does not load the shipped $lib" ;; esac
 case "$(readelf -h "$arm/lib/$lib")" in *AArch64*) ;; *) fail "the arm64 lib/$lib is not AArch64" ;; esac
 pass "arm64: an AArch64 helper that loads lib/$lib (RUNPATH \$ORIGIN/lib)"
+# It runs: Debian's qemu-user starts it with the arm64 C library of the cross
+# toolchain, and its libvips loads every encoder.
+if command -v qemu-aarch64 >/dev/null 2>&1; then
+  v=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$arm/imgdiet-host" version 2>&1) || fail "the arm64 helper does not start under qemu-aarch64: $v"
+  case "$v" in *"imgdiet-host $version "*"encoders jpeg,png,webp,avif,gif"*) ;; *) fail "the arm64 helper under qemu says: $v" ;; esac
+  pass "arm64: the helper runs (qemu-aarch64): $(echo "$v" | tr '\n' ' ')"
+else
+  [ "${CI:-}" != true ] || fail "qemu-aarch64 is missing: scripts/install-deps.sh installs qemu-user"
+  echo "  SKIPPED: running the arm64 helper needs qemu-user (apt-get install qemu-user)"
+fi
 
 echo "== release: Windows zip"
 mkdir -p "$work/win"; unzip -q "$dist/imgdiet-host_${version}_windows_amd64.zip" -d "$work/win"
@@ -101,7 +112,7 @@ node --input-type=module -e '
 diff <(cd "$work/ext-store" && find . -type f | sort) <(cd "$work/ext-unpacked" && find . -type f | sort) || fail "the extension zips hold different files"
 [ ! -e "$work/ext-store/test" ] || fail "the extension zip ships its tests"
 pass "store zip without key, unpacked zip with the fixed ID's key, the same $(cd "$work/ext-store" && find . -type f | wc -l) files"
-unzip -l "$dist/imgdiet-extension_${version}_store-listing.zip" | grep -q 'screenshots/1-scan-results.png' || fail "the store listing has no screenshot"
+unzip -l "$dist/imgdiet-extension_${version}_store-listing.zip" | grep -q 'screenshots/1-scan-results-light.png' || fail "the store listing has no screenshot"
 pass "the store-listing zip holds the listing, the privacy answers and the screenshots"
 
 echo "== release: install the .deb system-wide, doctor, scan in Chromium, purge"

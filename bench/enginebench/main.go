@@ -21,6 +21,14 @@
 //	    (a fast pass without AVIF, then AVIF), N at once, timed, with a CPU
 //	    profile written to FILE so that libvips time can be told from Go
 //	    time.
+//	{"op":"encodeonce","path":P,"width":W,"settings":[{format,encoding,quality,effort,sum}]}
+//	    the search overhead's denominator: P decoded and shrunk to width W,
+//	    held, then each setting (internal/codec's Encoding, quality,
+//	    effort: a final candidate's) encoded once, CPU time around each,
+//	    and whether the bytes match the candidate's SHA-256.
+//	{"op":"process","argv":[...],"env":[...]}
+//	    one whole process (the CLI, or sharp's script), its wall time and
+//	    CPU time from wait4.
 //
 // Files are read once and kept in memory so that reading is never timed.
 package main
@@ -64,6 +72,11 @@ type request struct {
 	Display float64  `json:"display"`
 	Workers int      `json:"workers"`
 	Profile string   `json:"profile"`
+	// Width and Settings: encodeonce; Argv and Env: process.
+	Width    int       `json:"width"`
+	Settings []setting `json:"settings"`
+	Argv     []string  `json:"argv"`
+	Env      []string  `json:"env"`
 }
 
 type candidate struct {
@@ -87,6 +100,7 @@ type reply struct {
 	FastMs     float64     `json:"fastMs,omitempty"`
 	Error      string      `json:"error,omitempty"`
 	Libvips    string      `json:"libvips,omitempty"`
+	Encodes    []encoded   `json:"encodes,omitempty"`
 }
 
 type bench struct {
@@ -146,6 +160,10 @@ func (b *bench) do(req request) reply {
 		rep, err = b.optimize(req)
 	case "inproc":
 		rep, err = b.inproc(req)
+	case "encodeonce":
+		rep, err = b.encodeOnce(req)
+	case "process":
+		rep, err = process(req)
 	default:
 		err = fmt.Errorf("unknown op %q", req.Op)
 	}

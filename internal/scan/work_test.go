@@ -439,12 +439,14 @@ func TestVerifiedAnswers(t *testing.T) {
 	tests := []struct {
 		name string
 		// after plays the engine's side once the real final pass is done.
-		after func(t *testing.T, opt optimize.Options, rep optimize.Report) (optimize.Report, error)
+		after func(ctx context.Context, t *testing.T, opt optimize.Options, rep optimize.Report) (optimize.Report, error)
 		// earlyFinal: the final result names the early answer's bytes.
 		earlyFinal bool
 		note       string
+		// budget is settings.imageBudgetSeconds (0: the default).
+		budget int
 	}{
-		{"smaller answer later", func(t *testing.T, opt optimize.Options, rep optimize.Report) (optimize.Report, error) {
+		{"smaller answer later", func(ctx context.Context, t *testing.T, opt optimize.Options, rep optimize.Report) (optimize.Report, error) {
 			early, ok := larger(rep)
 			if !ok {
 				t.Fatalf("the final pass found no candidate larger than its best: %+v", rep.Candidates)
@@ -452,34 +454,45 @@ func TestVerifiedAnswers(t *testing.T) {
 			opt.Progress(early)
 			opt.Progress(early) // no smaller: nothing new is sent
 			return rep, nil
-		}, false, ""},
-		{"final pass fails", func(t *testing.T, opt optimize.Options, rep optimize.Report) (optimize.Report, error) {
+		}, false, "", 0},
+		{"final pass fails", func(ctx context.Context, t *testing.T, opt optimize.Options, rep optimize.Report) (optimize.Report, error) {
 			early, _ := larger(rep)
 			opt.Progress(early)
 			return optimize.Report{}, proto.Errorf(proto.CodeEncodeFailed, "The image could not be re-encoded.")
-		}, true, noteFailed},
-		{"budget note", func(t *testing.T, opt optimize.Options, rep optimize.Report) (optimize.Report, error) {
+		}, true, noteFailed, 0},
+		{"budget note", func(ctx context.Context, t *testing.T, opt optimize.Options, rep optimize.Report) (optimize.Report, error) {
 			early, _ := larger(rep)
 			opt.Progress(early)
 			rep.Note = budgetNote
 			return rep, nil
-		}, false, budgetNote},
+		}, false, budgetNote, 0},
+		{"hard timeout", func(ctx context.Context, t *testing.T, opt optimize.Options, rep optimize.Report) (optimize.Report, error) {
+			early, _ := larger(rep)
+			opt.Progress(early)
+			<-ctx.Done() // an engine that ignores its budget: the safety net ends it
+			return optimize.Report{}, proto.Errorf(proto.CodeCanceled, "The optimization was canceled.")
+		}, true, noteTimeout, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newSite(t, map[string][]byte{"/a.jpg": src})
 			eng := newRecorder()
-			eng.final = func(_ context.Context, opt optimize.Options, rep optimize.Report, err error) (optimize.Report, error) {
+			eng.final = func(ctx context.Context, opt optimize.Options, rep optimize.Report, err error) (optimize.Report, error) {
 				if err != nil {
 					t.Errorf("real final pass: %v", err)
 					return rep, err
 				}
-				return tt.after(t, opt, rep)
+				return tt.after(ctx, t, opt, rep)
 			}
 			held := store.New(store.Config{})
 			rows := []row{{"/a.jpg?x=1", 0, 0, 1}, {"/a.jpg?x=2", 0, 0, 1}}
-			msgs := collect(t, scanner(eng, held, 2), context.Background(),
-				pageRequest(t, srv, `{"formats":["jpeg","webp"],"quality":"auto","minSavingsBytes":0}`, rows))
+			s := scanner(eng, held, 2)
+			s.cfg.ImageTimeout = time.Millisecond // the bound is then twice the budget
+			set := `{"formats":["jpeg","webp"],"quality":"auto","minSavingsBytes":0}`
+			if tt.budget > 0 {
+				set = fmt.Sprintf(`{"formats":["jpeg","webp"],"quality":"auto","minSavingsBytes":0,"imageBudgetSeconds":%d}`, tt.budget)
+			}
+			msgs := collect(t, s, context.Background(), pageRequest(t, srv, set, rows))
 			res := byRow(msgs)
 			var earlyKey, finalKey any
 			for i := range rows {
