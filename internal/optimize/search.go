@@ -96,7 +96,11 @@ func (e *Engine) searchReduced(ctx context.Context, full *searcher, p *plan, for
 	if err != nil {
 		return nil, err
 	}
-	s := &searcher{e: e, ctx: ctx, clock: full.clock, im: small, ref: ref, opt: full.opt, strip: full.strip, prev: map[string]Output{}}
+	// The copy's candidates are not the image's: none is reported as
+	// progress.
+	opt := full.opt
+	opt.Progress = nil
+	s := &searcher{e: e, ctx: ctx, clock: full.clock, im: small, ref: ref, opt: opt, strip: full.strip, prev: map[string]Output{}}
 	picks, err := s.run(formats, have)
 	if err != nil && !errors.Is(err, errBudget) {
 		return nil, err
