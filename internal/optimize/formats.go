@@ -1,6 +1,6 @@
 package optimize
 
-// Each format's recipe for the search (search.go): which encodings its
+// Step 6: each format's recipe for the search (search.go): which encodings its
 // search measures and which one makes the bytes kept, where its search
 // starts, and what it tries besides.
 
@@ -369,4 +369,14 @@ func guessOr(q, fallback int) int {
 		return q
 	}
 	return fallback
+}
+
+// prevQuality is the quality of the earlier answer's candidate of format
+// f, or 0: where the fast metric found f's boundary, the exact search
+// starts (the two agree to a few qualities: docs/calibration.md).
+func (s *searcher) prevQuality(f string) int {
+	if o, ok := s.prev[f]; ok && o.Quality < 100 {
+		return o.Quality
+	}
+	return 0
 }

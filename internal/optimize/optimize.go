@@ -6,17 +6,22 @@
 //
 // An image goes down the pipeline once, one step a file, in this order:
 //
-//	probe.go      the headers: format, size, frames, limits (no pixel yet)
+//	probe.go      the headers: format, size, frames, limits (no pixel yet);
+//	              a valid image the engine cannot re-encode is kept here
 //	svg.go        an SVG is minified as text, and that is its answer
 //	source.go     the pixels: opened strictly, shrunk to the display box,
 //	              held decoded, or read anew by each encode when they do
 //	              not fit in the memory budget
 //	plan.go       the formats to make, in order, each with the encodings
 //	              that fit the budget (or a reason it is left out)
+//	search.go     each format in turn, best first, stopping those that
+//	              cannot win; a reduced copy for formats too costly
+//	formats.go    each format's recipe: what it searches, where it starts,
+//	              what it encodes last
+//	quality.go    one measured step: an encode, its measure, the quality
+//	              search that strings them together (clock.go: the CPU
+//	              time budget it checks before each encode)
 //	reference.go  what a candidate is measured against, and the measure
-//	search.go     per format, the quality that meets the target, found in
-//	              a few measured encodes, then its final encode
-//	formats.go    each format's recipe for that search
 //	pick.go       the candidates in order, the best, and whether it is
 //	              verified
 //	errors.go     failures mapped to the sentence a person reads
@@ -302,4 +307,3 @@ func (e *Engine) Optimize(ctx context.Context, src []byte, opt Options) (Report,
 	}
 	return rep, nil
 }
-

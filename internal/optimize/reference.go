@@ -1,10 +1,11 @@
 package optimize
 
-// Step 5: the reference, what automatic quality measures each candidate
-// against: the source's pixels as butteraugli sees them (exact, the
-// referee the targets are defined by) or as the faster SSIM-family metric
-// calibrated against it does. And the measure itself: a candidate decoded,
-// shrunk to the reference's size and compared.
+// Below the quality search (quality.go): the reference, what automatic
+// quality measures each candidate against, built once by search.go: the
+// source's pixels as butteraugli sees them (exact, the referee the
+// targets are defined by) or as the faster SSIM-family metric calibrated
+// against it does. And the measure itself: a candidate decoded, shrunk to
+// the reference's size and compared.
 
 import (
 	"context"
