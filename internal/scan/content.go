@@ -191,6 +191,9 @@ func (r *run) estimate(ctx context.Context, c *content, src []byte) {
 		case !r.slow || rep.Source.Animated || rep.Source.Format == optimize.SVG:
 			// Nothing to refine: one encoder, no AVIF.
 			c.est, c.estBox, c.hasEst = rep, b, true
+			if !rep.Verified && rep.Note == "" {
+				rep.Note = noteAnimation // an estimate made final says so
+			}
 			r.send(c, rep, true)
 		default:
 			c.est, c.estBox, c.hasEst = rep, b, true
@@ -237,6 +240,9 @@ const (
 	noteTimeout = "Checking this image took too long, so the best answer found before then is shown."
 	noteFailed  = "The final check of this image failed, so the best answer found before it is shown."
 	noteReread  = "The image could not be read again for the final check, so its first estimate is shown."
+	// noteAnimation: animations get one pass, measured with the fast
+	// metric; the exact check is made on still images only.
+	noteAnimation = "Animations are measured with the fast estimate only, without the exact check."
 )
 
 // finalPass runs the verified pass on c for its (now fixed) box and

@@ -1,9 +1,14 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"image"
+	"image/color/palette"
+	"image/draw"
+	"image/gif"
 	"math"
 	"slices"
 	"sync"
@@ -350,6 +355,39 @@ func TestFetchesRunAhead(t *testing.T) {
 	defer srv.mu.Unlock()
 	if srv.most != 3 {
 		t.Errorf("at most %d fetches in flight, want 3 (Fetchers)", srv.most)
+	}
+}
+
+// TestAnimationFinalSaysUnverified checks that an animation, which gets
+// one pass measured with the fast metric only, has a final result that
+// says it is not verified and why.
+func TestAnimationFinalSaysUnverified(t *testing.T) {
+	// Photo-like frames, made an animated lossy WebP: its lossy
+	// re-encode, measured with the fast metric only, is the answer.
+	anim := &gif.GIF{}
+	for i := range 3 {
+		fr := image.NewPaletted(image.Rect(0, 0, 96, 64), palette.Plan9)
+		draw.FloydSteinberg.Draw(fr, fr.Rect, photo(96, 64, int64(90+i)), image.Point{})
+		anim.Image = append(anim.Image, fr)
+		anim.Delay = append(anim.Delay, 10)
+	}
+	var b bytes.Buffer
+	if err := gif.EncodeAll(&b, anim); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := optimize.New(optimize.Config{Log: zerolog.Nop()}).Optimize(context.Background(), b.Bytes(), optimize.Options{Formats: []string{"webp"}, Quality: 95})
+	if err != nil || len(rep.Candidates) == 0 || rep.Candidates[0].Format != "webp" {
+		t.Fatalf("making an animated WebP: %v %+v", err, rep.Candidates)
+	}
+	srv := newSite(t, map[string][]byte{"/a.webp": rep.Candidates[0].Data})
+	res := byRow(collect(t, scanner(newRecorder(), store.New(store.Config{}), 1), context.Background(),
+		pageRequest(t, srv, `{"formats":["webp"],"quality":"auto","minSavingsBytes":0}`, []row{{uri: "/a.webp"}})))
+	if len(res[0]) != 1 {
+		t.Fatalf("an animation got %d results, want one final: %v", len(res[0]), res[0])
+	}
+	f := finalOf(t, res, 0)
+	if f["original"].(map[string]any)["animated"] != true || f["verified"] != false || f["note"] != noteAnimation {
+		t.Errorf("final %v, want an animated original, verified false and the note %q", f, noteAnimation)
 	}
 }
 
