@@ -170,9 +170,9 @@ func (r *run) estimate(ctx context.Context, c *content, src []byte) {
 		b := c.box
 		r.mu.Unlock()
 		opt := r.options(b, r.slow, r.set.Formats)
-		if !r.slow {
-			opt.Budget = r.set.ImageBudget // this pass is the final one
-		}
+		// The estimate gets the budget too: no pass may hold a core for
+		// long (a 50 MP estimate took over 20 s of CPU).
+		opt.Budget = r.set.ImageBudget
 		ictx, cancel := context.WithTimeout(ctx, r.hardTimeout())
 		rep, err := r.s.cfg.Engine.Optimize(ictx, src, opt)
 		cancel()

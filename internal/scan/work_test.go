@@ -676,7 +676,8 @@ func TestCancelKeepsVerifiedKeys(t *testing.T) {
 }
 
 // TestImageBudget checks that settings.imageBudgetSeconds reaches the
-// engine as the budget of each image's final pass, and only that pass.
+// engine as the budget of each of an image's passes, the estimate and
+// the final pass.
 func TestImageBudget(t *testing.T) {
 	src := jpegBytes(t, photo(160, 120, 61), 95)
 	tests := []struct {
@@ -684,10 +685,10 @@ func TestImageBudget(t *testing.T) {
 		estimate  time.Duration // -1: no separate estimate
 		finalPass time.Duration
 	}{
-		{`{"formats":["jpeg","avif"],"quality":80}`, 0, DefaultImageBudget},
-		{`{"formats":["jpeg","avif"],"quality":80,"imageBudgetSeconds":2.5}`, 0, 2500 * time.Millisecond},
+		{`{"formats":["jpeg","avif"],"quality":80}`, DefaultImageBudget, DefaultImageBudget},
+		{`{"formats":["jpeg","avif"],"quality":80,"imageBudgetSeconds":2.5}`, 2500 * time.Millisecond, 2500 * time.Millisecond},
 		{`{"formats":["jpeg","webp"],"quality":80,"imageBudgetSeconds":7}`, -1, 7 * time.Second},
-		{`{"formats":["jpeg","avif"],"quality":80,"imageBudgetSeconds":600}`, 0, 600 * time.Second},
+		{`{"formats":["jpeg","avif"],"quality":80,"imageBudgetSeconds":600}`, 600 * time.Second, 600 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.set, func(t *testing.T) {
