@@ -3,7 +3,7 @@ package optimize
 // Step 5: the search. Each planned format in turn gets the lowest quality
 // whose encode still meets the target, found in a few measured encodes
 // (formats.go has each format's recipe), then its final encode. The
-// search reads the image through image.read, held or not: one search for
+// search reads the image through pic.read, held or not: one search for
 // every image. Formats too costly to search at full size are searched on
 // a reduced copy, and the quality found is encoded once at full size.
 
