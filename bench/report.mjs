@@ -53,7 +53,7 @@ a page of ${R.corpus?.page} photos at 1600 px wide, ${R.corpus?.op} per-operatio
 ${R.corpus?.q} photos at 1200 px (quality 92 sources) for the bytes comparison, ${R.corpus?.soak} at 640 px for the
 soak, and one 8660 × 5773 (50 MP) photo made by upscaling.`);
   for (const r of R.reruns || []) {
-    out.push(`\nSection(s) ${r.sections.join(', ')} were rerun afterwards with \`${r.command}\` on ${r.date.slice(0, 16).replace('T', ' ')} UTC (load ${r.load.join(', ')}); their numbers replace the full run's.`);
+    out.push(`\nSection(s) ${r.sections.join(', ')} come from a separate run, \`${r.command}\`, started ${r.date.slice(0, 16).replace('T', ' ')} UTC (load ${r.load.join(', ')}); their numbers replace the run above's.`);
   }
   if (m.load && m.load[0] > m.nproc * 0.5) {
     out.push(`\n> **The machine was busy during this run** (load ${m.load[0]} on ${m.nproc} cores at the start): other jobs shared
@@ -170,7 +170,9 @@ Memory: the host's \`VmHWM\` (peak resident set) from \`/proc/PID/status\`, and 
     ]));
     target('First result (24-photo page, 2 cores)', '< 1 s', s(h.firstMs), h.firstMs < 1000);
     target('All non-AVIF results', '< 10 s', s(h.allFirstMs), h.allFirstMs < 10000);
-    target('Page final pass: every row final (24 photos, every format incl. AVIF, 2 cores)', '< 45 s', `${s(h.allFinalMs)}; host CPU ${s(h.cpuMs)}${R.baseline?.page ? `; today ${f2(R.baseline.page.doneS)} s` : ''}`,
+    // On a busy machine the scan gets less than its 2 cores: its CPU time
+    // over the cores is the least it could take with both to itself.
+    target('Page final pass: every row final (24 photos, every format incl. AVIF, 2 cores)', '< 45 s', `${s(h.allFinalMs)}; host CPU ${s(h.cpuMs)}, so at least ${s(h.cpuMs / (m.nproc || 2))} with ${m.nproc || 2} idle cores${R.baseline?.page ? `; today ${f2(R.baseline.page.doneS)} s` : ''}`,
       h.allFinalMs != null && h.allFinalMs < 45000);
     target('Peak RSS on the page', '< 300 MiB', `${f0(h.hwm)} MiB`, h.hwm < 300);
   }
