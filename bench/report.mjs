@@ -53,7 +53,7 @@ a page of ${R.corpus?.page} photos at 1600 px wide, ${R.corpus?.op} per-operatio
 ${R.corpus?.q} photos at 1200 px (quality 92 sources) for the bytes comparison, ${R.corpus?.soak} at 640 px for the
 soak, and one 8660 × 5773 (50 MP) photo made by upscaling.`);
   for (const r of R.reruns || []) {
-    out.push(`\nSection(s) ${r.sections.join(', ')} were rerun afterwards with \`${r.command}\` on ${r.date.slice(0, 16).replace('T', ' ')} UTC (load ${r.load.join(', ')}); their numbers replace the full run's.`);
+    out.push(`\nSection(s) ${r.sections.join(', ')} come from a separate run, \`${r.command}\`, started ${r.date.slice(0, 16).replace('T', ' ')} UTC (load ${r.load.join(', ')}); their numbers replace the run above's.`);
   }
   if (m.load && m.load[0] > m.nproc * 0.5) {
     out.push(`\n> **The machine was busy during this run** (load ${m.load[0]} on ${m.nproc} cores at the start): other jobs shared
@@ -170,7 +170,9 @@ Memory: the host's \`VmHWM\` (peak resident set) from \`/proc/PID/status\`, and 
     ]));
     target('First result (24-photo page, 2 cores)', '< 1 s', s(h.firstMs), h.firstMs < 1000);
     target('All non-AVIF results', '< 10 s', s(h.allFirstMs), h.allFirstMs < 10000);
-    target('Page final pass: every row final (24 photos, every format incl. AVIF, 2 cores)', '< 45 s', `${s(h.allFinalMs)}; host CPU ${s(h.cpuMs)}${R.baseline?.page ? `; today ${f2(R.baseline.page.doneS)} s` : ''}`,
+    // On a busy machine the scan gets less than its 2 cores: its CPU time
+    // over the cores is the least it could take with both to itself.
+    target('Page final pass: every row final (24 photos, every format incl. AVIF, 2 cores)', '< 45 s', `${s(h.allFinalMs)}; host CPU ${s(h.cpuMs)}, so at least ${s(h.cpuMs / (m.nproc || 2))} with ${m.nproc || 2} idle cores${R.baseline?.page ? `; today ${f2(R.baseline.page.doneS)} s` : ''}`,
       h.allFinalMs != null && h.allFinalMs < 45000);
     target('Peak RSS on the page', '< 300 MiB', `${f0(h.hwm)} MiB`, h.hwm < 300);
   }
@@ -236,6 +238,16 @@ right after; its overhead is its final-pass CPU over the same encodes.` : ''}`);
     if (!o.base && R.baseline?.finalPass) out.push(`\nToday's figure was not measured in this run (set \`BENCH_BASE=${R.baseline.commit}\`). ${R.baseline.finalPass}`);
     target('Search overhead (final pass CPU ÷ one encode per format, 24-photo page)', '≤ 3×', `${x2(o.ratio)}${o.base ? `; today ${x2(o.base.ratio)}` : ''}`, o.ratio <= 3);
     target('Most final-pass CPU for one image', '≤ 20 s', `${s(o.maxFinalCpuMs)}${o.base ? `; today ${s(o.base.maxFinalCpuMs)}` : ''}`, o.maxFinalCpuMs <= 20000);
+    // The ratio by the effort of the AVIF kept: a final candidate made at
+    // the search's effort leaves the final pass's own encode out of the
+    // denominator, though the pass paid for it.
+    const byEffort = new Map();
+    for (const r of o.rows) {
+      const e = r.candidates.find((c) => c.format === 'avif')?.effort ?? 'none';
+      const g = byEffort.get(e) || { n: 0, fin: 0, enc: 0 };
+      byEffort.set(e, { n: g.n + 1, fin: g.fin + r.finalCpuMs, enc: g.enc + r.encodeCpuMs });
+    }
+    out.push(`\nBy the effort of the AVIF candidate kept: ${[...byEffort.entries()].sort().map(([e, g]) => `effort ${e}: ${g.n} photos, ${x2(g.fin / g.enc)}`).join('; ')}.`);
     const baseRow = new Map((o.base?.rows || []).map((r) => [r.file, r]));
     out.push('\n<details><summary>Per photo</summary>\n\n' + table(['photo', 'final-pass CPU', 'today', 'one encode each, CPU', 'overhead', 'final candidates (format bytes q effort)'],
       o.rows.map((r) => [r.file, s(r.finalCpuMs), baseRow.has(r.file) ? s(baseRow.get(r.file).finalCpuMs) : 'n/a', `${s(r.encodeCpuMs)} (${r.encodes.map((e) => `${e.format} ${f2(e.cpuMs / 1000)}`).join(', ')})`,
@@ -318,12 +330,22 @@ Distances are butteraugli's max-norm; lower is closer to the source.`);
           c(r.ours.jpeg), c(r.ours.webp), c(r.ours.avif), ['jpeg', 'webp', 'avif'].map((f) => `${kb(r.defaults[f].bytes)} d${f2(r.defaults[f].d)}`).join(' / ')];
       })));
     out.push('\nOracle qualities: ' + q.rows.map((r) => `${r.name}: ${['jpeg', 'webp', 'avif'].map((f) => `${f} q${r.oracle[f]?.q ?? '–'}`).join(', ')}`).join('; ') + '.');
-    const bq = R.baseline?.quality;
+    const bq = R.baseline?.quality, qb = R.qualitybase;
+    if (qb && !qb.error) {
+      // Today's engine on this machine: the like-for-like comparison.
+      const ch = q.bestOurs / qb.bestOurs - 1;
+      out.push(`\n**Against today's engine, measured on this machine** (commit ${qb.commit}, built by \`BENCH_BASE\`, section \`qualitybase\`: the same call on the same files):
+best format per image ${kb(q.bestOurs)} now vs ${kb(qb.bestOurs)} today (**${pct(ch)}**). Per image, best now vs today: ${q.rows.map((r) => {
+    const b0 = qb.rows.find((x) => x.name === r.name);
+    return `${r.name} ${r.oursBest ? f1(r.oursBest.bytes / 1024) : '—'} vs ${b0 ? f1(b0.best / 1024) : '—'}`;
+  }).join('; ')} (KiB). Today's picks: ${qb.rows.map((r) => `${r.name} ${r.candidates.map((x) => `${x.format} q${x.q}`).join(' ')}`).join('; ')}.`);
+      target('balanced: total bytes (best format per image) vs today\'s engine, same machine', 'within +2 %', `${pct(ch)} (${kb(q.bestOurs)} vs ${kb(qb.bestOurs)})`, ch <= 0.02);
+    }
     if (bq) {
       const ch = q.bestOurs / (bq.bestOursKiB * 1024) - 1;
       out.push(`\n**Against today's engine** (${R.baseline.commit}, the figures this file recorded before issue 14's rebuild, \`bench/baseline.json\`):
 best format per image ${kb(q.bestOurs)} now vs ${f1(bq.bestOursKiB)} KiB today (**${pct(ch)}**); per format ${q.perFormat.map((r) => `${r.format} ${kb(r.oursBytes)} vs ${f1(bq.perFormatKiB[r.format])} KiB`).join(', ')} (a format's total covers only the images where both ours and the oracle have a candidate, so it moves when that set does); largest distance of a best candidate now ${f2(q.oursMaxBestD)}, of any candidate ${f2(Math.max(...q.perFormat.map((r) => r.oursMaxD)))}, today ${f2(bq.maxDistance)}. Per image, best now vs today: ${q.rows.map((r) => `${r.name} ${r.oursBest ? f1(r.oursBest.bytes / 1024) : '—'} vs ${f1(bq.bestPerImageKiB?.[r.name])}`).join('; ')} (KiB).`);
-      target('balanced: total bytes (best format per image) vs today\'s', 'within +2 %', `${pct(ch)} (${kb(q.bestOurs)} vs ${f1(bq.bestOursKiB)} KiB)`, ch <= 0.02);
+      if (!qb || qb.error) target('balanced: total bytes (best format per image) vs today\'s recorded figure', 'within +2 %', `${pct(ch)} (${kb(q.bestOurs)} vs ${f1(bq.bestOursKiB)} KiB)`, ch <= 0.02);
     }
     target('balanced: every candidate at butteraugli ≤ 1.4', '≤ 1.4', `max ${f2(Math.max(...q.perFormat.map((r) => r.oursMaxD)))}`, q.oursAllPass);
     const worst = Math.max(...q.perFormat.map((r) => r.oursBytes / r.oracleBytes - 1));

@@ -31,6 +31,7 @@ const hostBin = path.resolve(args.host);
 const engineBin = path.resolve(args.enginebench);
 const finalpassBin = args.finalpass && path.resolve(args.finalpass);
 const finalpassBase = args['finalpass-base'] && path.resolve(args['finalpass-base']);
+const engineBase = args['enginebench-base'] && path.resolve(args['enginebench-base']);
 const corpusDir = path.resolve(args.corpus || path.join(root, '.deps', 'bench-corpus'));
 const benchDir = path.dirname(new URL(import.meta.url).pathname);
 const work = path.join(root, '.deps', 'bench-work');
@@ -51,8 +52,8 @@ const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 
 // The Go side: one request per line, one reply per line.
 class Engine {
-  constructor() {
-    this.p = spawn(engineBin, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  constructor(bin = engineBin) {
+    this.p = spawn(bin, [], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.lines = readline.createInterface({ input: this.p.stdout });
     this.queue = [];
     this.lines.on('line', (l) => this.queue.shift()(JSON.parse(l)));
@@ -509,6 +510,27 @@ async function quality(c, eng) {
   };
 }
 
+// The engine of the baseline commit (BENCH_BASE) on the bytes corpus, as
+// section quality runs ours: today's bytes on this machine, beside ours.
+async function qualityBase(c) {
+  if (!engineBase) throw new Error('no --enginebench-base binary (set BENCH_BASE)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgdiet-qbase-'));
+  const e = new Engine(engineBase);
+  try {
+    const rows = [];
+    for (const file of c.q) {
+      const r = await e.call({ op: 'optimize', path: file, formats: lossy, target: 'balanced', out: dir });
+      const cands = (r.candidates || []).map((x) => ({ format: x.format, bytes: x.bytes, q: x.quality }));
+      rows.push({ name: path.basename(file, '.jpg'), ms: r.ms, candidates: cands, best: Math.min(...cands.map((x) => x.bytes)) });
+      log('qualitybase', rows.at(-1).name, 'done');
+    }
+    return { commit: process.env.BENCH_BASE || null, rows, bestOurs: sum(rows.map((r) => r.best)) };
+  } finally {
+    e.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ------------------------------------------------------------- lighthouse
 async function lighthouse(c, pageResult) {
   const display = pageResult?.display || 640;
@@ -635,7 +657,7 @@ const save = () => fs.writeFileSync(resultsFile, JSON.stringify(R, null, 1));
 try {
   for (const [name, fn] of [['startup', () => startup()], ['perop', () => perop(c, eng)], ['page', () => page(c, eng)],
     ['overhead', () => overhead(c, eng)], ['page500', () => page500(c, R.page)], ['cli', () => cli(c, eng)],
-    ['quality', () => quality(c, eng)], ['lighthouse', () => lighthouse(c, R.page)], ['big', () => bigImage(c)], ['soak', () => soak(c)]]) {
+    ['quality', () => quality(c, eng)], ['qualitybase', () => qualityBase(c)], ['lighthouse', () => lighthouse(c, R.page)], ['big', () => bigImage(c)], ['soak', () => soak(c)]]) {
     if (!want(name)) continue;
     log('section', name);
     const t = performance.now();

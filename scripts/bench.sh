@@ -13,7 +13,8 @@
 # BENCH_CORPUS (a corpus already built, same layout as .deps/bench-corpus:
 # src/ and web/; used as it is, never fetched or deleted), BENCH_BASE (a
 # commit, e.g. d30b185: the search-overhead section also measures that
-# commit's final pass, built from `git archive` into .deps/). Arguments are
+# commit's final pass, and section qualitybase that commit's engine on the
+# bytes corpus, both built from `git archive` into .deps/). Arguments are
 # passed to run.mjs, e.g.
 # `scripts/bench.sh --only startup,perop` reruns some sections and keeps the
 # others' last numbers.
@@ -56,14 +57,15 @@ base_args=()
 if [ -n "${BENCH_BASE:-}" ]; then
   # bench/finalpass uses only the engine API that commit already had.
   commit=$(git rev-parse --short "$BENCH_BASE^{commit}")
-  if [ ! -x "$bin/finalpass-$commit" ]; then
+  if [ ! -x "$bin/finalpass-$commit" ] || [ ! -x "$bin/enginebench-$commit" ]; then
     base="$root/.deps/bench-base-$commit"
     rm -rf "$base" && mkdir -p "$base"
     git archive "$commit" | tar -x -C "$base"
     rm -rf "$base/bench/finalpass" && cp -r bench/finalpass "$base/bench/"
-    (cd "$base" && go build -trimpath -o "$bin/finalpass-$commit" ./bench/finalpass)
+    (cd "$base" && go build -trimpath -o "$bin/finalpass-$commit" ./bench/finalpass \
+      && go build -trimpath -o "$bin/enginebench-$commit" ./bench/enginebench)
   fi
-  base_args=(--finalpass-base "$bin/finalpass-$commit")
+  base_args=(--finalpass-base "$bin/finalpass-$commit" --enginebench-base "$bin/enginebench-$commit")
 fi
 
 # Corpus: photographs shipped in Debian wallpaper packages.
