@@ -30,12 +30,6 @@ const (
 	// by less than 1 % more often than not.
 	avifExactSearch = 3
 	avifFinalShift  = 1
-	// avifFinalReach is how far above the limit, as a factor, the search
-	// effort's distance at the final encode's quality may be for that
-	// encode to be tried: at the same quality effort 4 measured 1.5-6 %
-	// below effort 3 on the page photos, and 10 of 24 final encodes
-	// missed the limit (2.5 s of CPU each for nothing).
-	avifFinalReach  = 1.04
 	avifExactSteps  = 5
 	webpEffort      = 4 // WebP effort while searching quality
 	webpFinalEffort = 6
@@ -316,11 +310,6 @@ func (s *searcher) avifExact() (*attempt, error) {
 	s.onVerified(s.output(AVIF, found))
 	q := found.q - avifFinalShift
 	if q < avifLo {
-		return found, nil
-	}
-	if d, ok := s.measuredAt[q]; ok && d > thr*avifFinalReach {
-		// The search effort missed the limit there by more than the
-		// final effort gains at the same quality: its encode would fail.
 		return found, nil
 	}
 	if err := s.check(); err != nil {

@@ -113,7 +113,6 @@ func (s *searcher) quality(f string, enc func(q int) ([]byte, error), thr float6
 	var best *attempt
 	full := guess > 0
 	exact := s.ref.exact
-	s.measuredAt = map[int]float64{}
 	try := func(q int) (float64, bool, error) {
 		if err := s.check(); err != nil {
 			return 0, false, err
@@ -127,9 +126,6 @@ func (s *searcher) quality(f string, enc func(q int) ([]byte, error), thr float6
 			return 0, false, err
 		}
 		s.e.cfg.Log.Trace().Str("format", f).Int("q", q).Bool("exact", exact).Float64("distance", d).Bool("pass", ok).Msg("searched")
-		if full {
-			s.measuredAt[q] = d
-		}
 		if ok {
 			if best == nil || len(b) < len(best.data) {
 				best = &attempt{data: b, q: q, lossy: true, checked: true}

@@ -34,9 +34,6 @@ type searcher struct {
 	prev map[string]Output
 	// onVerified is told of each verified candidate (Options.Progress).
 	onVerified func(Output)
-	// measuredAt holds the whole distances the last quality search
-	// measured, by quality.
-	measuredAt map[int]float64
 }
 
 // attempt is one encoded and, in automatic quality, measured output.
