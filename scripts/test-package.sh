@@ -112,14 +112,17 @@ node --input-type=module -e '
 diff <(cd "$work/ext-store" && find . -type f | sort) <(cd "$work/ext-unpacked" && find . -type f | sort) || fail "the extension zips hold different files"
 [ ! -e "$work/ext-store/test" ] || fail "the extension zip ships its tests"
 pass "store zip without key, unpacked zip with the fixed ID's key, the same $(cd "$work/ext-store" && find . -type f | wc -l) files"
-unzip -l "$dist/imgdiet-extension_${version}_store-listing.zip" | grep -q 'screenshots/1-scan-results-light.png' || fail "the store listing has no screenshot"
+# Capture before matching: with pipefail, `unzip -l | grep -q` fails when grep
+# stops at its match and unzip, still writing, dies of SIGPIPE.
+listing=$(unzip -l "$dist/imgdiet-extension_${version}_store-listing.zip")
+grep -q 'screenshots/1-scan-results-light.png' <<<"$listing" || fail "the store listing has no screenshot"
 pass "the store-listing zip holds the listing, the privacy answers and the screenshots"
 
 echo "== release: install the .deb system-wide, doctor, scan in Chromium, purge"
 why=""
 if [ "${CI:-}" != true ] && [ "${IMGDIET_TEST_INSTALL:-}" != 1 ]; then why="installs a system package: runs in CI, or with IMGDIET_TEST_INSTALL=1"
 elif [ "$(id -u)" -ne 0 ]; then why="needs root"
-elif dpkg-query -W -f='${Status}' imgdiet-host 2>/dev/null | grep -q 'install ok'; then why="the imgdiet-host package is already installed here"
+elif [[ "$(dpkg-query -W -f='${Status}' imgdiet-host 2>/dev/null || true)" == *"install ok"* ]]; then why="the imgdiet-host package is already installed here"
 elif [ -e /opt/imgdiet ]; then why="/opt/imgdiet exists (a scripts/install.sh --system install?)"
 fi
 if [ -n "$why" ]; then
