@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/imagediet/imgdiet/internal/codec"
+	"github.com/imagediet/imgdiet/internal/metric"
 	"github.com/imagediet/imgdiet/internal/vipsrt"
 	"github.com/rs/zerolog"
 )
@@ -258,7 +259,7 @@ func (o Options) normalized() Options {
 	if o.DPR <= 0 {
 		o.DPR = 1
 	}
-	if _, ok := threshold(o.Target, ""); !ok {
+	if _, ok := metric.Threshold(o.Target); !ok {
 		o.Target = "balanced"
 	}
 	o.Quality = max(0, min(o.Quality, 100))

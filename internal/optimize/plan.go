@@ -58,16 +58,9 @@ func (e *Engine) plan(im *pic, opt Options) plan {
 		if opt.Quality > 0 && neverWins(f, im.s, len(p.formats) > 0) {
 			continue
 		}
-		need := int64(-1)
-		for _, enc := range encodings(f, opt.Quality, im) {
-			if _, n, ok := im.fit(enc); ok {
-				need = 0
-			} else if need != 0 && (need < 0 || n < need) {
-				need = n
-			}
-		}
-		if need != 0 {
-			p.skipped = append(p.skipped, e.tooLarge(f, im, encodings(f, opt.Quality, im)[0].Cost().Bytes(im.pixels(), im.bands)))
+		encs := encodings(f, opt.Quality, im)
+		if !slices.ContainsFunc(encs, func(enc codec.Encoding) bool { _, _, ok := im.fit(enc); return ok }) {
+			p.skipped = append(p.skipped, e.tooLarge(f, im, encs[0].Cost().Bytes(im.pixels(), im.bands)))
 			continue
 		}
 		p.formats = append(p.formats, f)

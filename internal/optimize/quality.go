@@ -112,7 +112,6 @@ var exactSlopes = map[string]float64{JPEG: 0.07, WebP: 0.06, AVIF: 0.035}
 func (s *searcher) quality(f string, enc func(q int) ([]byte, error), thr float64, lo, hi, steps int, tryHi bool, guess int) (*attempt, error) {
 	var best *attempt
 	full := guess > 0
-	exact := s.ref.exact
 	try := func(q int) (float64, bool, error) {
 		if err := s.check(); err != nil {
 			return 0, false, err
@@ -125,7 +124,6 @@ func (s *searcher) quality(f string, enc func(q int) ([]byte, error), thr float6
 		if err != nil {
 			return 0, false, err
 		}
-		s.e.cfg.Log.Trace().Str("format", f).Int("q", q).Bool("exact", exact).Float64("distance", d).Bool("pass", ok).Msg("searched")
 		if ok {
 			if best == nil || len(b) < len(best.data) {
 				best = &attempt{data: b, q: q, lossy: true, checked: true}
@@ -144,7 +142,7 @@ func (s *searcher) quality(f string, enc func(q int) ([]byte, error), thr float6
 		// Interpolation needs whole distances, not the early-stopped
 		// bound of a failing candidate: measure in full.
 		slope := 0.0
-		if exact {
+		if s.ref.exact {
 			slope = exactSlopes[f]
 		}
 		q, tried, err = metric.Interpolate(lo, hi, steps, guess, slope, thr, func(q int) (float64, error) {
@@ -162,7 +160,7 @@ func (s *searcher) quality(f string, enc func(q int) ([]byte, error), thr float6
 		return best, nil
 	case err != nil:
 		return best, err
-	case best != nil && exact && best.q-belowStep >= lo:
+	case best != nil && s.ref.exact && best.q-belowStep >= lo:
 		// Butteraugli is not strictly monotone in quality: like the
 		// oracle, look once a little below the boundary found.
 		if err := s.check(); err != nil {

@@ -101,10 +101,7 @@ func (r *reference) limit(target, f string) float64 {
 	if r.exact {
 		return exactLimits[target] - exactMargin
 	}
-	if t, ok := metric.ThresholdFor(target, f); ok && t > 0 {
-		return t
-	}
-	t, _ := metric.Threshold(target)
+	t, _ := metric.ThresholdFor(target, f)
 	return t
 }
 
@@ -168,16 +165,4 @@ func metricSize(w, h int, maxPixels int64) (int, int) {
 		}
 	}
 	return mw, mh
-}
-
-// threshold is the largest distance the fast metric accepts for target and
-// codec ("" for any codec).
-func threshold(target, codec string) (float64, bool) {
-	if target == "" {
-		target = metric.TargetBalanced
-	}
-	if codec == "" {
-		return metric.Threshold(target)
-	}
-	return metric.ThresholdFor(target, codec)
 }

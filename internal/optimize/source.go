@@ -43,6 +43,9 @@ type pic struct {
 	noRoom bool
 	// big marks an image read anew because holding it would not fit.
 	big bool
+	// spare is a lazy pipeline opened already and not read yet: the
+	// first read takes it instead of opening the source again.
+	spare *vips.ImageRef
 	// need is the estimated peak of working on the image held in memory.
 	need    int64
 	mem     *budget
@@ -83,8 +86,9 @@ func (e *Engine) open(ctx context.Context, src []byte, s Source, opt Options) (*
 	}
 	if im.bands == 3 && opt.Quality > 0 && len(formats(im, opt)) == 1 {
 		// One encode at a fixed quality reads the pixels once: let it read
-		// them from the decoder, as a plain libvips pipeline would.
-		ref.Close()
+		// them from the decoder, as a plain libvips pipeline would, through
+		// the pipeline just opened.
+		im.spare = ref
 		return im, nil
 	}
 	release, err := e.mem.acquire(ctx, im.need)
@@ -246,10 +250,13 @@ func (im *pic) read(ctx context.Context, cost int64) (*vips.ImageRef, func(), er
 	if err != nil {
 		return nil, nil, err
 	}
-	ref, err := im.load()
-	if err != nil {
-		release()
-		return nil, nil, err
+	ref := im.spare
+	im.spare = nil
+	if ref == nil {
+		if ref, err = im.load(); err != nil {
+			release()
+			return nil, nil, err
+		}
 	}
 	return ref, func() {
 		ref.Close()
@@ -269,6 +276,10 @@ func (im *pic) intact() bool {
 func (im *pic) pixels() int64 { return int64(im.width) * int64(im.height) }
 
 func (im *pic) close() {
+	if im.spare != nil {
+		im.spare.Close()
+		im.spare = nil
+	}
 	if im.held != nil {
 		im.held.Close()
 		im.held = nil
