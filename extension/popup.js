@@ -249,11 +249,11 @@ function updateRow(i) {
     saving.append(el('span', { class: 'lost', text: r.original ? 'Result lost: the helper stopped' : 'Lost: the helper stopped before this image was done' }));
   } else if (r && r.original) {
     const o = r.original;
-    info.append(el('div', { class: 'orig' }, el('span', { class: 'label', text: 'Now ' }), `${formatName(o.format)} ${dims(o.width, o.height)} · ${formatBytes(o.bytes)}`));
+    info.append(el('div', { class: 'orig' }, el('span', { class: 'label', text: 'Now ' }), `${formatName(o.format)} ${dims(o.width, o.height)} · `, el('span', { class: 'nowrap', text: formatBytes(o.bytes) })));
     if (r.status === 'optimized' && r.best) {
       const b = r.best;
       const est = rs === 'estimate';
-      info.append(el('div', { class: 'best' }, el('span', { class: 'label', text: est ? 'Est. ' : 'Best ' }), `${formatName(b.format)} ${dims(b.width, b.height)} · ${formatBytes(b.bytes)}`));
+      info.append(el('div', { class: 'best' }, el('span', { class: 'label', text: est ? 'Est. ' : 'Best ' }), `${formatName(b.format)} ${dims(b.width, b.height)} · `, el('span', { class: 'nowrap', text: formatBytes(b.bytes) })));
       const why = reasonWords(r);
       if (why.length) info.append(el('div', { class: 'why', text: why.join(' · ') }));
       const u = unitFor(o.bytes);

@@ -61,8 +61,9 @@ func reasons(s Source, o Output) []string {
 // budgetNote is the sentence a report cut short by its time budget
 // carries.
 func budgetNote(d time.Duration, found bool) string {
+	s := max(1, int(d.Round(time.Second)/time.Second))
 	if found {
-		return fmt.Sprintf("Image Diet stopped refining this image after %s, its time budget; this is the smallest result checked before then.", d.Round(time.Second))
+		return fmt.Sprintf("Image Diet stopped refining this image after %d s of work, its budget; this is the smallest result checked before then.", s)
 	}
-	return fmt.Sprintf("Image Diet stopped working on this image after %s, its time budget, before any smaller result was checked.", d.Round(time.Second))
+	return fmt.Sprintf("Image Diet stopped working on this image after %d s of work, its budget, before any smaller result was checked.", s)
 }
