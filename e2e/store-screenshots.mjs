@@ -66,11 +66,11 @@ test('store screenshots: the popup over the demo page, light and dark, 1280×800
 
 test('store promo tile, 440×280', { skip }, async () => {
   const icon = readFileSync(join(EXT_DIR, 'icons', 'icon128.png'));
-  const manifest = JSON.parse(readFileSync(join(EXT_DIR, 'manifest.json'), 'utf8'));
+  const messages = JSON.parse(readFileSync(join(EXT_DIR, '_locales', 'en', 'messages.json'), 'utf8'));
   const tile = await browser.newPage();
   await tile.setViewport({ width: 440, height: 280 });
   await tile.setContent(`<!doctype html><html><body style="margin:0;width:440px;height:280px;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:14px;background:linear-gradient(135deg,#eef3f8,#dfe8f1);font:600 30px system-ui,sans-serif;color:#1d2430">
-    <img src="${dataUrl(icon)}" width="96" height="96" alt=""><div>${manifest.name}</div>
+    <img src="${dataUrl(icon)}" width="96" height="96" alt=""><div>${messages.extName.message}</div>
     <div style="font:400 15px system-ui,sans-serif;color:#3c4756">Lighter images, optimized on your computer</div></body></html>`, { waitUntil: 'load' });
   const file = join(out, 'promo-440x280.png');
   await tile.screenshot({ path: file, type: 'png' });

@@ -8,7 +8,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const manifest = JSON.parse(readFileSync(join(root, 'extension', 'manifest.json'), 'utf8'));
+// The manifest's name and description are __MSG_…__ keys; the store shows their English text.
+const english = JSON.parse(readFileSync(join(root, 'extension', '_locales', 'en', 'messages.json'), 'utf8'));
+const manifest = JSON.parse(readFileSync(join(root, 'extension', 'manifest.json'), 'utf8'),
+  (k, v) => (typeof v === 'string' ? v.replace(/^__MSG_(\w+)__$/, (all, key) => english[key].message) : v));
 const practices = readFileSync(join(root, 'store', 'privacy-practices.md'), 'utf8');
 const listing = readFileSync(join(root, 'store', 'listing.md'), 'utf8');
 const policy = readFileSync(join(root, 'docs', 'privacy.md'), 'utf8');
