@@ -20,6 +20,10 @@ export const DEFAULTS = Object.freeze({
   // The CPU time the helper may spend on one image's verified answer
   // (protocol section 5); when it runs out the row says so.
   imageBudgetSeconds: 20,
+  // Responsive variants (srcset widths) cost the helper more encodes per
+  // image shown smaller than its pixels, after its main answer; off unless
+  // the person asks for markup with srcset.
+  variants: false,
 });
 
 /** Storage key prefix: one chrome.storage.local entry per host name. */
@@ -62,7 +66,7 @@ export function validateSettings(input) {
     if (TARGETS.includes(input.target)) out.target = input.target;
     else errors.push('Target must be high, balanced or small.');
   }
-  for (const k of ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen']) {
+  for (const k of ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen', 'variants']) {
     if (!(k in input)) continue;
     if (typeof input[k] === 'boolean') out[k] = input[k];
     else errors.push(`${k} must be true or false.`);
@@ -105,6 +109,7 @@ export function scanSettings(s) {
     keepMetadata: v.keepMetadata,
     minSavingsBytes: v.minSavingsBytes,
     imageBudgetSeconds: v.imageBudgetSeconds,
+    variants: v.variants,
   };
 }
 
@@ -142,6 +147,7 @@ export function describeSettings(s) {
   if (v.keepMetadata) parts.push('keep metadata');
   if (!v.includeBackgrounds) parts.push('no CSS backgrounds');
   if (!v.includeOffscreen) parts.push('on-screen only');
+  if (v.variants) parts.push('responsive variants');
   parts.push(`min saving ${v.minSavingsBytes} B`);
   if (v.imageBudgetSeconds !== DEFAULTS.imageBudgetSeconds) parts.push(`${v.imageBudgetSeconds} s per image`);
   return parts.join(', ');
