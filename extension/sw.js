@@ -16,7 +16,8 @@ import { helperMessages, platformOf } from './lib/helper-help.js';
 import { readInPage } from './sw-credentials.js';
 import { withFixes } from './lib/hints.js';
 import { storeVariants, variantKeys, variantEntries } from './sw-variants.js';
-import { loginKind, withMessage, CROSS_ORIGIN_MESSAGE, PAGE_REFUSED_MESSAGE } from './lib/credentials.js';
+import { loginKind, withMessage, crossOriginMessage, pageRefusedMessage } from './lib/credentials.js';
+import { t } from './lib/i18n.js';
 
 const HOST_NAME = 'com.imagediet.host';
 const PROTOCOL = 1;
@@ -28,11 +29,11 @@ const MIRROR_MS = 500;
 /** Messages shown to the user when the helper cannot be used. */
 export const MESSAGES = {
   ...helperMessages(platformOf(self.navigator)), // missing, forbidden, stopped, noHello, protocol: for this OS
-  noAccess: 'This page has nothing Image Diet can scan: it is empty, an error page, or a page Chrome keeps extensions out of. Open a page with images and click Image Diet there.',
-  fileAccess: 'This page is a file on your computer. To scan local pages, turn on “Allow access to file URLs” for Image Diet in chrome://extensions, then click Scan again.',
-  local: 'This page is a file on your computer, and Chrome does not let extensions read local image files, so its images cannot be checked. Open the page from a web server (even http://localhost) to scan it.',
-  restricted: 'Browser pages and the Web Store can’t be scanned. Open a web page and click Image Diet there.',
-  interrupted: 'The scan was interrupted when the browser stopped the extension. Click Scan again.',
+  noAccess: t('sw_no_access'),
+  fileAccess: t('sw_file_access'),
+  local: t('sw_local'),
+  restricted: t('sw_restricted'),
+  interrupted: t('sw_interrupted'),
 };
 const RUNNING = ['collecting', 'preparing', 'scanning', 'canceling'];
 const RELEASE_DELAY_MS = 30000; // a replaced file may still be in a download that started before
@@ -399,7 +400,7 @@ export async function startScan(tabId) {
     runScan(st, list.map((_, i) => i));
   } catch (e) {
     if (!live()) return;
-    setStatus(st, 'error', { error: { kind: e.kind || 'internal', message: e.kind ? e.message : 'Image Diet could not scan this page.' }, finishedAt: Date.now() });
+    setStatus(st, 'error', { error: { kind: e.kind || 'internal', message: e.kind ? e.message : t('sw_scan_failed') }, finishedAt: Date.now() });
   }
 }
 
@@ -409,8 +410,8 @@ function accessError(pageUrl, e, fileAccess = true) {
   const restricted = /chrome:\/\/|extensions gallery|cannot be scripted|Cannot access a chrome/i.test(msg);
   if (restricted) return Object.assign(new Error(MESSAGES.restricted), { kind: 'restricted' });
   // Without file access Chrome does not even say the page is a file.
-  const hint = fileAccess ? '' : ' If it is a file on your computer, turn on “Allow access to file URLs” for Image Diet in chrome://extensions first.';
-  return Object.assign(new Error(MESSAGES.noAccess + hint), { kind: 'noAccess' });
+  const words = fileAccess ? MESSAGES.noAccess : `${MESSAGES.noAccess} ${t('sw_file_hint')}`;
+  return Object.assign(new Error(words), { kind: 'noAccess' });
 }
 
 /**
@@ -425,9 +426,9 @@ function runScan(st, indexes) {
   for (const i of indexes) {
     const d = st.data[i];
     if (st.needsData?.[i] && !d) {
-      local(i, 'fetch_failed', st.images[i].url.startsWith('blob:') ? 'The page no longer holds this image’s bytes.' : 'The image’s bytes could not be read.');
+      local(i, 'fetch_failed', st.images[i].url.startsWith('blob:') ? t('sw_blob_gone') : t('sw_bytes_unread'));
     } else if (d && d.length * 0.75 > maxBytes) {
-      local(i, 'too_large', 'The image file is too large to process.');
+      local(i, 'too_large', t('result_error_too_large'));
     } else {
       sent.push(i);
     }
@@ -488,7 +489,7 @@ async function retryInPage(st) {
       if (st.needsData) st.needsData[i] = true;
       continue;
     }
-    if (applyResult(st.results, withMessage({ ...st.results[i], index: i }, PAGE_REFUSED_MESSAGE))) queueResult(st.tabId, i);
+    if (applyResult(st.results, withMessage({ ...st.results[i], index: i }, pageRefusedMessage()))) queueResult(st.tabId, i);
   }
   if (!idx.length || st.status !== 'scanning') { finishScan(st); return; }
   sendChunks(st, idx, st.data, { retry: true });
@@ -502,7 +503,7 @@ function onScanMessage(st, ch, msg) {
     const prev = st.results[i];
     let res = { ...msg, index: i };
     const login = ch.retry || st.data[i] ? null : loginKind(msg, st.images[i].url, st.frameUrls && st.frameUrls[i]);
-    if (login === 'cross-origin') res = withMessage(res, CROSS_ORIGIN_MESSAGE);
+    if (login === 'cross-origin') res = withMessage(res, crossOriginMessage());
     else if (login === 'same-origin') st.login.push(i);
     if (applyResult(st.results, res)) {
       const r = st.results[i];
@@ -534,7 +535,7 @@ function onScanMessage(st, ch, msg) {
     for (const i of ch.idx) {
       st.pendingIdx.delete(i);
       if (!st.results[i] || !st.results[i].final) {
-        applyResult(st.results, { index: i, final: true, verified: true, url: st.images[i].url, status: 'error', error: { code: 'internal', message: (msg.error && msg.error.message) || 'The helper refused the scan.' } });
+        applyResult(st.results, { index: i, final: true, verified: true, url: st.images[i].url, status: 'error', error: { code: 'internal', message: (msg.error && msg.error.message) || t('sw_helper_refused') } });
         queueResult(st.tabId, i);
       }
     }
@@ -670,7 +671,7 @@ const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: '
  */
 export function downloadPlan(tabId, { index, all, indexes, keys, variants } = {}) {
   const st = states.get(tabId);
-  if (!st) throw new Error('There is no scan for this tab.');
+  if (!st) throw new Error(t('sw_no_scan'));
   const gone = !!st.keysGone || st.epoch !== epoch || !hello;
   const pick = (i, n) => {
     const r = st.results[i];
@@ -684,8 +685,8 @@ export function downloadPlan(tabId, { index, all, indexes, keys, variants } = {}
   const items = want.map((i, n) => pick(i, n)).filter(Boolean);
   if (!items.length) {
     throw new Error(gone && st.results.some((r) => r && r.best)
-      ? 'The helper restarted, so these files are gone. Redo the lost images or scan again to download.'
-      : (all ? 'No verified images to download yet.' : 'This image has no verified optimized version to download yet.'));
+      ? t('sw_files_gone')
+      : (all ? t('sw_nothing_all') : t('sw_nothing_one')));
   }
   // Names from every row of the page, so the markup names the same files.
   const stems = rowStems(st.images);
@@ -698,7 +699,7 @@ export function downloadPlan(tabId, { index, all, indexes, keys, variants } = {}
 /** Downloads through a data: URL made in the worker (no URL.createObjectURL here). */
 export async function downloadInWorker(tabId, what) {
   const plan = downloadPlan(tabId, what);
-  if (!hello) throw new Error('The helper is not running any more. Scan again.');
+  if (!hello) throw new Error(t('sw_helper_gone'));
   if (plan.zip) {
     const buf = await fetchData(hello.data, { zip: plan.items.map(({ key, name }) => ({ key, name })) });
     return chrome.downloads.download({ url: toDataUrl(buf, 'application/zip'), filename: downloadPath(plan.site, plan.zip), conflictAction: 'uniquify' });

@@ -2,6 +2,8 @@
 // srcset choice, CSS url() parsing, lazy-loader placeholders, URL resolution,
 // merging duplicates, data: URL decoding and chunking. Pure functions.
 
+import { t } from './i18n.js';
+
 /**
  * Parses a srcset attribute (HTML's "parse a srcset attribute", without
  * error recovery for invalid descriptors: such candidates are dropped).
@@ -199,10 +201,15 @@ export function utf8ToBase64(text) {
 const BOX_FIT = /^(cover|contain|\d+(\.\d+)?px \d+(\.\d+)?px|100% 100%)$/;
 
 /** Kinds of image sources the collector reports, as shown in the popup. */
-export const KIND_NAMES = {
-  img: 'image', lazy: 'lazy image', picture: 'picture source', css: 'CSS background',
-  pseudo: 'CSS ::before/::after', 'svg-image': 'SVG <image>', svg: 'inline SVG', poster: 'video poster',
+const KIND_KEYS = {
+  img: 'kind_img', lazy: 'kind_lazy', picture: 'kind_picture', css: 'kind_css',
+  pseudo: 'kind_pseudo', 'svg-image': 'kind_svg_image', svg: 'kind_svg', poster: 'kind_poster',
 };
+
+/** The words for a kind of image source ("css" → "CSS background"). */
+export function kindName(kind) {
+  return KIND_KEYS[kind] ? t(KIND_KEYS[kind]) : kind;
+}
 
 /**
  * Builds the scan's image list from the collector's per-frame output.

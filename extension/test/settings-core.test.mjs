@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import './en.mjs';
 import assert from 'node:assert/strict';
 import { DEFAULTS, validateSettings, mergeSettings, scanSettings, siteOf, siteKey, siteFromKey, isDefault, describeSettings } from '../lib/settings-core.js';
 
