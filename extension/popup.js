@@ -11,6 +11,7 @@ import { DEFAULTS, validateSettings } from './lib/settings-core.js';
 import { loadSite, saveSite, forgetSite } from './settings.js';
 import { fetchData } from './datachan.js';
 import { initTake, resetTake, takeOrder, takeIndexes, takeLabel, decorateRow, updateTake } from './popup-take.js';
+import { rowExtras, renderZipOption, zipWithVariants, onVariantsMessage } from './popup-markup.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...kids) => {
@@ -75,6 +76,8 @@ function onMessage(msg) {
   } else if (msg.type === 'results' && state && msg.scanId === state.scanId) {
     for (const [i, r] of Object.entries(msg.results)) state.results[i] = r;
     render(Object.keys(msg.results).map(Number));
+  } else if (msg.type === 'variants' && state && msg.scanId === state.scanId) {
+    render([onVariantsMessage(state, msg)]);
   }
 }
 
@@ -165,6 +168,7 @@ function render(changed) {
   $('notice').textContent = [noticeMsg, ...notes].filter(Boolean).join(' ');
 
   renderOthers(st);
+  renderZipOption(st);
   if (!st) return;
   const idx = changed ?? st.images.map((_, i) => i);
   // When the scan ends, every row changes what it says.
@@ -298,7 +302,10 @@ function updateRow(i) {
     if (ended && state.status === 'canceled') actions.append(finishBtn(t('popup_check')));
   }
   if (r && r.note && rs !== 'lost') info.append(el('div', { class: 'note muted', 'data-testid': 'note', text: r.note }));
-  li.replaceChildren(thumb, info, saving, actions);
+  const extra = rowExtras(state, i, labelFor(i));
+  info.append(...extra.lines);
+  actions.append(...extra.actions);
+  li.replaceChildren(thumb, info, saving, actions, ...extra.after);
   decorateRow(li, i);
 }
 
@@ -505,7 +512,7 @@ function downloadOne(i, button) { download({ index: i }, button); }
 // The ZIP holds exactly the rows the button counted when it was clicked.
 $('download-all').addEventListener('click', (e) => {
   const indexes = takeIndexes(state);
-  download({ all: true, indexes, keys: indexes.map((i) => state.results[i].best.key) }, e.currentTarget);
+  download({ all: true, indexes, keys: indexes.map((i) => state.results[i].best.key), variants: zipWithVariants() }, e.currentTarget);
 });
 
 // ---- buttons and settings ------------------------------------------------------
@@ -536,7 +543,7 @@ async function fillSettings() {
   f.qualityNumber.disabled = settings.quality === 'auto';
   f.minSavingsBytes.value = settings.minSavingsBytes;
   f.imageBudgetSeconds.value = settings.imageBudgetSeconds;
-  for (const k of ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen']) f[k].checked = settings[k];
+  for (const k of ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen', 'variants']) f[k].checked = settings[k];
   $('forget').disabled = !saved;
   $('settings-msg').textContent = state?.site
     ? (saved ? t('popup_settings_saved_for', state.site) : t('popup_settings_defaults_for', state.site))
@@ -556,6 +563,7 @@ function readSettings() {
     imageBudgetSeconds: f.imageBudgetSeconds.value === '' ? DEFAULTS.imageBudgetSeconds : Number(f.imageBudgetSeconds.value),
     includeBackgrounds: f.includeBackgrounds.checked,
     includeOffscreen: f.includeOffscreen.checked,
+    variants: f.variants.checked,
   };
 }
 

@@ -9,11 +9,13 @@ import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } 
 import { applyResult, totals, lostResults } from './lib/results.js';
 import { canDownload } from './lib/progress.js';
 import { scanSettings, siteOf, siteKey } from './lib/settings-core.js';
-import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
+import { downloadPath, zipName, rowStems, stemFileName } from './lib/naming.js';
 import { loadSite } from './settings.js';
 import { fetchData } from './datachan.js';
 import { helperMessages, platformOf } from './lib/helper-help.js';
 import { readInPage } from './sw-credentials.js';
+import { withFixes } from './lib/hints.js';
+import { storeVariants, variantKeys, variantEntries } from './sw-variants.js';
 import { loginKind, withMessage, crossOriginMessage, pageRefusedMessage } from './lib/credentials.js';
 import { t } from './lib/i18n.js';
 
@@ -198,6 +200,7 @@ function publicState(st) {
     keysGone: !!st.keysGone || st.epoch !== epoch || !hello,
     skippedFrames: st.skippedFrames || 0, others: st.others || [], localImages: st.localImages || 0,
     working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings, settingsForgotten: !!st.settingsForgotten,
+    variants: st.variants || [],
   };
 }
 
@@ -352,10 +355,12 @@ export async function startScan(tabId) {
     st.localImages = stats.local;
     st.collectMs = Date.now() - t0;
     st.collectPageMs = Math.max(0, ...frames.map((f) => (f.result && f.result.elapsedMs) || 0));
-    st.images = list.map((im) => ({
+    const hints = withFixes(list);
+    st.images = list.map((im, i) => ({
       url: im.url, kinds: im.kinds, displayWidth: im.displayWidth, displayHeight: im.displayHeight, dpr: im.dpr,
       onScreen: im.onScreen, hidden: !!im.hidden, transferSize: im.transferSize, thumb: thumbFor(im),
       name: im.svg ? im.url.slice(im.url.lastIndexOf('#') + 1) : null,
+      el: im.el || null, hints: hints[i], ...(im.srcsetWidths ? { srcsetWidths: im.srcsetWidths } : {}),
     }));
     st.results = new Array(list.length).fill(null);
     // Private (not in publicState): where each image was found, for reading
@@ -512,6 +517,11 @@ function onScanMessage(st, ch, msg) {
       }
       queueResult(st.tabId, i);
     }
+  } else if (msg.type === 'variants') {
+    const i = ch.idx[msg.index];
+    if (i === undefined) return;
+    broadcast(st.tabId, { type: 'variants', tabId: st.tabId, scanId: st.scanId, index: i, variants: storeVariants(st, i, msg) });
+    markMirror(st.tabId);
   } else if (msg.type === 'done') {
     ch.done = msg;
     scanHandlers.delete(ch.id);
@@ -623,6 +633,7 @@ function releaseLater(key, st) {
 function keysOf(st) {
   const keys = [];
   for (const r of st.results) if (r && r.best && r.best.key) keys.push(r.best.key);
+  keys.push(...variantKeys(st));
   return keys;
 }
 
@@ -658,7 +669,7 @@ const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: '
  * ones (all). With `indexes`, the ZIP holds exactly those rows (the ones the
  * popup's button counted), each at its current verified file.
  */
-export function downloadPlan(tabId, { index, all, indexes, keys } = {}) {
+export function downloadPlan(tabId, { index, all, indexes, keys, variants } = {}) {
   const st = states.get(tabId);
   if (!st) throw new Error(t('sw_no_scan'));
   const gone = !!st.keysGone || st.epoch !== epoch || !hello;
@@ -677,12 +688,12 @@ export function downloadPlan(tabId, { index, all, indexes, keys } = {}) {
       ? t('sw_files_gone')
       : (all ? t('sw_nothing_all') : t('sw_nothing_one')));
   }
-  const names = uniqueNames(items.map(({ i, r }) => fileName(st.images[i].name ? `https://x/${st.images[i].name}` : st.images[i].url, r.best.format, i)));
-  return {
-    site: st.site,
-    items: items.map(({ r }, n) => ({ key: r.best.key, name: names[n], format: r.best.format })),
-    zip: all ? zipName(st.site) : null,
-  };
+  // Names from every row of the page, so the markup names the same files.
+  const stems = rowStems(st.images);
+  const files = items.map(({ i, r }) => ({ key: r.best.key, name: stemFileName(stems[i], r.best.format), format: r.best.format }));
+  // "Download all" with variants: each image's widths in a folder of its own.
+  if (all && variants) for (const { i } of items) files.push(...variantEntries(st, i, stems[i]));
+  return { site: st.site, items: files, zip: all ? zipName(st.site) : null };
 }
 
 /** Downloads through a data: URL made in the worker (no URL.createObjectURL here). */

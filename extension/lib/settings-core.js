@@ -22,6 +22,10 @@ export const DEFAULTS = Object.freeze({
   // The CPU time the helper may spend on one image's verified answer
   // (protocol section 5); when it runs out the row says so.
   imageBudgetSeconds: 20,
+  // Responsive variants (srcset widths) cost the helper more encodes per
+  // image shown smaller than its pixels, after its main answer; off unless
+  // the person asks for markup with srcset.
+  variants: false,
 });
 
 /** Storage key prefix: one chrome.storage.local entry per host name. */
@@ -64,7 +68,7 @@ export function validateSettings(input) {
     if (TARGETS.includes(input.target)) out.target = input.target;
     else errors.push(t('settings_err_target'));
   }
-  for (const k of ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen']) {
+  for (const k of ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen', 'variants']) {
     if (!(k in input)) continue;
     if (typeof input[k] === 'boolean') out[k] = input[k];
     else errors.push(t('settings_err_bool', k));
@@ -107,6 +111,7 @@ export function scanSettings(s) {
     keepMetadata: v.keepMetadata,
     minSavingsBytes: v.minSavingsBytes,
     imageBudgetSeconds: v.imageBudgetSeconds,
+    variants: v.variants,
   };
 }
 
@@ -145,6 +150,7 @@ export function describeSettings(s) {
   if (v.keepMetadata) parts.push(t('settings_desc_metadata'));
   if (!v.includeBackgrounds) parts.push(t('settings_desc_no_backgrounds'));
   if (!v.includeOffscreen) parts.push(t('settings_desc_onscreen'));
+  if (v.variants) parts.push(t('markup_desc_variants'));
   parts.push(t('settings_desc_min', v.minSavingsBytes));
   if (v.imageBudgetSeconds !== DEFAULTS.imageBudgetSeconds) parts.push(t('settings_desc_budget', v.imageBudgetSeconds));
   return parts.join(', ');

@@ -5,6 +5,8 @@
 
 import { sortIndexes, reasonsOf } from './results.js';
 import { canDownload } from './progress.js';
+import { rowHints } from './hints.js';
+import { DEFAULTS } from './settings-core.js';
 
 /** The orders a person can pick. */
 export const SORTS = Object.freeze(['savings', 'size', 'name', 'position']);
@@ -26,10 +28,10 @@ const norm = (f) => {
   return s === 'jpg' ? 'jpeg' : s;
 };
 
-/** The hint codes of row i: the collector's, on the image or on its result. */
+/** The hint codes of row i, as the row shows them (lib/hints.js). */
 export function hintsOf(st, i) {
-  const list = st?.images?.[i]?.hints || st?.results?.[i]?.hints || [];
-  return list.map((h) => (typeof h === 'string' ? h : h && h.code)).filter(Boolean);
+  const min = st?.settings?.minSavingsBytes ?? DEFAULTS.minSavingsBytes;
+  return rowHints(st?.images?.[i], st?.results?.[i], { minSavingsBytes: min }).map((h) => h.code);
 }
 
 /** How many filters are set. */

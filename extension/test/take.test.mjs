@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import './en.mjs';
 import assert from 'node:assert/strict';
-import { arrange, passes, Selection, downloadSelection, urlsOf, activeFilters, hintsOf, NO_FILTER } from '../lib/take.js';
+import { arrange, passes, Selection, downloadSelection, urlsOf, activeFilters, NO_FILTER } from '../lib/take.js';
 import { applyResult } from '../lib/results.js';
 
 // A page of five images: three smaller files, one already optimal, one error.
@@ -51,7 +51,6 @@ test('filters by type, minimum saving, reason and hint', () => {
   assert.equal(activeFilters(NO_FILTER), 0);
   assert.equal(activeFilters({ type: 'gif', minSavedBytes: 1, reason: '', hint: 'any' }), 3);
   assert.equal(passes(st, 0), true);
-  assert.deepEqual(hintsOf({ images: [{}], results: [{ hints: ['lcp-lazy'] }] }, 0), ['lcp-lazy']);
 });
 
 test('selection: all until picked, then exactly the picks; tri-state over shown rows', () => {
