@@ -88,6 +88,11 @@ test('the file-name pattern and folder name the downloaded file and the ZIP\'s e
   const entries = await readZip(readFileSync(join(s.b.profile.downloads, zip)));
   const names = st.results.map((x, i) => (x && x.status === 'optimized' ? `${new URL(st.images[i].url).pathname.split('/').pop().replace(/\.\w+$/, '')}-${x.best.width}x${x.best.height}.webp` : null)).filter(Boolean);
   assert.deepEqual(Object.keys(entries).sort(), names.sort());
+  // The markup names the same files.
+  const row = `[data-testid=result-row][data-index="${first}"]`;
+  await popup.click(`${row} [data-testid=markup-toggle]`);
+  const code = await popup.$eval(`${row} [data-testid=markup-code]`, (e) => e.textContent);
+  assert.ok(code.includes(`src="${base}-${r.best.width}x${r.best.height}.webp"`), code);
   await popup.close();
 });
 
