@@ -9,6 +9,8 @@ import { baseName, downloadPath, distinctLabels } from './lib/naming.js';
 import { DEFAULTS, validateSettings } from './lib/settings-core.js';
 import { loadSite, saveSite, forgetSite } from './settings.js';
 import { fetchData } from './datachan.js';
+import { t } from './lib/i18n.js';
+import { chosenFile, hasChoice, savingOf, compareUrl } from './lib/compare.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...kids) => {
@@ -257,12 +259,16 @@ function updateRow(i) {
       const why = reasonWords(r);
       if (why.length) info.append(el('div', { class: 'why', text: why.join(' · ') }));
       const u = unitFor(o.bytes);
-      saving.append(el('strong', { text: `${est ? '≈ ' : ''}−${formatBytes(r.savedBytes, u)}` }), el('span', { text: `${Math.round(r.savedPercent)} %` }));
+      // With a format chosen in the compare page, the saving is that file's.
+      const sv = hasChoice(r) ? savingOf(r) : r;
+      saving.append(el('strong', { text: `${est ? '≈ ' : ''}${sv.savedBytes < 0 ? '+' : '−'}${formatBytes(Math.abs(sv.savedBytes), u)}` }), el('span', { text: `${Math.round(sv.savedPercent)} %` }));
       if (est) saving.append(el('span', { class: 'state-word', 'data-testid': 'estimate', text: ended ? 'estimate only, not verified' : 'estimate, verifying…' }));
       else if (!r.final && !ended) saving.append(el('span', { class: 'state-word', text: 'verified; looking for smaller' }));
+      if (hasChoice(r)) info.append(el('div', { class: 'why', 'data-testid': 'chosen', 'data-format': chosenFile(r).format, text: t('compare_row_chosen', [`${formatName(chosenFile(r).format)} · ${formatBytes(chosenFile(r).bytes)}`]) }));
+      if (r.reencoding) saving.append(el('span', { class: 'state-word', 'data-testid': 'reencoding', text: t('compare_row_reencoding', [r.reencoding.quality ? `q${r.reencoding.quality}` : r.reencoding.target]) }));
       if (b.key) {
-        const cmp = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'compare-btn', text: 'Compare', 'aria-label': `Compare ${labelFor(i)} before and after` });
-        cmp.addEventListener('click', () => select(i));
+        const cmp = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'compare-btn', text: t('compare_open'), 'aria-label': t('compare_open_aria', [labelFor(i)]) });
+        cmp.addEventListener('click', () => openCompare(i));
         actions.append(cmp);
       }
       if (est) {
@@ -342,9 +348,10 @@ async function select(i) {
   $('cmp-close').focus();
   if (state.keysGone || r.lost) { $('cmp-after-cap').textContent = 'Scan again to see the optimized image.'; return; }
   try {
-    const buf = await fetchData(dataInfo, { get: r.best.key });
+    const f = chosenFile(r);
+    const buf = await fetchData(dataInfo, { get: f.key });
     if (selected !== i) return;
-    const url = URL.createObjectURL(new Blob([buf], { type: mimeOf(r.best.format) }));
+    const url = URL.createObjectURL(new Blob([buf], { type: mimeOf(f.format) }));
     compareUrls.push(url);
     $('cmp-after').src = url;
   } catch (e) {
@@ -352,12 +359,21 @@ async function select(i) {
   }
 }
 
+// "Compare" opens the large compare page in a tab (it talks to the worker
+// itself, so it outlives the popup); the panel above is the quick look.
+function openCompare(i) {
+  chrome.tabs.create({ url: compareUrl(tabId, state.scanId, i), openerTabId: tabId });
+}
+$('cmp-large').textContent = t('compare_open_large');
+$('cmp-large').addEventListener('click', () => { if (selected != null) openCompare(selected); });
+
 function updateCompareCaptions() {
   const r = state.results[selected];
   if (!r || !r.original || !r.best) return;
   $('cmp-title').textContent = `Before and after: ${labelFor(selected)}`;
   $('cmp-before-cap').textContent = `Original: ${formatName(r.original.format)} ${dims(r.original.width, r.original.height)}, ${formatBytes(r.original.bytes)}`;
-  $('cmp-after-cap').textContent = `${r.verified ? 'Optimized' : 'Estimate (not verified)'}: ${formatName(r.best.format)} ${dims(r.best.width, r.best.height)}, ${formatBytes(r.best.bytes)}`;
+  const f = chosenFile(r);
+  $('cmp-after-cap').textContent = `${r.verified ? 'Optimized' : 'Estimate (not verified)'}: ${formatName(f.format)} ${dims(f.width, f.height)}, ${formatBytes(f.bytes)}`;
 }
 
 /**

@@ -15,6 +15,8 @@ import { fetchData } from './datachan.js';
 import { helperMessages, platformOf } from './lib/helper-help.js';
 import { readInPage } from './sw-credentials.js';
 import { loginKind, withMessage, CROSS_ORIGIN_MESSAGE, PAGE_REFUSED_MESSAGE } from './lib/credentials.js';
+import { chosenFile } from './lib/compare.js';
+import { wireCompare } from './sw-compare.js';
 
 const HOST_NAME = 'com.imagediet.host';
 const PROTOCOL = 1;
@@ -667,7 +669,7 @@ export function downloadPlan(tabId, { index, all, indexes, keys } = {}) {
     // The file the popup showed when it was clicked, if a newer one has replaced it since.
     const want = Array.isArray(keys) ? keys[n] : null;
     const old = want && want !== r.best.key ? st.replaced?.get(want) : null;
-    return old && old.i === i ? { i, r: { ...r, best: old.best } } : { i, r };
+    return old && old.i === i ? { i, r: { ...r, best: old.best, chosen: undefined } } : { i, r };
   };
   const want = all ? (Array.isArray(indexes) ? indexes : st.results.map((_, i) => i)) : [index];
   const items = want.map((i, n) => pick(i, n)).filter(Boolean);
@@ -676,10 +678,12 @@ export function downloadPlan(tabId, { index, all, indexes, keys } = {}) {
       ? 'The helper restarted, so these files are gone. Redo the lost images or scan again to download.'
       : (all ? 'No verified images to download yet.' : 'This image has no verified optimized version to download yet.'));
   }
-  const names = uniqueNames(items.map(({ i, r }) => fileName(st.images[i].name ? `https://x/${st.images[i].name}` : st.images[i].url, r.best.format, i)));
+  // Each row's file is the candidate chosen in the compare page, else its best.
+  const files = items.map(({ r }) => chosenFile(r));
+  const names = uniqueNames(items.map(({ i }, n) => fileName(st.images[i].name ? `https://x/${st.images[i].name}` : st.images[i].url, files[n].format, i)));
   return {
     site: st.site,
-    items: items.map(({ r }, n) => ({ key: r.best.key, name: names[n], format: r.best.format })),
+    items: files.map((f, n) => ({ key: f.key, name: names[n], format: f.format })),
     zip: all ? zipName(st.site) : null,
   };
 }
@@ -769,5 +773,11 @@ chrome.tabs.onRemoved.addListener(async (tabId) => {
   if (port && ![...states.values()].some((s) => s.epoch === epoch)) disconnectHost();
 });
 
+// The compare page (compare.html): its own port, candidate choice, re-encode one image.
+const compare = wireCompare({
+  states, listeners, restored, publicState, queueResult, ensureHost, send, request, newId, scanHandlers, downloadInWorker, RUNNING,
+  get hello() { return hello; }, get epoch() { return epoch; },
+});
+
 // For the end-to-end tests and debugging from the worker's console.
-globalThis.imagediet = { collectImages, startScan, cancelScan, redoImages, downloadInWorker, downloadPlan, states, get hello() { return hello; }, get epoch() { return epoch; } };
+globalThis.imagediet = { compare, collectImages, startScan, cancelScan, redoImages, downloadInWorker, downloadPlan, states, get hello() { return hello; }, get epoch() { return epoch; } };

@@ -3,6 +3,7 @@
 // words and the ZIP are computed from the same numbers.
 
 import { formatBytes, unitFor, percentSaved } from './format.js';
+import { chosenFile } from './compare.js';
 
 /** Scan statuses during which the helper may still send results. */
 export const RUNNING = ['collecting', 'preparing', 'scanning', 'canceling'];
@@ -76,7 +77,9 @@ export function pageTotal(st) {
   for (const r of st.results) {
     if (!r || !r.original || !(r.original.bytes > 0)) continue;
     t.originalBytes += r.original.bytes;
-    const saved = r.status === 'optimized' && r.best && r.best.bytes < r.original.bytes ? r.original.bytes - r.best.bytes : 0;
+    // The file the ZIP takes: the one chosen in the compare page, else the best.
+    const f = chosenFile(r);
+    const saved = r.status === 'optimized' && f && f.bytes < r.original.bytes ? r.original.bytes - f.bytes : 0;
     if (saved && canDownload(r, st.keysGone)) t.savedBytes += saved;
     else t.unconfirmedBytes += saved;
   }
