@@ -26,6 +26,8 @@ const el = (tag, attrs = {}, ...kids) => {
   return e;
 };
 
+const TARGET_WORDS = { high: 'compare_target_high', balanced: 'compare_target_balanced', small: 'compare_target_small' };
+
 const params = new URLSearchParams(location.search);
 const tabId = Number(params.get('tab'));
 const index = Number(params.get('index'));
@@ -168,7 +170,7 @@ function renderNumbers(r) {
   const target = targetOf(r, state?.settings);
   const fixed = r?.redoneWith?.quality ?? (state?.settings && state.settings.quality !== 'auto' ? state.settings.quality : null);
   if (r && r.original) {
-    add(t('compare_num_allows'), target ? t('compare_allows', [TARGET_LIMITS[target].toFixed(1), t(`compare_target_${target}`)]) : t('compare_allows_fixed', [String(fixed)]), 'num-allows');
+    add(t('compare_num_allows'), target ? t('compare_allows', [TARGET_LIMITS[target].toFixed(1), t(TARGET_WORDS[target])]) : t('compare_allows_fixed', [String(fixed)]), 'num-allows');
     add(t('compare_num_state'), r.lost ? t('compare_state_lost') : r.verified ? t('compare_state_verified') : t('compare_state_estimate'), 'num-state');
   }
   dl.replaceChildren(...items);
@@ -497,7 +499,7 @@ $('redo-stop').addEventListener('click', () => ask({ type: 'cancel-reencode' }))
 
 function howWords(how) {
   if (!how) return '';
-  return how.quality ? t('compare_how_quality', [String(how.quality)]) : t('compare_how_target', [t(`compare_target_${how.target}`)]);
+  return how.quality ? t('compare_how_quality', [String(how.quality)]) : t('compare_how_target', [t(TARGET_WORDS[how.target])]);
 }
 
 let formFilled = false;

@@ -1,6 +1,7 @@
 // Options page: lists the sites with saved settings; forget one or all.
 import { listSites, forgetSite, clearAll } from './settings.js';
 import { describeSettings } from './lib/settings-core.js';
+import { t, localize } from './lib/i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,11 +22,11 @@ async function render() {
     const act = document.createElement('td');
     const b = document.createElement('button');
     b.type = 'button';
-    b.textContent = 'Forget';
-    b.setAttribute('aria-label', `Forget ${site}`);
+    b.textContent = t('options_forget');
+    b.setAttribute('aria-label', t('options_forget_label', site));
     b.addEventListener('click', async () => {
       await forgetSite(site);
-      $('msg').textContent = `Forgot ${site}.`;
+      $('msg').textContent = t('options_forgot', site);
       render();
     });
     act.append(b);
@@ -37,9 +38,10 @@ async function render() {
 
 $('clear-all').addEventListener('click', async () => {
   await clearAll();
-  $('msg').textContent = 'All saved sites were cleared.';
+  $('msg').textContent = t('options_cleared');
   render();
 });
 
 chrome.storage.onChanged.addListener((_, area) => { if (area === 'local') render(); });
+localize();
 render();

@@ -2,6 +2,7 @@
 // ("site:<host>"), written only when the user saves. Nothing else is ever
 // stored in chrome.storage.local.
 
+import { t } from './lib/i18n.js';
 import { mergeSettings, validateSettings, siteKey, siteFromKey, DEFAULTS } from './lib/settings-core.js';
 
 export { DEFAULTS };
@@ -23,7 +24,7 @@ export async function loadSite(site) {
  * @returns {Promise<{settings: object, errors: string[]}>} errors non-empty means nothing was saved
  */
 export async function saveSite(site, input) {
-  if (!site) return { settings: mergeSettings(input), errors: ['This page has no site to save settings for.'] };
+  if (!site) return { settings: mergeSettings(input), errors: [t('settings_err_no_site')] };
   const { settings, errors } = validateSettings(input);
   if (errors.length) return { settings, errors };
   await chrome.storage.local.set({ [siteKey(site)]: { settings, savedAt: Date.now() } });

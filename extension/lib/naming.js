@@ -144,3 +144,44 @@ export function distinctLabels(bases, urls) {
 function decodeSafe(s) {
   try { return decodeURIComponent(s); } catch { return s; }
 }
+
+// A stem leaves room for "-<width>w.<ext>" within the helper's 100 bytes
+// per ZIP name part (protocol section 5), so the helper never shortens a
+// name the markup already uses.
+const STEM_CHARS = 75;
+const STEM_BYTES = 90;
+
+/** The file stem (no extension) for an image: its URL's base name, made safe, or image-<n>. */
+export function fileStem(url, index = 0) {
+  let s = safeComponent(baseName(url), `image-${index + 1}`, STEM_CHARS);
+  const enc = new TextEncoder();
+  while (enc.encode(s).length > STEM_BYTES) s = [...s].slice(0, -1).join('').replace(/[\s.]+$/, '');
+  return s || `image-${index + 1}`;
+}
+
+/**
+ * Stems for every row of a scan, unique without regard to case (-2, -3…),
+ * in page order. The ZIP, a single download, the markup and the report all
+ * name a row's files from these, so a name never depends on which rows a
+ * download holds. images: the scan's images ({url, name?}).
+ */
+export function rowStems(images) {
+  const seen = new Set();
+  return (images || []).map((im, i) => {
+    const stem = fileStem(im && im.name ? `https://x/${im.name}` : im && im.url, i);
+    let cand = stem;
+    for (let k = 2; seen.has(cand.toLowerCase()); k++) cand = `${stem}-${k}`;
+    seen.add(cand.toLowerCase());
+    return cand;
+  });
+}
+
+/** A row's file name: "<stem>.<ext>". */
+export function stemFileName(stem, format) {
+  return `${stem}.${extensionFor(format)}`;
+}
+
+/** A responsive variant's path in the ZIP and the markup: "<stem>/<stem>-<width>w.<ext>". */
+export function variantPath(stem, width, format) {
+  return `${stem}/${stem}-${width}w.${extensionFor(format)}`;
+}

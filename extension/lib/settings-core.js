@@ -1,6 +1,8 @@
 // Per-site settings: defaults, validation, merging, and the scan request's
 // settings object. Pure functions; storage lives in ../settings.js.
 
+import { t } from './i18n.js';
+
 /** Output formats the user may allow. */
 export const FORMATS = Object.freeze(['jpeg', 'png', 'webp', 'avif', 'gif']);
 
@@ -20,6 +22,10 @@ export const DEFAULTS = Object.freeze({
   // The CPU time the helper may spend on one image's verified answer
   // (protocol section 5); when it runs out the row says so.
   imageBudgetSeconds: 20,
+  // Responsive variants (srcset widths) cost the helper more encodes per
+  // image shown smaller than its pixels, after its main answer; off unless
+  // the person asks for markup with srcset.
+  variants: false,
 });
 
 /** Storage key prefix: one chrome.storage.local entry per host name. */
@@ -36,18 +42,18 @@ export function validateSettings(input) {
   const errors = [];
   const out = { ...DEFAULTS, formats: [...DEFAULTS.formats] };
   if (input == null || typeof input !== 'object' || Array.isArray(input)) {
-    if (input != null) errors.push('Settings must be an object.');
+    if (input != null) errors.push(t('settings_err_object'));
     return { settings: out, errors };
   }
   if ('formats' in input) {
     const f = input.formats;
     if (!Array.isArray(f)) {
-      errors.push('Formats must be a list.');
+      errors.push(t('settings_err_formats_list'));
     } else {
       const picked = FORMATS.filter((x) => f.includes(x));
       const unknown = f.filter((x) => !FORMATS.includes(x));
-      if (unknown.length) errors.push(`Unknown format: ${unknown.map(String).join(', ')}.`);
-      if (picked.length === 0) errors.push('Choose at least one format.');
+      if (unknown.length) errors.push(t('settings_err_unknown_format', unknown.map(String).join(', ')));
+      if (picked.length === 0) errors.push(t('settings_err_no_format'));
       else out.formats = picked;
     }
   }
@@ -56,28 +62,28 @@ export function validateSettings(input) {
     if (q === 'auto') out.quality = 'auto';
     else if (Number.isInteger(q) && q >= 1 && q <= 100) out.quality = q;
     else if (typeof q === 'string' && /^\d{1,3}$/.test(q) && +q >= 1 && +q <= 100) out.quality = +q;
-    else errors.push('Quality must be "auto" or a whole number from 1 to 100.');
+    else errors.push(t('settings_err_quality'));
   }
   if ('target' in input) {
     if (TARGETS.includes(input.target)) out.target = input.target;
-    else errors.push('Target must be high, balanced or small.');
+    else errors.push(t('settings_err_target'));
   }
-  for (const k of ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen']) {
+  for (const k of ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen', 'variants']) {
     if (!(k in input)) continue;
     if (typeof input[k] === 'boolean') out[k] = input[k];
-    else errors.push(`${k} must be true or false.`);
+    else errors.push(t('settings_err_bool', k));
   }
   if ('minSavingsBytes' in input) {
     const m = typeof input.minSavingsBytes === 'string' && input.minSavingsBytes.trim() !== ''
       ? Number(input.minSavingsBytes) : input.minSavingsBytes;
     if (Number.isInteger(m) && m >= 0 && m <= MAX_MIN_SAVINGS) out.minSavingsBytes = m;
-    else errors.push('Minimum saving must be a whole number of bytes, 0 or more.');
+    else errors.push(t('settings_err_min'));
   }
   if ('imageBudgetSeconds' in input) {
-    const t = typeof input.imageBudgetSeconds === 'string' && input.imageBudgetSeconds.trim() !== ''
+    const s = typeof input.imageBudgetSeconds === 'string' && input.imageBudgetSeconds.trim() !== ''
       ? Number(input.imageBudgetSeconds) : input.imageBudgetSeconds;
-    if (typeof t === 'number' && Number.isFinite(t) && t >= 1 && t <= 600) out.imageBudgetSeconds = t;
-    else errors.push('Time per image must be from 1 to 600 seconds.');
+    if (typeof s === 'number' && Number.isFinite(s) && s >= 1 && s <= 600) out.imageBudgetSeconds = s;
+    else errors.push(t('settings_err_budget'));
   }
   return { settings: out, errors };
 }
@@ -105,6 +111,7 @@ export function scanSettings(s) {
     keepMetadata: v.keepMetadata,
     minSavingsBytes: v.minSavingsBytes,
     imageBudgetSeconds: v.imageBudgetSeconds,
+    variants: v.variants,
   };
 }
 
@@ -137,12 +144,14 @@ export function siteFromKey(key) {
 export function describeSettings(s) {
   const v = mergeSettings(s);
   const parts = [v.formats.map((f) => f.toUpperCase()).join('/')];
-  parts.push(v.quality === 'auto' ? `quality auto (${v.target})` : `quality ${v.quality}`);
-  parts.push(v.resize ? 'resize' : 'no resize');
-  if (v.keepMetadata) parts.push('keep metadata');
-  if (!v.includeBackgrounds) parts.push('no CSS backgrounds');
-  if (!v.includeOffscreen) parts.push('on-screen only');
-  parts.push(`min saving ${v.minSavingsBytes} B`);
-  if (v.imageBudgetSeconds !== DEFAULTS.imageBudgetSeconds) parts.push(`${v.imageBudgetSeconds} s per image`);
+  const target = { high: t('settings_target_high'), balanced: t('settings_target_balanced'), small: t('settings_target_small') }[v.target];
+  parts.push(v.quality === 'auto' ? t('settings_desc_quality_auto', target) : t('settings_desc_quality', v.quality));
+  parts.push(v.resize ? t('settings_desc_resize') : t('settings_desc_no_resize'));
+  if (v.keepMetadata) parts.push(t('settings_desc_metadata'));
+  if (!v.includeBackgrounds) parts.push(t('settings_desc_no_backgrounds'));
+  if (!v.includeOffscreen) parts.push(t('settings_desc_onscreen'));
+  if (v.variants) parts.push(t('markup_desc_variants'));
+  parts.push(t('settings_desc_min', v.minSavingsBytes));
+  if (v.imageBudgetSeconds !== DEFAULTS.imageBudgetSeconds) parts.push(t('settings_desc_budget', v.imageBudgetSeconds));
   return parts.join(', ');
 }
