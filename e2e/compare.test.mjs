@@ -197,9 +197,71 @@ test('axe-core: no serious or critical violations on the compare page, light and
   assert.deepEqual(problems, []);
 });
 
+/** The files added to the downloads folder by fn (waits for count of them). */
+async function downloaded(fn, count = 1) {
+  const seen = new Set(listFiles(s.b.profile.downloads));
+  await fn();
+  return waitFor(() => { const add = listFiles(s.b.profile.downloads).filter((f) => !seen.has(f)); return add.length >= count && add; }, { what: 'the download', timeout: 15000 });
+}
+
+test('a candidate chosen by keyboard is what downloads: one file, the ZIP, the page’s own button', { skip }, async () => {
+  await cmp.bringToFront();
+  const st = await s.state(tabId);
+  const r = st.results[index];
+  const sorted = [...r.candidates].sort((a, b) => a.bytes - b.bytes);
+  assert.ok(r.candidates.every((c) => c.key), 'every candidate of a verified result is held under a key');
+  const pick = sorted[sorted.findIndex((c) => c.key === r.best.key) + 1];
+  assert.ok(pick && pick.key !== r.best.key, 'a candidate other than the best');
+  // The radio of the current download, then the arrow to the next format.
+  await cmp.focus('[data-testid=candidate][data-chosen=true] [data-testid=pick]');
+  await cmp.keyboard.press('ArrowDown');
+  const chosen = await waitFor(async () => { const x = await s.state(tabId); return x.results[index].chosen === pick.key && x.results[index]; }, { what: 'row.chosen in the worker' });
+  assert.equal(chosen.best.key, r.best.key, 'the best stays what the helper found');
+  await cmp.waitForSelector(`[data-testid=candidate][data-chosen=true][data-key="${pick.key}"]`);
+  assert.match(await cmp.$eval('[data-testid=choose-msg]', (e) => e.textContent), /is now this image’s download\.$/);
+  // The optimized side shows the chosen file, from the helper.
+  await waitFor(() => cmp.evaluate(async (n) => { const i = document.getElementById('after'); return i.complete && i.naturalWidth > 0 && (await (await fetch(i.src)).arrayBuffer()).byteLength === n; }, pick.bytes), { what: 'the chosen file on the optimized side' });
+  assert.ok((await cmp.$eval('[data-testid=num-file]', (e) => e.textContent)).endsWith(` · ${(pick.bytes / 1000).toFixed(1)} kB`));
+  assert.equal(await cmp.$eval('[data-testid=num-distance]', (e) => e.textContent), pick.distance.toFixed(2));
+
+  // The popup's row says which format is chosen; its Download and the ZIP take it.
+  const popup = await s.b.openPopup(s.page);
+  await ended(popup);
+  const row = `[data-testid=result-row][data-index="${index}"]`;
+  assert.equal(await popup.$eval(`${row} [data-testid=chosen]`, (e) => e.dataset.format), pick.format);
+  const ext = pick.format === 'jpeg' ? 'jpg' : pick.format;
+  const [one] = await downloaded(() => popup.click(`${row} [data-testid=download]`));
+  assert.ok(one.endsWith(`.${ext}`), one);
+  const file = readFileSync(join(s.b.profile.downloads, one));
+  assert.equal(file.length, pick.bytes);
+  assert.equal(sniff(file), pick.format);
+  assert.deepEqual(await decodeInPage(s.page, file, MIME[pick.format]), { width: pick.width, height: pick.height });
+  const plan = await s.b.sw.evaluate((id) => imagediet.downloadPlan(id, { all: true }), tabId);
+  const entry = plan.items.find((it) => it.key === pick.key);
+  assert.ok(entry && entry.name.endsWith(`.${ext}`), JSON.stringify(plan.items));
+  const [zip] = await downloaded(() => popup.click('[data-testid=download-all]'));
+  assert.ok(zip.endsWith('.zip'), zip);
+  const entries = await readZip(readFileSync(join(s.b.profile.downloads, zip)));
+  assert.ok(entries[entry.name], `${entry.name} in ${Object.keys(entries)}`);
+  assert.equal(entries[entry.name].length, pick.bytes);
+  assert.equal(sniff(entries[entry.name]), pick.format);
+  assert.ok(!Object.values(entries).some((b) => b.length === r.best.bytes && sniff(b) === r.best.format), 'the best file is not in the ZIP as well');
+  await popup.close();
+
+  // The compare page's own button downloads the same file.
+  await cmp.bringToFront();
+  const [own] = await downloaded(() => cmp.click('[data-testid=compare-download]'));
+  assert.equal(readFileSync(join(s.b.profile.downloads, own)).length, pick.bytes);
+  // Back to the best: the choice is gone.
+  await cmp.click(`[data-testid=candidate][data-key="${r.best.key}"] [data-testid=pick]`);
+  await waitFor(async () => !('chosen' in (await s.state(tabId)).results[index]), { what: 'the choice cleared' });
+});
+
 test('re-encode at a fixed quality: the helper answers for that image alone and the row takes it', { skip }, async () => {
   const before = await s.state(tabId);
   const old = before.results[index];
+  // Replaced keys are released once unused: after 30 s, here 0.3 s.
+  await s.b.sw.evaluate(() => { imagediet.compare.releaseDelayMs = 300; });
   await cmp.select('[data-testid=redo-how]', 'fixed');
   await cmp.focus('[data-testid=redo-quality]');
   await cmp.$eval('[data-testid=redo-quality]', (e) => { e.value = ''; });
@@ -238,6 +300,22 @@ test('re-encode at a fixed quality: the helper answers for that image alone and 
   assert.equal(file.length, r.best.bytes);
   assert.equal(sniff(file), r.best.format);
   await popup.close();
+  // The replaced answer's files are released by the helper; the new one's and the other rows' are held.
+  const info = await s.b.sw.evaluate(() => imagediet.hello.data);
+  const held = (key) => cmp.evaluate(async (k, d) => {
+    const { fetchData } = await import('./datachan.js');
+    try { await fetchData(d, { get: k }); return 'held'; } catch (e) { return e.code || e.message; }
+  }, key, info);
+  const newKeys = new Set([r.best.key, ...r.candidates.map((c) => c.key)]);
+  const replaced = old.candidates.filter((x) => !newKeys.has(x.key));
+  assert.ok(replaced.length >= 2, `${replaced.length} replaced files`);
+  for (const c of replaced) {
+    assert.equal(await waitFor(async () => { const h = await held(c.key); return h !== 'held' && h; }, { what: `${c.format} released` }), 'not_found');
+  }
+  assert.equal(await held(r.best.key), 'held');
+  const other = after.results.find((x, i) => i !== index && x?.best?.key);
+  assert.equal(await held(other.best.key), 'held');
+  await s.b.sw.evaluate(() => { imagediet.compare.releaseDelayMs = 30000; });
 });
 
 test('re-encode errors are shown and leave the row as it was', { skip }, async () => {

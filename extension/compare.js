@@ -188,7 +188,6 @@ function renderCandidates(r, blocking) {
     radio.addEventListener('change', () => { if (radio.checked) choose(c.best ? null : c.key); });
     const badges = [];
     if (c.best) badges.push(el('span', { class: 'badge', text: t('compare_badge_best') }));
-    if (c.chosen) badges.push(el('span', { class: 'badge', text: t('compare_badge_download') }));
     const within = limit != null && c.distance != null ? c.distance <= limit : null;
     const tr = el('tr', {
       'data-testid': 'candidate', 'data-format': c.format, 'data-bytes': String(c.bytes), 'data-key': c.key || '',

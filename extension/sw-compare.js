@@ -9,7 +9,6 @@ import { toScanImage, parseDataUrl } from './lib/images.js';
 import { withChoice, resultKeys, keysInUse, reencodeSettings } from './lib/compare.js';
 import { t } from './lib/i18n.js';
 
-const RELEASE_DELAY_MS = 30000; // as sw.js: a replaced file may still be in a download
 
 /**
  * Wires the compare page in.
@@ -18,6 +17,8 @@ const RELEASE_DELAY_MS = 30000; // as sw.js: a replaced file may still be in a d
  *   RUNNING, and getters hello and epoch
  */
 export function wireCompare(ctx) {
+  // As sw.js: a replaced file may still be in a download for a while.
+  const api = { releaseDelayMs: 30000 };
   const ports = new Map(); // port → tabId
   const jobs = new Map(); // `${tabId}:${index}` → re-encode job
 
@@ -53,7 +54,7 @@ export function wireCompare(ctx) {
       const used = keysInUse([...ctx.states.values()].flatMap((s) => s.results || []));
       const free = [...keys].filter((k) => !used.has(k));
       if (free.length) ctx.request({ type: 'release', id: ctx.newId('r'), keys: free }).catch(() => {});
-    }, RELEASE_DELAY_MS);
+    }, api.releaseDelayMs);
   }
 
   function onJobMessage(job, msg) {
@@ -86,7 +87,7 @@ export function wireCompare(ctx) {
         // Still held for 30 s, so a ZIP asked for with the old file on show gets it.
         if (!st.replaced) st.replaced = new Map();
         st.replaced.set(old.best.key, { i: job.index, best: old.best });
-        setTimeout(() => st.replaced?.delete(old.best.key), RELEASE_DELAY_MS);
+        setTimeout(() => st.replaced?.delete(old.best.key), api.releaseDelayMs);
       }
       const now = resultKeys(st.results[job.index]);
       releaseUnused(new Set([...resultKeys(old)].filter((k) => !now.has(k))));
@@ -210,5 +211,5 @@ export function wireCompare(ctx) {
   // A closed tab's scan is dropped with no snapshot: tell its compare pages.
   chrome.tabs.onRemoved.addListener((tabId) => tell(tabId, { type: 'gone', why: 'tab' }));
 
-  return { choose, reencode, cancelReencode, jobs };
+  return Object.assign(api, { choose, reencode, cancelReencode, jobs });
 }
