@@ -11,6 +11,7 @@ import { DEFAULTS, validateSettings } from './lib/settings-core.js';
 import { loadSite, saveSite, forgetSite } from './settings.js';
 import { fetchData } from './datachan.js';
 import { rowExtras, renderZipOption, zipWithVariants, onVariantsMessage } from './popup-markup.js';
+import { initReport, renderReport } from './popup-report.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...kids) => {
@@ -167,6 +168,7 @@ function render(changed) {
 
   renderOthers(st);
   renderZipOption(st);
+  renderReport(st);
   if (!st) return;
   const idx = changed ?? st.images.map((_, i) => i);
   // When the scan ends, every row changes what it says.
@@ -623,4 +625,5 @@ async function start() {
   port.postMessage({ type: 'open', tabId });
 }
 
+initReport(() => state);
 start();
