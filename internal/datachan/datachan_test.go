@@ -241,6 +241,8 @@ func TestZip(t *testing.T) {
 		{"key": k3, "name": "../../etc/passwd"},
 		{"key": k4, "name": "..\\..\x00\u202e"},
 		{"key": k5},
+		{"key": k1, "name": "photo/photo-640w.webp"},
+		{"key": k1, "name": "/photo\\photo-640w.webp"},
 	}}
 	want := []struct {
 		name   string
@@ -249,9 +251,11 @@ func TestZip(t *testing.T) {
 	}{
 		{"photo.webp", zip.Store, webp1},
 		{"Photo (2).webp", zip.Store, webp2},
-		{"passwd.svg", zip.Deflate, svg},
+		{"etc/passwd.svg", zip.Deflate, svg}, // one folder kept, inside the archive
 		{"image-4.png", zip.Store, png},
 		{"stored-name.jpg", zip.Store, jpg},
+		{"photo/photo-640w.webp", zip.Store, webp1},
+		{"photo/photo-640w (2).webp", zip.Store, webp1},
 	}
 	s, logs := start(t, Config{}, st)
 	c := connect(t, s)
@@ -272,7 +276,7 @@ func TestZip(t *testing.T) {
 		if f.Name != w.name || f.Method != w.method {
 			t.Errorf("entry %d: %q method %d, want %q method %d", i, f.Name, f.Method, w.name, w.method)
 		}
-		if strings.ContainsAny(f.Name, "/\\\x00") || strings.Contains(f.Name, "..") {
+		if strings.ContainsAny(f.Name, "\\\x00") || strings.Count(f.Name, "/") > 1 || strings.HasPrefix(f.Name, "/") || strings.Contains(f.Name, "..") {
 			t.Errorf("unsafe entry name %q", f.Name)
 		}
 		rc, err := f.Open()
@@ -293,7 +297,7 @@ func TestZip(t *testing.T) {
 	st.Release([]string{k2, k4})
 	send(t, c, req)
 	code, msg := readError(t, c)
-	if code != "not_found" || !strings.Contains(msg, "2 of the 5") {
+	if code != "not_found" || !strings.Contains(msg, "2 of the 7") {
 		t.Fatalf("zip with missing keys: %q %q", code, msg)
 	}
 	s.Close()

@@ -18,6 +18,7 @@ func FuzzParseRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"get":"8a6e0804-2bd0-4672-b79d-d97027f9071b"}`,
 		`{"zip":[{"key":"a","name":"photo.webp"},{"key":"a","name":"Photo.webp"},{"key":"b","name":"../../x"}]}`,
+		`{"zip":[{"key":"a","name":"p/p-640w.avif"},{"key":"a","name":"P\\p-640w.avif"},{"key":"a","name":"/../a//b/"},{"key":"a","name":"p.webp/x"},{"key":"a","name":"p.webp"}]}`,
 		`{"zip":[{"key":"a","name":"CON.png"},{"key":"a","name":"..."},{"key":"a","name":"\ud800.png"},{"key":"a","name":" .webp"}]}`,
 		`{"get":"a","zip":[]}`, `{"zip":[]}`, `{"zip":{}}`, `{"get":""}`, `{}`, `[]`, `null`, `{"auth":"x"}`,
 	} {
@@ -53,6 +54,7 @@ func FuzzParseRequest(f *testing.F) {
 		}
 		var nm namer
 		seen := map[string]bool{}
+		dirs := map[string]bool{}
 		for i, e := range *req.Zip {
 			if e.Key == "" {
 				t.Fatalf("accepted entry %d without a key", i)
@@ -63,9 +65,23 @@ func FuzzParseRequest(f *testing.F) {
 				t.Fatalf("duplicate entry name %q", name)
 			}
 			seen[low] = true
-			if name == "" || !utf8.ValidString(name) || strings.ContainsAny(name, "/\\\x00<>:\"|?*") || strings.Contains(name, "..") ||
-				strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.HasSuffix(name, " ") || strings.ContainsRune(name, utf8.RuneError) {
-				t.Fatalf("unsafe entry name %q from %q", name, e.Name)
+			parts := strings.Split(name, "/")
+			if len(parts) > 2 {
+				t.Fatalf("entry name %q from %q has more than one folder", name, e.Name)
+			}
+			for _, p := range parts {
+				if p == "" || !utf8.ValidString(p) || strings.ContainsAny(p, "\\\x00<>:\"|?*") || strings.Contains(p, "..") ||
+					strings.HasPrefix(p, ".") || strings.HasSuffix(p, ".") || strings.HasSuffix(p, " ") || strings.ContainsRune(p, utf8.RuneError) {
+					t.Fatalf("unsafe entry name %q from %q", name, e.Name)
+				}
+			}
+			if len(parts) == 2 {
+				dirs[strings.ToLower(parts[0])] = true
+			}
+		}
+		for d := range dirs {
+			if seen[d] {
+				t.Fatalf("folder %q is also a file's name", d)
 			}
 		}
 	})

@@ -65,16 +65,7 @@ func SafeName(name, format string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError || strings.ContainsRune(`<>:"|?*`, r) {
-			return -1
-		}
-		return r
-	}, name)
-	for strings.Contains(name, "..") {
-		name = strings.ReplaceAll(name, "..", ".")
-	}
-	name = strings.TrimRight(name, " .")
+	name = cleanPart(name)
 
 	stem, ext := name, ""
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
@@ -88,6 +79,39 @@ func SafeName(name, format string) string {
 	default:
 		stem, ext = name, Ext(format)
 	}
+	stem = safeStem(stem)
+	if stem == "" {
+		return ""
+	}
+	return stem + ext
+}
+
+// SafeFolder returns name made safe as one folder of a ZIP entry's path,
+// by SafeName's rules without the extension: "" when nothing is left.
+func SafeFolder(name string) string {
+	return safeStem(cleanPart(strings.ToValidUTF8(name, "")))
+}
+
+// cleanPart removes from one part of a path (no separators) the
+// characters SafeName refuses, runs of dots, and trailing dots and
+// spaces.
+func cleanPart(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError || strings.ContainsRune(`<>:"|?*`, r) {
+			return -1
+		}
+		return r
+	}, name)
+	for strings.Contains(name, "..") {
+		name = strings.ReplaceAll(name, "..", ".")
+	}
+	return strings.TrimRight(name, " .")
+}
+
+// safeStem bounds a cleaned name without its extension: no leading dots
+// or spaces, at most maxStem bytes, no trailing dots or spaces, and a "_"
+// before a Windows device name.
+func safeStem(stem string) string {
 	stem = strings.Trim(truncate(strings.TrimLeft(stem, " ."), maxStem), " .")
 	if stem == "" {
 		return ""
@@ -95,7 +119,23 @@ func SafeName(name, format string) string {
 	if dev, _, _ := strings.Cut(stem, "."); reserved[strings.ToUpper(strings.TrimRight(dev, " "))] {
 		stem = "_" + stem
 	}
-	return stem + ext
+	return stem
+}
+
+// splitPath splits an entry's name into its folder, the last non-empty
+// part before its file name ("" when there is none), and its file name
+// (everything after the last separator, "" when the name ends in one).
+// Separators are "/" and "\"; folders before the last are dropped.
+func splitPath(name string) (dir, file string) {
+	i := strings.LastIndexAny(name, `/\`)
+	if i < 0 {
+		return "", name
+	}
+	parts := strings.FieldsFunc(name[:i], func(r rune) bool { return r == '/' || r == '\\' })
+	if len(parts) > 0 {
+		dir = parts[len(parts)-1]
+	}
+	return dir, name[i+1:]
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.
@@ -120,17 +160,30 @@ func contains(list []string, s string) bool {
 
 // namer hands out unique entry names for one archive. Names are compared
 // without case, as on Windows and macOS file systems.
-type namer struct{ used map[string]bool }
+type namer struct {
+	used map[string]bool   // every path handed out, lower case
+	dirs map[string]string // folder asked for (lower case) → folder used
+}
 
-// next returns a unique safe name for entry n (1-based) trying each of
-// names in turn, falling back to "image-N.<ext>".
+// next returns a unique safe path for entry n (1-based): at most one
+// folder, from the first of names, and a file name from the first of
+// names with a usable one, falling back to "image-N.<ext>". Each part is
+// made safe on its own (SafeFolder, SafeName); a folder is never named
+// like a file at the top of the archive, nor a file like a folder.
 func (nm *namer) next(n int, format string, names ...string) string {
 	if nm.used == nil {
 		nm.used = make(map[string]bool)
+		nm.dirs = make(map[string]string)
+	}
+	dir := ""
+	if len(names) > 0 {
+		d, _ := splitPath(names[0])
+		dir = nm.folder(SafeFolder(d))
 	}
 	name := ""
 	for _, c := range names {
-		if name = SafeName(c, format); name != "" {
+		_, f := splitPath(strings.ToValidUTF8(c, ""))
+		if name = SafeName(f, format); name != "" {
 			break
 		}
 	}
@@ -141,11 +194,55 @@ func (nm *namer) next(n int, format string, names ...string) string {
 	if i := strings.LastIndexByte(name, '.'); i > 0 {
 		stem, ext = name[:i], name[i:]
 	}
-	for k := 2; nm.used[strings.ToLower(name)]; k++ {
-		name = stem + " (" + strconv.Itoa(k) + ")" + ext
+	path := join(dir, name)
+	for k := 2; nm.taken(path, dir == ""); k++ {
+		path = join(dir, stem+" ("+strconv.Itoa(k)+")"+ext)
 	}
-	nm.used[strings.ToLower(name)] = true
-	return name
+	nm.used[strings.ToLower(path)] = true
+	return path
+}
+
+// folder returns the folder to use for the safe folder name d: the one
+// used before for it, else d, numbered when a top-level file has its
+// name.
+func (nm *namer) folder(d string) string {
+	if d == "" {
+		return ""
+	}
+	low := strings.ToLower(d)
+	if use, ok := nm.dirs[low]; ok {
+		return use
+	}
+	use := d
+	for k := 2; nm.used[strings.ToLower(use)]; k++ {
+		use = d + " (" + strconv.Itoa(k) + ")"
+	}
+	nm.dirs[low] = use
+	return use
+}
+
+// taken reports whether path is handed out already or, at the top of the
+// archive, is a folder's name.
+func (nm *namer) taken(path string, top bool) bool {
+	low := strings.ToLower(path)
+	if nm.used[low] {
+		return true
+	}
+	if top {
+		for _, u := range nm.dirs {
+			if strings.EqualFold(u, path) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func join(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
 }
 
 // method returns the ZIP method for format: formats that are already

@@ -107,3 +107,56 @@ func TestMethod(t *testing.T) {
 		}
 	}
 }
+
+// TestNamerFolders checks entry names with a folder: each part is made
+// safe on its own, at most one folder is kept, and nothing leaves the
+// archive's root (no "..", no absolute path, no backslash, no empty
+// part).
+func TestNamerFolders(t *testing.T) {
+	var nm namer
+	steps := []struct {
+		format string
+		names  []string
+		want   string
+	}{
+		{"avif", []string{"photo/photo-640w.avif"}, "photo/photo-640w.avif"},
+		{"avif", []string{"Photo/PHOTO-640w.avif"}, "photo/PHOTO-640w (2).avif"}, // one folder, spelt as first asked
+		{"webp", []string{"photo/photo-640w.avif"}, "photo/photo-640w.webp"},
+		// Traversal: "..", absolute paths, drive letters, backslashes.
+		{"png", []string{"../x.png"}, "x.png"},
+		{"png", []string{"../../etc/passwd"}, "etc/passwd.png"},
+		{"png", []string{"/abs/y.png"}, "abs/y.png"},
+		{"png", []string{"/z.png"}, "z.png"},
+		{"png", []string{`C:\Windows\system32\w.png`}, "system32/w.png"},
+		{"png", []string{`..\..\v.png`}, "v.png"},
+		{"png", []string{"a/../u.png"}, "u.png"},
+		{"png", []string{"a/./t.png"}, "t.png"},
+		// Empty parts are skipped; more than one folder keeps the last.
+		{"png", []string{"a//s.png"}, "a/s.png"},
+		{"png", []string{"x/y/z/r.png"}, "z/r.png"},
+		{"png", []string{"//q.png"}, "q.png"},
+		// Unsafe folder names are cleaned like file names.
+		{"png", []string{"CON/p.png"}, "_CON/p.png"},
+		{"png", []string{" .hidden. /o.png"}, "hidden/o.png"},
+		{"png", []string{"bi\u202edi<>:\"|?*/n.png"}, "bidi/n.png"},
+		{"png", []string{strings.Repeat("d", 300) + "/m.png"}, strings.Repeat("d", maxStem) + "/m.png"},
+		// A folder with no usable file name takes the fallback names.
+		{"png", []string{"photo/", "stored.png"}, "photo/stored.png"},
+		{"png", []string{"photo/...", ""}, "photo/image-20.png"},
+		// A folder never takes a top-level file's name, nor a file a
+		// folder's.
+		{"webp", []string{"sun.webp"}, "sun.webp"},
+		{"webp", []string{"sun.webp/sun-640w.webp"}, "sun.webp (2)/sun-640w.webp"},
+		{"webp", []string{"photo"}, "photo.webp"},
+		{"png", []string{"photo/q.png"}, "photo/q.png"},
+	}
+	for i, s := range steps {
+		got := nm.next(i+1, s.format, s.names...)
+		if got != s.want {
+			t.Errorf("next(%d, %q, %q) = %q, want %q", i+1, s.format, s.names, got, s.want)
+		}
+		if strings.Count(got, "/") > 1 || strings.ContainsAny(got, `\:`) || strings.HasPrefix(got, "/") || strings.Contains(got, "..") || strings.Contains(got, "//") {
+			t.Errorf("unsafe path %q", got)
+		}
+	}
+}

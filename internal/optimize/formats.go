@@ -116,7 +116,8 @@ func (s *searcher) lossy(f string, search, final func(q int) codec.Encoding, thr
 		return a, err
 	}
 	if b, err := s.encode(fe, a.q, 0); err == nil {
-		return &attempt{data: b, q: a.q, enc: fe, lossy: true, checked: true}, nil
+		// The same pixels: the same distance.
+		return &attempt{data: b, q: a.q, enc: fe, lossy: true, checked: true, dist: a.dist}, nil
 	}
 	return a, nil
 }
@@ -162,8 +163,8 @@ func (s *searcher) webp() (*attempt, error) {
 			return best, err
 		}
 		if b, e := s.encode(codec.WebP, found.q, effort); e == nil && len(b) < len(found.data) {
-			if ok, e := s.meets(WebP, b, thr); e == nil && ok {
-				best = &attempt{data: b, q: found.q, enc: codec.WebP, effort: effort, lossy: true, checked: true}
+			if d, ok, e := s.measured(WebP, b, thr, false); e == nil && ok {
+				best = &attempt{data: b, q: found.q, enc: codec.WebP, effort: effort, lossy: true, checked: true, dist: d}
 			}
 		}
 	}
@@ -208,11 +209,11 @@ func (s *searcher) png() (*attempt, error) {
 	if err != nil {
 		return best, err
 	}
-	ok, err := s.meets(PNG, pb, thr)
+	d, ok, err := s.measured(PNG, pb, thr, false)
 	if err != nil || !ok {
 		return best, err
 	}
-	pal := &attempt{data: pb, q: 100, enc: codec.PNGPalette, checked: true}
+	pal := &attempt{data: pb, q: 100, enc: codec.PNGPalette, checked: true, dist: d}
 	a, err := s.quality(PNG, enc, thr, paletteLo, 99, 3, false, 0)
 	if a != nil && len(a.data) < len(pal.data) {
 		a.enc = codec.PNGPalette
@@ -233,9 +234,11 @@ func (s *searcher) gif() (*attempt, error) {
 	}
 	a := &attempt{data: b, q: 100, enc: codec.GIF, lossy: true, checked: s.opt.Quality == 0}
 	if s.opt.Quality == 0 {
-		if ok, err := s.meets(GIF, b, s.limit(GIF)); err != nil || !ok {
+		d, ok, err := s.measured(GIF, b, s.limit(GIF), false)
+		if err != nil || !ok {
 			return nil, err
 		}
+		a.dist = d
 	}
 	return a, nil
 }
@@ -276,10 +279,11 @@ func (s *searcher) avif() (*attempt, error) {
 	if err != nil || len(b) >= len(found.data) {
 		return found, nil
 	}
-	if ok, err := s.meets(AVIF, b, thr); err != nil || !ok {
+	d, ok, err := s.measured(AVIF, b, thr, false)
+	if err != nil || !ok {
 		return found, nil
 	}
-	return &attempt{data: b, q: found.q, enc: codec.AVIF, effort: s.e.cfg.AVIFEffort, lossy: true, checked: true}, nil
+	return &attempt{data: b, q: found.q, enc: codec.AVIF, effort: s.e.cfg.AVIFEffort, lossy: true, checked: true, dist: d}, nil
 }
 
 // avifExact is avif's search with the exact measure: with full-resolution
@@ -319,10 +323,11 @@ func (s *searcher) avifExact() (*attempt, error) {
 	if err != nil || len(b) >= len(found.data) {
 		return found, nil
 	}
-	if ok, err := s.meets(AVIF, b, thr); err != nil || !ok {
+	d, ok, err := s.measured(AVIF, b, thr, false)
+	if err != nil || !ok {
 		return found, nil
 	}
-	return &attempt{data: b, q: q, enc: codec.AVIF444, effort: s.e.cfg.AVIFEffort, lossy: true, checked: true}, nil
+	return &attempt{data: b, q: q, enc: codec.AVIF444, effort: s.e.cfg.AVIFEffort, lossy: true, checked: true, dist: d}, nil
 }
 
 // finalEffort is the effort of the encode whose bytes are kept for enc:

@@ -159,6 +159,11 @@ type Output struct {
 	Quality int
 	// Reasons is a subset of "resize", "format" and "compression".
 	Reasons []string
+	// Distance is the butteraugli distance measured for this output, or
+	// its equivalent calibrated from the SSIM-family metric where that
+	// measured it (reference.butteraugli); 0 when it was not measured
+	// (lossless outputs, a fixed quality).
+	Distance float64
 	// verified marks an output checked at the target by the final pass's
 	// measure, made at a fixed quality, or lossless.
 	verified bool
@@ -194,6 +199,9 @@ type Report struct {
 	// Note is a sentence for the person when the answer was reached in an
 	// unusual way (the budget ran out), else "".
 	Note string
+	// Alpha reports that the image's transparency is in use (an image
+	// whose alpha band is all opaque has none).
+	Alpha bool
 }
 
 // Engine optimizes images. It is safe for concurrent use.
@@ -295,6 +303,7 @@ func (e *Engine) Optimize(ctx context.Context, src []byte, opt Options) (Report,
 		return rep, e.public(err, im)
 	}
 	defer im.close()
+	rep.Alpha = im.alpha
 	p := e.plan(im, opt)
 	outs, err := e.search(ctx, clk, im, &p, opt)
 	rep.Skipped = p.skipped

@@ -126,7 +126,7 @@ func (s *searcher) quality(f string, enc func(q int) ([]byte, error), thr float6
 		}
 		if ok {
 			if best == nil || len(b) < len(best.data) {
-				best = &attempt{data: b, q: q, lossy: true, checked: true}
+				best = &attempt{data: b, q: q, lossy: true, checked: true, dist: d}
 			}
 			return d, true, nil
 		}
@@ -168,8 +168,8 @@ func (s *searcher) quality(f string, enc func(q int) ([]byte, error), thr float6
 		}
 		q := best.q - belowStep
 		if b, err := enc(q); err == nil && len(b) < len(best.data) {
-			if ok, err := s.meets(f, b, thr); err == nil && ok {
-				best = &attempt{data: b, q: q, lossy: true, checked: true}
+			if d, ok, err := s.measured(f, b, thr, false); err == nil && ok {
+				best = &attempt{data: b, q: q, lossy: true, checked: true, dist: d}
 			}
 		}
 		return best, nil
@@ -183,8 +183,9 @@ func (s *searcher) quality(f string, enc func(q int) ([]byte, error), thr float6
 	if err != nil {
 		return nil, err
 	}
-	if ok, err := s.meets(f, b, thr); err != nil || !ok {
+	d, ok, err := s.measured(f, b, thr, false)
+	if err != nil || !ok {
 		return nil, err
 	}
-	return &attempt{data: b, q: q, lossy: true, checked: true}, nil
+	return &attempt{data: b, q: q, lossy: true, checked: true, dist: d}, nil
 }

@@ -105,6 +105,30 @@ func (r *reference) limit(target, f string) float64 {
 	return t
 }
 
+// butteraugli returns distance d, measured by r for a candidate of
+// codec f, on butteraugli's scale: as it is when r is butteraugli, else
+// the SSIM-family distance mapped through the thresholds calibrated for
+// f (docs/calibration.md), linearly between the targets' pairs (0 ↔ 0,
+// high ↔ 1.0, balanced ↔ 1.4, small ↔ 2.2) and beyond "small" along the
+// last segment.
+func (r *reference) butteraugli(f string, d float64) float64 {
+	if r.exact || d <= 0 {
+		return d
+	}
+	xs := []float64{0}
+	ys := []float64{0}
+	for _, t := range []string{metric.TargetHigh, metric.TargetBalanced, metric.TargetSmall} {
+		x, _ := metric.ThresholdFor(t, f)
+		xs, ys = append(xs, x), append(ys, exactLimits[t])
+	}
+	for i := 1; i < len(xs); i++ {
+		if d <= xs[i] || i == len(xs)-1 {
+			return ys[i-1] + (d-xs[i-1])*(ys[i]-ys[i-1])/(xs[i]-xs[i-1])
+		}
+	}
+	return d
+}
+
 // within decodes the encoded candidate b, streaming and shrunk to the
 // reference's size, and reports whether its distance is at most limit.
 // The distance is exact when it is within; above, a measure that stops

@@ -44,6 +44,9 @@ type attempt struct {
 	effort  int
 	lossy   bool
 	checked bool
+	// dist is the distance measured for a checked attempt, in the
+	// reference's own measure.
+	dist float64
 }
 
 // search makes the candidates of every format p plans for im.
@@ -127,7 +130,8 @@ func (e *Engine) searchReduced(ctx context.Context, full *searcher, p *plan, for
 			continue
 		}
 		outs = append(outs, Output{Format: o.Format, Data: b, Width: full.im.width, Height: full.im.pageHeight,
-			Quality: o.Quality, Encoding: full.fitted(o.Encoding), Effort: e.finalEffort(o.Encoding, full.opt), verified: !full.opt.SkipSlow})
+			Quality: o.Quality, Encoding: full.fitted(o.Encoding), Effort: e.finalEffort(o.Encoding, full.opt), verified: !full.opt.SkipSlow,
+			Distance: o.Distance})
 	}
 	return outs, cut
 }
@@ -243,7 +247,11 @@ func avifFirst(formats []string) []string {
 // output is the candidate a of format f: verified when made at a fixed
 // quality, checked by the final pass's measure, or lossless.
 func (s *searcher) output(f string, a *attempt) Output {
-	return Output{Format: f, Data: a.data, Width: s.im.width, Height: s.im.pageHeight, Quality: a.q,
+	o := Output{Format: f, Data: a.data, Width: s.im.width, Height: s.im.pageHeight, Quality: a.q,
 		Encoding: s.fitted(a.enc), Effort: a.effort,
 		verified: s.opt.Quality > 0 || (a.checked && !s.opt.SkipSlow) || (!a.checked && !a.lossy)}
+	if a.checked && s.ref != nil {
+		o.Distance = s.ref.butteraugli(f, a.dist)
+	}
+	return o
 }

@@ -14,6 +14,7 @@ const (
 	TypeRelease  = "release"
 	TypeReleased = "released"
 	TypeError    = "error"
+	TypeVariants = "variants"
 )
 
 // Envelope is the part every message shares. ID is kept raw so a reply can
@@ -91,6 +92,9 @@ type Settings struct {
 	// ImageBudgetSeconds bounds the time spent on one image's final
 	// answer (1 to 600, default 20).
 	ImageBudgetSeconds *float64 `json:"imageBudgetSeconds,omitempty"`
+	// Variants asks for responsive variants (a "variants" message per
+	// image after its final result).
+	Variants *bool `json:"variants,omitempty"`
 }
 
 // Image is one image of a scan.
@@ -100,7 +104,16 @@ type Image struct {
 	DisplayWidth  float64 `json:"displayWidth,omitempty"`
 	DisplayHeight float64 `json:"displayHeight,omitempty"`
 	DPR           float64 `json:"dpr,omitempty"`
+	// SrcsetWidths are the "w" widths of the image's own srcset, as the
+	// page lists them (at most MaxSrcsetWidths, each 1 to MaxVariantWidth).
+	SrcsetWidths []int `json:"srcsetWidths,omitempty"`
 }
+
+// Bounds of images[].srcsetWidths.
+const (
+	MaxSrcsetWidths = 16
+	MaxVariantWidth = 65535
+)
 
 // Result reports one image of a scan.
 type Result struct {
@@ -126,6 +139,10 @@ type Result struct {
 	// unusual way (a budget ran out, the exact check failed).
 	Note  string `json:"note,omitempty"`
 	Error *Error `json:"error,omitempty"`
+	// Variants is the command line's own: `optimize --variants --json`
+	// prints an image's variants on its result line. The scan sends them
+	// in a message of their own (Variants).
+	Variants []Variant `json:"variants,omitempty"`
 }
 
 // Skip is an allowed format a result leaves out, and a sentence saying why.
@@ -158,6 +175,37 @@ type Candidate struct {
 	Width   int    `json:"width"`
 	Height  int    `json:"height"`
 	Quality int    `json:"quality,omitempty"`
+	// Distance is the butteraugli distance measured for the candidate
+	// (its calibrated equivalent above 2.5 MP); absent for lossless
+	// candidates, fixed quality and unverified results.
+	Distance *float64 `json:"distance,omitempty"`
+}
+
+// Variants lists the responsive variants of one image, sent after its
+// final result when settings.variants is true.
+type Variants struct {
+	Type     string    `json:"type"`
+	ID       string    `json:"id"`
+	Index    int       `json:"index"`
+	Variants []Variant `json:"variants"`
+	// Reason says why Variants is empty.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Variant is one width of an image, in the formats of its chain.
+type Variant struct {
+	Width  int           `json:"width"`
+	Height int           `json:"height"`
+	Files  []VariantFile `json:"files"`
+}
+
+// VariantFile is one held file of a variant.
+type VariantFile struct {
+	Key      string   `json:"key"`
+	Format   string   `json:"format"`
+	Bytes    int64    `json:"bytes"`
+	Quality  int      `json:"quality,omitempty"`
+	Distance *float64 `json:"distance,omitempty"`
 }
 
 // Done ends a scan.

@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/imagediet/imgdiet/internal/logx"
@@ -79,10 +80,8 @@ func (r *run) send(c *content, rep optimize.Report, final bool) {
 	for _, sk := range rep.Skipped {
 		res.Skipped = append(res.Skipped, proto.Skip{Format: sk.Format, Reason: sk.Reason})
 	}
-	for _, o := range rep.Candidates {
-		res.Candidates = append(res.Candidates, proto.Candidate{
-			Format: o.Format, Bytes: int64(len(o.Data)), Width: o.Width, Height: o.Height, Quality: o.Quality,
-		})
+	for i := range rep.Candidates {
+		res.Candidates = append(res.Candidates, r.candidate(c, rep, &rep.Candidates[i]))
 	}
 	if best := rep.Best; r.worthKeeping(rep) {
 		if key := r.keyFor(c, c.units[0], best); key != "" {
@@ -90,6 +89,9 @@ func (r *run) send(c *content, rep optimize.Report, final bool) {
 			res.Best = &proto.Candidate{
 				Key: key, Format: best.Format, Bytes: int64(len(best.Data)),
 				Width: best.Width, Height: best.Height, Quality: best.Quality,
+			}
+			if rep.Verified && best.Distance > 0 {
+				res.Best.Distance = distance(best.Distance)
 			}
 			res.SavedBytes = rep.Source.Bytes - res.Best.Bytes
 			res.SavedPercent = math.Round(float64(res.SavedBytes)*1000/float64(rep.Source.Bytes)) / 10
@@ -103,7 +105,7 @@ func (r *run) send(c *content, rep optimize.Report, final bool) {
 	c.last = &res
 	if final {
 		c.finalSent, c.fixed = true, true
-		r.retire(c, keyOf(&res))
+		r.retire(c, keysOf(&res))
 	}
 	for _, u := range c.units {
 		r.emitRows(u, res)
@@ -117,20 +119,54 @@ func (r *run) replay(c *content, u *unit) {
 	}
 }
 
-func keyOf(res *proto.Result) string {
-	if res == nil || res.Best == nil {
-		return ""
+// candidate is o, a candidate of rep, as a result lists it. A verified
+// result holds each candidate smaller than the source, so the person may
+// choose it instead of the best, and names the distance measured for it.
+// r.mu is held.
+func (r *run) candidate(c *content, rep optimize.Report, o *optimize.Output) proto.Candidate {
+	pc := proto.Candidate{Format: o.Format, Bytes: int64(len(o.Data)), Width: o.Width, Height: o.Height, Quality: o.Quality}
+	if !rep.Verified {
+		return pc
 	}
-	return res.Best.Key
+	if o.Distance > 0 {
+		pc.Distance = distance(o.Distance)
+	}
+	if pc.Bytes < rep.Source.Bytes {
+		pc.Key = r.keyFor(c, c.units[0], o)
+	}
+	return pc
 }
 
-// retire releases, after the grace period, every key of c except keep.
-// r.mu is held.
-func (r *run) retire(c *content, keep string) {
+// distance is d rounded to three decimals, as a result carries it.
+func distance(d float64) *float64 {
+	v := math.Round(d*1000) / 1000
+	return &v
+}
+
+// keysOf lists the keys res names: its best's and its candidates'.
+func keysOf(res *proto.Result) []string {
+	if res == nil {
+		return nil
+	}
+	var keys []string
+	if res.Best != nil {
+		keys = append(keys, res.Best.Key)
+	}
+	for _, c := range res.Candidates {
+		if c.Key != "" {
+			keys = append(keys, c.Key)
+		}
+	}
+	return keys
+}
+
+// retire releases, after the grace period, every key of c except those
+// in keep. r.mu is held.
+func (r *run) retire(c *content, keep []string) {
 	var keys []string
 	kept := c.held[:0]
 	for _, h := range c.held {
-		if h.key == keep {
+		if slices.Contains(keep, h.key) {
 			kept = append(kept, h)
 		} else {
 			keys = append(keys, h.key)
@@ -210,7 +246,7 @@ func (r *run) failContent(c *content, src []byte, err error) {
 	}
 	res := r.errorResult(c.url, src, err)
 	c.last, c.finalSent, c.fixed, c.failed = &res, true, true, true
-	r.retire(c, "")
+	r.retire(c, nil)
 	if r.closed {
 		return
 	}
@@ -232,7 +268,7 @@ func (r *run) finish(canceled bool) {
 	if canceled {
 		for _, c := range r.every {
 			if !c.finalSent {
-				r.retire(c, keyOf(c.last))
+				r.retire(c, keysOf(c.last))
 			}
 		}
 	}

@@ -132,6 +132,9 @@ func (s *Scanner) Validate(req *proto.ScanRequest) *proto.Error {
 		if im.DisplayWidth < 0 || im.DisplayHeight < 0 || im.DPR < 0 || math.IsNaN(im.DPR) {
 			return proto.Errorf(proto.CodeBadMessage, "Image %d has a negative display size or dpr.", i)
 		}
+		if perr := checkSrcset(i, im.SrcsetWidths); perr != nil {
+			return perr
+		}
 	}
 	_, perr := ParseSettings(req.Settings)
 	return perr

@@ -371,6 +371,10 @@ func TestValidate(t *testing.T) {
 		{"budget 1e300", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":1e300}`)}, proto.CodeBadMessage, "imageBudgetSeconds"},
 		{"budget 600", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":600}`)}, "", ""},
 		{"budget 1", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: img, Settings: settings(t, `{"imageBudgetSeconds":1}`)}, "", ""},
+		{"variants", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: []proto.Image{{URL: "https://x/a", SrcsetWidths: []int{1, 640, 65535}}}, Settings: settings(t, `{"variants":true}`)}, "", ""},
+		{"srcset 0", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: []proto.Image{{URL: "https://x/a", SrcsetWidths: []int{640, 0}}}}, proto.CodeBadMessage, "srcsetWidths"},
+		{"srcset 65536", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: []proto.Image{{URL: "https://x/a", SrcsetWidths: []int{65536}}}}, proto.CodeBadMessage, "srcsetWidths"},
+		{"srcset 17", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: []proto.Image{{URL: "https://x/a", SrcsetWidths: make([]int, 17)}}}, proto.CodeBadMessage, "srcsetWidths"},
 		{"negative dpr", proto.ScanRequest{Page: proto.Page{URL: "https://example.com/"}, Images: []proto.Image{{URL: "https://x/a", DPR: -1}}}, proto.CodeBadMessage, "dpr"},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,8 @@ type Settings struct {
 	// ImageBudget bounds the work on one image's final answer
 	// (optimize.Options.Budget).
 	ImageBudget time.Duration
+	// Variants asks for each image's responsive variants (variants.go).
+	Variants bool
 }
 
 // Bounds of settings.imageBudgetSeconds, and its default: about 20 s of
@@ -112,6 +114,9 @@ func ParseSettings(s *proto.Settings) (Settings, *proto.Error) {
 		}
 		out.MinSavingsBytes = *s.MinSavingsBytes
 	}
+	if s.Variants != nil {
+		out.Variants = *s.Variants
+	}
 	if b := s.ImageBudgetSeconds; b != nil {
 		if math.IsNaN(*b) || *b < MinImageBudget.Seconds() || *b > MaxImageBudget.Seconds() {
 			return bad("imageBudgetSeconds", "a number of seconds from 1 to 600")
@@ -122,5 +127,5 @@ func ParseSettings(s *proto.Settings) (Settings, *proto.Error) {
 }
 
 func (s Settings) String() string {
-	return fmt.Sprintf("formats=%v quality=%d target=%s resize=%v budget=%v", s.Formats, s.Quality, s.Target, s.Resize, s.ImageBudget)
+	return fmt.Sprintf("formats=%v quality=%d target=%s resize=%v budget=%v variants=%v", s.Formats, s.Quality, s.Target, s.Resize, s.ImageBudget, s.Variants)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/imagediet/imgdiet/internal/proto"
+	"github.com/imagediet/imgdiet/internal/scan"
 	"github.com/imagediet/imgdiet/internal/session"
 	"github.com/imagediet/imgdiet/internal/store"
 	"github.com/rs/zerolog"
@@ -134,5 +135,28 @@ func TestOversizedReplyIsReplaced(t *testing.T) {
 	}
 	if d := recv(); d.Type != "done" || string(d.ID) != `"s1"` {
 		t.Fatalf("then %+v, want done", d)
+	}
+}
+
+// TestHostileSrcsetWidths: every images[].srcsetWidths the contract
+// refuses gets bad_message naming the field, the request's id, and the
+// session keeps serving.
+func TestHostileSrcsetWidths(t *testing.T) {
+	sc := scan.New(scan.Config{Log: zerolog.Nop()})
+	send, recv := run(t, session.Config{Scanner: sc, Log: zerolog.Nop()})
+	many := strings.TrimSuffix(strings.Repeat("100,", proto.MaxSrcsetWidths+1), ",")
+	for _, ws := range []string{
+		`"640"`, `640`, `{"w":640}`, `[640.5]`, `["640"]`, `[true]`, `[[640]]`, `[null]`, `[0]`, `[-640]`,
+		`[65536]`, `[1e9]`, `[1e400]`, `[9223372036854775808]`, `[` + many + `]`,
+	} {
+		send(`{"type":"scan","id":"s1","page":{"url":"https://a.example/"},"images":[{"url":"https://a.example/x.png","displayWidth":300,"srcsetWidths":` + ws + `}]}`)
+		r := recv()
+		if r.Type != "error" || r.Error == nil || r.Error.Code != proto.CodeBadMessage || !strings.Contains(r.Error.Message, "srcsetWidths") || string(r.ID) != `"s1"` {
+			t.Errorf("srcsetWidths %.40s: %+v %v, want bad_message naming srcsetWidths", ws, r, r.Error)
+		}
+	}
+	send(`{"type":"hello","id":"h1","protocol":1}`)
+	if r := recv(); r.Type != "hello" {
+		t.Fatalf("after the refusals: %+v, want hello", r)
 	}
 }
