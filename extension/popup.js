@@ -12,6 +12,7 @@ import { loadSite, saveSite, forgetSite } from './settings.js';
 import { fetchData } from './datachan.js';
 import { initTake, resetTake, takeOrder, takeIndexes, takeLabel, decorateRow, updateTake } from './popup-take.js';
 import { rowExtras, renderZipOption, zipWithVariants, onVariantsMessage } from './popup-markup.js';
+import { initReport, renderReport } from './popup-report.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...kids) => {
@@ -169,6 +170,7 @@ function render(changed) {
 
   renderOthers(st);
   renderZipOption(st);
+  renderReport(st);
   if (!st) return;
   const idx = changed ?? st.images.map((_, i) => i);
   // When the scan ends, every row changes what it says.
@@ -629,4 +631,5 @@ async function start() {
   port.postMessage({ type: 'open', tabId });
 }
 
+initReport(() => state);
 start();
