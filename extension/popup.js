@@ -2,16 +2,18 @@
 // tab (or re-attaches to a scan in progress), and shows results as they come.
 
 import { formatBytes, formatName, dims, unitFor } from './lib/format.js';
-import { sortIndexes, reasonWords, errorText, rowStatus } from './lib/results.js';
-import { RUNNING, rowState, canDownload, counts, downloadableIndexes, summaryWords, downloadAllLabel, progressWords, barValue } from './lib/progress.js';
+import { reasonWords, errorText, rowStatus } from './lib/results.js';
+import { RUNNING, rowState, canDownload, counts, summaryWords, progressWords, barValue } from './lib/progress.js';
 import { kindName } from './lib/images.js';
 import { t, localize } from './lib/i18n.js';
 import { baseName, downloadPath, distinctLabels } from './lib/naming.js';
 import { DEFAULTS, validateSettings } from './lib/settings-core.js';
 import { loadSite, saveSite, forgetSite } from './settings.js';
 import { fetchData } from './datachan.js';
+import { initTake, resetTake, takeOrder, takeIndexes, takeLabel, decorateRow, updateTake } from './popup-take.js';
 import { rowExtras, renderZipOption, zipWithVariants, onVariantsMessage } from './popup-markup.js';
 import { chosenFile, hasChoice, savingOf, compareUrl } from './lib/compare.js';
+import { initReport, renderReport } from './popup-report.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...kids) => {
@@ -91,6 +93,7 @@ function resetRows() {
   $('rows').replaceChildren();
   closeCompare(false);
   labels = [];
+  resetTake();
 }
 
 function plainLabel(i) {
@@ -152,10 +155,10 @@ function render(changed) {
 
   const dl = $('download-all');
   if (!dl.dataset.busy) {
-    dl.textContent = downloadAllLabel(st);
-    dl.disabled = c.downloadable === 0;
+    dl.textContent = takeLabel(st);
+    dl.disabled = takeIndexes(st).length === 0;
   }
-  dl.dataset.count = String(c.downloadable);
+  dl.dataset.count = String(takeIndexes(st).length);
 
   const notes = [];
   const count = (k, one, many) => (k === 1 ? t(one) : t(many, k));
@@ -168,6 +171,7 @@ function render(changed) {
 
   renderOthers(st);
   renderZipOption(st);
+  renderReport(st);
   if (!st) return;
   const idx = changed ?? st.images.map((_, i) => i);
   // When the scan ends, every row changes what it says.
@@ -175,7 +179,7 @@ function render(changed) {
   lastEnded = ended;
   for (const i of (endedNow ? st.images.map((_, k) => k) : idx)) updateRow(i);
   for (let i = 0; i < n; i++) if (!rowEls.has(i)) updateRow(i);
-  const next = sortIndexes(st.results, n);
+  const next = takeOrder(st);
   if (next.join() !== order.join()) {
     order = next;
     const frag = document.createDocumentFragment();
@@ -184,6 +188,7 @@ function render(changed) {
     $('rows').replaceChildren(frag);
     if (focused && focused.isConnected) focused.focus();
   }
+  updateTake(st);
   ensureRoving();
   if (selected != null) updateCompareCaptions();
 }
@@ -223,7 +228,7 @@ function updateRow(i) {
   if (!li) {
     li = el('li', { class: 'row', 'data-testid': 'result-row', 'data-index': String(i), tabindex: '-1' });
     li.addEventListener('keydown', onRowKey);
-    li.addEventListener('click', (e) => { if (!e.target.closest('button')) select(i); });
+    li.addEventListener('click', (e) => { if (!e.target.closest('button, label, input')) select(i); });
     rowEls.set(i, li);
   }
   li.dataset.status = rowStatus(r);
@@ -308,6 +313,7 @@ function updateRow(i) {
   info.append(...extra.lines);
   actions.append(...extra.actions);
   li.replaceChildren(thumb, info, saving, actions, ...extra.after);
+  decorateRow(li, i);
 }
 
 // ---- keyboard ----------------------------------------------------------------
@@ -521,7 +527,7 @@ async function download(what, button) {
 function downloadOne(i, button) { download({ index: i }, button); }
 // The ZIP holds exactly the rows the button counted when it was clicked.
 $('download-all').addEventListener('click', (e) => {
-  const indexes = downloadableIndexes(state);
+  const indexes = takeIndexes(state);
   download({ all: true, indexes, keys: indexes.map((i) => state.results[i].best.key), variants: zipWithVariants() }, e.currentTarget);
 });
 
@@ -617,6 +623,8 @@ $('forget').addEventListener('click', async () => {
 
 // ---- start -----------------------------------------------------------------------
 
+initTake({ onChange: () => { if (state) render([]); }, label: (i) => labelFor(i) });
+
 async function start() {
   localize();
   // Opened from the toolbar it is a popup with a fixed preferred width;
@@ -637,4 +645,5 @@ async function start() {
   port.postMessage({ type: 'open', tabId });
 }
 
+initReport(() => state);
 start();
