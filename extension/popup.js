@@ -13,20 +13,9 @@ import { fetchData } from './datachan.js';
 import { initTake, resetTake, takeOrder, takeIndexes, takeLabel, decorateRow, updateTake } from './popup-take.js';
 import { rowExtras, renderZipOption, zipWithVariants, onVariantsMessage } from './popup-markup.js';
 import { initReport, renderReport } from './popup-report.js';
+import { el } from './lib/dom.js';
 
 const $ = (id) => document.getElementById(id);
-const el = (tag, attrs = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'tabindex' || k === 'title') e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  for (const c of kids) if (c != null) e.append(c);
-  return e;
-};
 
 let tabId = null;
 let state = null;
