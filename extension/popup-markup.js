@@ -7,22 +7,11 @@ import { rowHints } from './lib/hints.js';
 import { markupFor, hasMarkup } from './lib/markup.js';
 import { rowStems } from './lib/naming.js';
 import { DEFAULTS } from './lib/settings-core.js';
+import { el as make } from './lib/dom.js';
 
 const open = new Set(); // indexes whose markup is shown
 let openFor = null; // the scan those indexes belong to
 let stems = { for: null, list: [] };
-
-const make = (tag, props = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (v == null || v === false) continue;
-    if (k === 'text') e.textContent = v;
-    else if (k === 'class') e.className = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids.filter((c) => c != null));
-  return e;
-};
 
 /** The file stems of a scan's rows (cached per scan). */
 export function stemsOf(state) {

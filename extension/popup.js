@@ -14,20 +14,9 @@ import { initTake, resetTake, takeOrder, takeIndexes, takeLabel, decorateRow, up
 import { rowExtras, renderZipOption, zipWithVariants, onVariantsMessage } from './popup-markup.js';
 import { chosenFile, hasChoice, savingOf, compareUrl } from './lib/compare.js';
 import { initReport, renderReport } from './popup-report.js';
+import { el } from './lib/dom.js';
 
 const $ = (id) => document.getElementById(id);
-const el = (tag, attrs = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'tabindex' || k === 'title') e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  for (const c of kids) if (c != null) e.append(c);
-  return e;
-};
 
 let tabId = null;
 let state = null;
