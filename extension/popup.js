@@ -13,20 +13,11 @@ import { fillForm, readForm, wireForm } from './settings-form.js';
 import { fetchData } from './datachan.js';
 import { initTake, resetTake, takeOrder, takeIndexes, takeLabel, decorateRow, updateTake } from './popup-take.js';
 import { rowExtras, renderZipOption, zipWithVariants, onVariantsMessage } from './popup-markup.js';
+import { chosenFile, hasChoice, savingOf, compareUrl } from './lib/compare.js';
+import { initReport, renderReport } from './popup-report.js';
+import { el } from './lib/dom.js';
 
 const $ = (id) => document.getElementById(id);
-const el = (tag, attrs = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'tabindex' || k === 'title') e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  for (const c of kids) if (c != null) e.append(c);
-  return e;
-};
 
 let tabId = null;
 let state = null;
@@ -170,6 +161,7 @@ function render(changed) {
 
   renderOthers(st);
   renderZipOption(st);
+  renderReport(st);
   if (!st) return;
   const idx = changed ?? st.images.map((_, i) => i);
   // When the scan ends, every row changes what it says.
@@ -272,12 +264,16 @@ function updateRow(i) {
       const why = reasonWords(r);
       if (why.length) info.append(el('div', { class: 'why', text: why.join(' · ') }));
       const u = unitFor(o.bytes);
-      saving.append(el('strong', { text: `${est ? '≈ ' : ''}−${formatBytes(r.savedBytes, u)}` }), el('span', { text: `${Math.round(r.savedPercent)} %` }));
+      // With a format chosen in the compare page, the saving is that file's.
+      const sv = hasChoice(r) ? savingOf(r) : r;
+      saving.append(el('strong', { text: `${est ? '≈ ' : ''}${sv.savedBytes < 0 ? '+' : '−'}${formatBytes(Math.abs(sv.savedBytes), u)}` }), el('span', { text: `${Math.round(sv.savedPercent)} %` }));
       if (est) saving.append(estimateWord());
       else if (!r.final && !ended) saving.append(el('span', { class: 'state-word', text: t('popup_row_looking') }));
+      if (hasChoice(r)) info.append(el('div', { class: 'why', 'data-testid': 'chosen', 'data-format': chosenFile(r).format, text: t('compare_row_chosen', [`${formatName(chosenFile(r).format)} · ${formatBytes(chosenFile(r).bytes)}`]) }));
+      if (r.reencoding) saving.append(el('span', { class: 'state-word', 'data-testid': 'reencoding', text: t('compare_row_reencoding', [r.reencoding.quality ? `q${r.reencoding.quality}` : r.reencoding.target]) }));
       if (b.key) {
-        const cmp = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'compare-btn', text: t('popup_compare'), 'aria-label': t('popup_compare_label', labelFor(i)) });
-        cmp.addEventListener('click', () => select(i));
+        const cmp = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'compare-btn', text: t('popup_compare'), 'aria-label': t('compare_open_aria', [labelFor(i)]) });
+        cmp.addEventListener('click', () => openCompare(i));
         actions.append(cmp);
       }
       if (est) {
@@ -361,9 +357,10 @@ async function select(i) {
   $('cmp-close').focus();
   if (state.keysGone || r.lost) { $('cmp-after-cap').textContent = t('popup_compare_rescan'); return; }
   try {
-    const buf = await fetchData(dataInfo, { get: r.best.key });
+    const f = chosenFile(r);
+    const buf = await fetchData(dataInfo, { get: f.key });
     if (selected !== i) return;
-    const url = URL.createObjectURL(new Blob([buf], { type: mimeOf(r.best.format) }));
+    const url = URL.createObjectURL(new Blob([buf], { type: mimeOf(f.format) }));
     compareUrls.push(url);
     $('cmp-after').src = url;
   } catch (e) {
@@ -371,13 +368,21 @@ async function select(i) {
   }
 }
 
+// "Compare" opens the large compare page in a tab (it talks to the worker
+// itself, so it outlives the popup); the panel above is the quick look.
+function openCompare(i) {
+  chrome.tabs.create({ url: compareUrl(tabId, state.scanId, i), openerTabId: tabId });
+}
+$('cmp-large').addEventListener('click', () => { if (selected != null) openCompare(selected); });
+
 function updateCompareCaptions() {
   const r = state.results[selected];
   if (!r || !r.original || !r.best) return;
   $('cmp-title').textContent = t('popup_compare_title_for', labelFor(selected));
   const caption = (x) => [formatName(x.format), dims(x.width, x.height), formatBytes(x.bytes)];
+  const f = chosenFile(r);
   $('cmp-before-cap').textContent = t('popup_compare_original', caption(r.original));
-  $('cmp-after-cap').textContent = r.verified ? t('popup_compare_optimized', caption(r.best)) : t('popup_compare_estimate', caption(r.best));
+  $('cmp-after-cap').textContent = r.verified ? t('popup_compare_optimized', caption(f)) : t('popup_compare_estimate', caption(f));
 }
 
 /**
@@ -608,4 +613,5 @@ async function start() {
   port.postMessage({ type: 'open', tabId });
 }
 
+initReport(() => state);
 start();

@@ -19,6 +19,8 @@ import { withFixes } from './lib/hints.js';
 import { storeVariants, variantKeys, variantEntries } from './sw-variants.js';
 import { loginKind, withMessage, crossOriginMessage, pageRefusedMessage } from './lib/credentials.js';
 import { t } from './lib/i18n.js';
+import { chosenFile, resultKeys } from './lib/compare.js';
+import { wireCompare } from './sw-compare.js';
 
 const HOST_NAME = 'com.imagediet.host';
 const PROTOCOL = 1;
@@ -634,7 +636,8 @@ function releaseLater(key, st) {
 
 function keysOf(st) {
   const keys = [];
-  for (const r of st.results) if (r && r.best && r.best.key) keys.push(r.best.key);
+  // The best and every candidate (each held under its key, and choosable in the compare page).
+  for (const r of st.results) keys.push(...resultKeys(r));
   keys.push(...variantKeys(st));
   return keys;
 }
@@ -681,7 +684,7 @@ export function downloadPlan(tabId, { index, all, indexes, keys, variants } = {}
     // The file the popup showed when it was clicked, if a newer one has replaced it since.
     const want = Array.isArray(keys) ? keys[n] : null;
     const old = want && want !== r.best.key ? st.replaced?.get(want) : null;
-    return old && old.i === i ? { i, r: { ...r, best: old.best } } : { i, r };
+    return old && old.i === i ? { i, r: { ...r, best: old.best, chosen: undefined } } : { i, r };
   };
   const want = all ? (Array.isArray(indexes) ? indexes : st.results.map((_, i) => i)) : [index];
   const items = want.map((i, n) => pick(i, n)).filter(Boolean);
@@ -690,10 +693,11 @@ export function downloadPlan(tabId, { index, all, indexes, keys, variants } = {}
       ? t('sw_files_gone')
       : (all ? t('sw_nothing_all') : t('sw_nothing_one')));
   }
-  // Names from every row of the page, so the markup names the same files.
+  // Names from every row of the page, so the markup names the same files;
+  // each row's file is the candidate chosen in the compare page, else its best.
   const naming = currentNaming();
-  const stems = namedStems(st.images, { naming, site: st.site, results: st.results });
-  const files = items.map(({ i, r }) => ({ key: r.best.key, name: stemFileName(stems[i], r.best.format), format: r.best.format }));
+  const stems = namedStems(st.images, { naming, site: st.site, results: st.results.map((r) => r && { best: chosenFile(r) }) });
+  const files = items.map(({ i, r }) => { const f = chosenFile(r); return { key: f.key, name: stemFileName(stems[i], f.format), format: f.format }; });
   // "Download all" with variants: each image's widths in a folder of its own.
   if (all && variants) for (const { i } of items) files.push(...variantEntries(st, i, stems[i]));
   return { site: st.site, items: files, zip: all ? zipName(st.site) : null, naming };
@@ -788,5 +792,11 @@ chrome.tabs.onRemoved.addListener(async (tabId) => {
   if (port && ![...states.values()].some((s) => s.epoch === epoch)) disconnectHost();
 });
 
+// The compare page (compare.html): its own port, candidate choice, re-encode one image.
+const compare = wireCompare({
+  states, listeners, restored, publicState, queueResult, broadcast, ensureHost, send, request, newId, scanHandlers, downloadInWorker, RUNNING,
+  get hello() { return hello; }, get epoch() { return epoch; },
+});
+
 // For the end-to-end tests and debugging from the worker's console.
-globalThis.imagediet = { collectImages, startScan, cancelScan, redoImages, downloadInWorker, downloadPlan, states, get hello() { return hello; }, get epoch() { return epoch; } };
+globalThis.imagediet = { compare, collectImages, startScan, cancelScan, redoImages, downloadInWorker, downloadPlan, states, get hello() { return hello; }, get epoch() { return epoch; } };

@@ -6,6 +6,7 @@
 
 import { stemFileName, variantPath } from './naming.js';
 import { dimensionsFor, isLazy } from './hints.js';
+import { chosenFile as pickFile } from './compare.js';
 
 const MIME = { avif: 'image/avif', webp: 'image/webp', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', svg: 'image/svg+xml' };
 
@@ -16,16 +17,12 @@ export function escapeAttr(s) {
 
 /**
  * The file a row's download takes: the candidate the person chose (its
- * key), else the helper's best. Null when there is none (already optimal,
- * failed).
+ * key, or the row's own `chosen`), else the helper's best (lib/compare.js).
+ * Null when there is none (already optimal, failed).
  */
 export function chosenFile(r, chosen) {
-  if (!r) return null;
-  if (chosen) {
-    const c = (r.candidates || []).find((x) => x && x.key === chosen);
-    if (c) return c;
-  }
-  return r.status === 'optimized' && r.best ? r.best : null;
+  if (!r || r.status !== 'optimized') return null;
+  return pickFile(chosen ? { ...r, chosen } : r);
 }
 
 /** Whether a row gets markup: an <img> of the page with an answer (optimized or optimal). */

@@ -4,6 +4,7 @@
 
 import { formatBytes, unitFor, percentSaved } from './format.js';
 import { t } from './i18n.js';
+import { chosenFile } from './compare.js';
 
 /** Scan statuses during which the helper may still send results. */
 export const RUNNING = ['collecting', 'preparing', 'scanning', 'canceling'];
@@ -77,7 +78,9 @@ export function pageTotal(st) {
   for (const r of st.results) {
     if (!r || !r.original || !(r.original.bytes > 0)) continue;
     tot.originalBytes += r.original.bytes;
-    const saved = r.status === 'optimized' && r.best && r.best.bytes < r.original.bytes ? r.original.bytes - r.best.bytes : 0;
+    // The file the ZIP takes: the one chosen in the compare page, else the best.
+    const f = chosenFile(r);
+    const saved = r.status === 'optimized' && f && f.bytes < r.original.bytes ? r.original.bytes - f.bytes : 0;
     if (saved && canDownload(r, st.keysGone)) tot.savedBytes += saved;
     else tot.unconfirmedBytes += saved;
   }
