@@ -344,3 +344,49 @@ test('the page says so when the scan is gone', { skip }, async () => {
   await page.waitForSelector('[data-testid=compare-gone]:not([hidden])');
   await page.close();
 });
+
+test('re-encode at the high target, variants on: the row meets the target, its variants are made again and the old ones released', { skip }, async (t) => {
+  await s.b.sw.evaluate(() => chrome.storage.local.set({ 'site:127.0.0.1': { settings: { variants: true }, savedAt: 1 } }));
+  try {
+    await s.b.sw.evaluate((id) => { imagediet.compare.releaseDelayMs = 300; return imagediet.startScan(id); }, tabId);
+    const st = await waitFor(async () => { const x = await s.state(tabId); return x.status === 'done' && x; }, { timeout: 90000, what: 'the scan with variants' });
+    // A helper that does not make variants yet (protocol section 5) sends none: then only the re-encode is checked.
+    const withVariants = !!st.variants?.[index];
+    if (!withVariants) t.diagnostic('the helper sent no variants message: variants not checked');
+    const oldVariantKeys = withVariants ? st.variants[index].variants.flatMap((w) => w.files.map((f) => f.key)) : [];
+    if (withVariants) assert.ok(oldVariantKeys.length >= 2, `${oldVariantKeys.length} variant files`);
+    const page = await s.b.browser.newPage();
+    await page.setViewport({ width: 1100, height: 760 });
+    await page.goto(`${COMPARE_URL}?tab=${tabId}&scan=${st.scanId}&index=${index}`);
+    await page.waitForSelector('[data-testid=candidate]');
+    assert.equal(await page.$eval('[data-testid=redo-how]', (e) => e.value), 'balanced', 'the form starts at the scan’s settings');
+    assert.equal(await page.$eval('[data-testid=redo-quality]', (e) => e.hidden), true);
+    await page.select('[data-testid=redo-how]', 'high');
+    await page.click('[data-testid=redo-go]');
+    await page.waitForSelector('[data-testid=redo-msg][data-state=done]', { timeout: 90000 });
+    assert.match(await page.$eval('[data-testid=redo-msg]', (e) => e.textContent), /^Done at the high target: /);
+    const after = await waitFor(async () => { const x = await s.state(tabId); return (!withVariants || x.variants?.[index]) && x.results[index].redoneWith && x; }, { timeout: 60000, what: 'the new answer (and variants)' });
+    const r = after.results[index];
+    assert.deepEqual(r.redoneWith, { target: 'high' });
+    assert.ok(r.best.distance <= 1.0, `distance ${r.best.distance} within the high target`);
+    assert.ok(r.best.bytes > st.results[index].best.bytes, 'high keeps more bytes than balanced');
+    await page.waitForFunction(() => document.querySelector('[data-testid=num-allows]').textContent === 'up to 1.0 (high)');
+    assert.equal(await page.$eval('[data-testid=num-distance]', (e) => e.textContent), r.best.distance.toFixed(2));
+    if (!withVariants) { await page.close(); return; }
+    const newVariantKeys = after.variants[index].variants.flatMap((w) => w.files.map((f) => f.key));
+    assert.ok(newVariantKeys.length >= 2);
+    const info = await s.b.sw.evaluate(() => imagediet.hello.data);
+    const held = (key) => page.evaluate(async (k, d) => {
+      const { fetchData } = await import('./datachan.js');
+      try { await fetchData(d, { get: k }); return 'held'; } catch (e) { return e.code || e.message; }
+    }, key, info);
+    const keep = new Set([...newVariantKeys, r.best.key, ...r.candidates.map((c) => c.key)]);
+    for (const k of oldVariantKeys.filter((x) => !keep.has(x))) {
+      assert.equal(await waitFor(async () => { const h = await held(k); return h !== 'held' && h; }, { what: 'an old variant released' }), 'not_found');
+    }
+    for (const k of newVariantKeys) assert.equal(await held(k), 'held');
+    await page.close();
+  } finally {
+    await s.b.sw.evaluate(() => { imagediet.compare.releaseDelayMs = 30000; return chrome.storage.local.clear(); });
+  }
+});

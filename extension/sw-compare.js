@@ -8,12 +8,13 @@ import { applyResult } from './lib/results.js';
 import { toScanImage, parseDataUrl } from './lib/images.js';
 import { withChoice, resultKeys, keysInUse, reencodeSettings } from './lib/compare.js';
 import { t } from './lib/i18n.js';
+import { storeVariants, variantKeys } from './sw-variants.js';
 
 
 /**
  * Wires the compare page in.
  * @param {object} ctx from sw.js: states, listeners, restored, publicState,
- *   queueResult, ensureHost, send, request, newId, scanHandlers, downloadInWorker,
+ *   queueResult, broadcast, ensureHost, send, request, newId, scanHandlers, downloadInWorker,
  *   RUNNING, and getters hello and epoch
  */
 export function wireCompare(ctx) {
@@ -35,7 +36,6 @@ export function wireCompare(ctx) {
     job.state = state;
     job.message = message;
     jobs.delete(`${job.st.tabId}:${job.index}`);
-    ctx.scanHandlers.delete(job.id);
     const st = job.st;
     const r = st.results[job.index];
     // The row as it was, without the "re-encoding" mark (unless replaced already).
@@ -51,7 +51,9 @@ export function wireCompare(ctx) {
   function releaseUnused(keys) {
     if (!keys.size) return;
     setTimeout(() => {
-      const used = keysInUse([...ctx.states.values()].flatMap((s) => s.results || []));
+      const all = [...ctx.states.values()];
+      const used = keysInUse(all.flatMap((s) => s.results || []));
+      for (const s of all) for (const k of variantKeys(s)) used.add(k);
       const free = [...keys].filter((k) => !used.has(k));
       if (free.length) ctx.request({ type: 'release', id: ctx.newId('r'), keys: free }).catch(() => {});
     }, api.releaseDelayMs);
@@ -89,18 +91,28 @@ export function wireCompare(ctx) {
         st.replaced.set(old.best.key, { i: job.index, best: old.best });
         setTimeout(() => st.replaced?.delete(old.best.key), api.releaseDelayMs);
       }
+      // The row's variants were made from the old answer: they go too, and
+      // the re-encode's own (when the scan asks for variants) follow.
+      const oldFiles = resultKeys(old);
+      const vs = st.variants && st.variants[job.index];
+      for (const w of (vs && vs.variants) || []) for (const f of w.files) if (f && f.key) oldFiles.add(f.key);
+      if (vs) {
+        st.variants[job.index] = undefined;
+        ctx.broadcast(st.tabId, { type: 'variants', tabId: st.tabId, scanId: st.scanId, index: job.index, variants: undefined });
+      }
       const now = resultKeys(st.results[job.index]);
-      releaseUnused(new Set([...resultKeys(old)].filter((k) => !now.has(k))));
+      releaseUnused(new Set([...oldFiles].filter((k) => !now.has(k))));
       ctx.queueResult(st.tabId, job.index);
       job.latest = { status: msg.status, best: msg.best || null, verified: !!msg.verified };
       endJob(job, 'done', '');
+    } else if (msg.type === 'variants' && msg.index === 0 && job.final && job.state === 'done') {
+      ctx.broadcast(st.tabId, { type: 'variants', tabId: st.tabId, scanId: st.scanId, index: job.index, variants: storeVariants(st, job.index, msg) });
     } else if (msg.type === 'done') {
+      ctx.scanHandlers.delete(job.id);
       if (!job.final) endJob(job, msg.canceled ? 'canceled' : 'error', msg.canceled ? '' : t('compare_redo_failed'));
-      else ctx.scanHandlers.delete(job.id);
-    } else if (msg.type === 'error') {
-      endJob(job, 'error', (msg.error && msg.error.message) || t('compare_redo_failed'));
-    } else if (msg.type === '_disconnect') {
-      endJob(job, 'error', msg.error.message);
+    } else if (msg.type === 'error' || msg.type === '_disconnect') {
+      ctx.scanHandlers.delete(job.id);
+      if (!job.final) endJob(job, 'error', (msg.error && msg.error.message) || t('compare_redo_failed'));
     }
   }
 
@@ -138,6 +150,7 @@ export function wireCompare(ctx) {
     try {
       ctx.send({ type: 'scan', id: job.id, page: { url: st.pageUrl }, settings, images: [toScanImage(im, data)] });
     } catch (e) {
+      ctx.scanHandlers.delete(job.id);
       endJob(job, 'error', e.message);
       return null;
     }

@@ -18,7 +18,7 @@ import { withFixes } from './lib/hints.js';
 import { storeVariants, variantKeys, variantEntries, staleVariantKeys } from './sw-variants.js';
 import { loginKind, withMessage, crossOriginMessage, pageRefusedMessage } from './lib/credentials.js';
 import { t } from './lib/i18n.js';
-import { chosenFile } from './lib/compare.js';
+import { chosenFile, resultKeys } from './lib/compare.js';
 import { wireCompare } from './sw-compare.js';
 
 const HOST_NAME = 'com.imagediet.host';
@@ -636,7 +636,8 @@ function releaseLater(key, st) {
 
 function keysOf(st) {
   const keys = [];
-  for (const r of st.results) if (r && r.best && r.best.key) keys.push(r.best.key);
+  // The best and every candidate (each held under its key, and choosable in the compare page).
+  for (const r of st.results) keys.push(...resultKeys(r));
   keys.push(...variantKeys(st));
   return keys;
 }
@@ -788,7 +789,7 @@ chrome.tabs.onRemoved.addListener(async (tabId) => {
 
 // The compare page (compare.html): its own port, candidate choice, re-encode one image.
 const compare = wireCompare({
-  states, listeners, restored, publicState, queueResult, ensureHost, send, request, newId, scanHandlers, downloadInWorker, RUNNING,
+  states, listeners, restored, publicState, queueResult, broadcast, ensureHost, send, request, newId, scanHandlers, downloadInWorker, RUNNING,
   get hello() { return hello; }, get epoch() { return epoch; },
 });
 
