@@ -11,20 +11,9 @@ import { baseName } from './lib/naming.js';
 import { candidateRows, chosenFile, savingOf, TARGET_LIMITS, targetOf } from './lib/compare.js';
 import { RUNNING } from './lib/progress.js';
 import { fetchData } from './datachan.js';
+import { el } from './lib/dom.js';
 
 const $ = (id) => document.getElementById(id);
-const el = (tag, attrs = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'for' || k === 'title' || k === 'scope') e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  for (const c of kids) if (c != null) e.append(c);
-  return e;
-};
 
 const TARGET_WORDS = { high: 'compare_target_high', balanced: 'compare_target_balanced', small: 'compare_target_small' };
 
@@ -194,7 +183,7 @@ function renderCandidates(r, blocking) {
       'data-distance': c.distance != null ? String(c.distance) : '', 'data-chosen': String(c.chosen),
     },
     el('td', {}, radio),
-    el('td', { class: 'fmt' }, el('label', { for: id, text: formatName(c.format), title: dims(c.width, c.height) || null }), ...badges),
+    el('td', { class: 'fmt' }, el('label', { htmlFor: id, text: formatName(c.format), title: dims(c.width, c.height) || null }), ...badges),
     el('td', { class: 'num', text: formatBytes(c.bytes) }),
     el('td', { class: `num ${c.savedBytes < 0 ? 'bad' : ''}`, text: c.savedBytes < 0 ? `+${Math.round(-c.savedPercent)} %` : `${Math.round(c.savedPercent)} %` }),
     el('td', { class: 'num', text: c.quality ? String(c.quality) : '—' }),
