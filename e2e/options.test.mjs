@@ -52,6 +52,13 @@ test('defaults saved on the options page are what a site without its own setting
   await popup.waitForFunction(() => /^Defaults/.test(document.getElementById('settings-msg').textContent));
   assert.deepEqual(await popup.$$eval('input[name=formats]:checked', (es) => es.map((e) => e.value)), ['webp']);
   assert.equal(await popup.$eval('input[name=resize]', (e) => e.checked), false);
+  // Defaults changed after the scan (saved again, as the options page does, without
+  // taking the popup's focus away): the rows say they were made with the old ones.
+  await s.b.sw.evaluate(async () => {
+    const { defaults } = await chrome.storage.local.get('defaults');
+    await chrome.storage.local.set({ defaults: { settings: { ...defaults.settings, keepMetadata: true }, savedAt: Date.now() } });
+  });
+  await popup.waitForFunction(() => /defaults you have since changed/.test(document.querySelector('[data-testid=notice]').textContent), { timeout: 10000 });
   await popup.close();
 });
 

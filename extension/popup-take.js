@@ -70,7 +70,7 @@ export function takeOrder(state) {
 
 /** The rows "Download" puts in the ZIP now. */
 export function takeIndexes(state) {
-  return downloadSelection(state, arrange(state, { filters }), sel);
+  return downloadSelection(state, arrange(state, { sort: 'position', filters }), sel);
 }
 
 /**

@@ -155,6 +155,7 @@ function render(changed) {
   if (st?.skippedFrames) notes.push(count(st.skippedFrames, 'popup_note_frames_one', 'popup_note_frames_many'));
   if (st?.localImages && n) notes.push(count(st.localImages, 'popup_note_local_one', 'popup_note_local_many'));
   if (st?.settingsForgotten) notes.push(t('popup_note_forgotten'));
+  if (st?.defaultsChanged) notes.push(t('popup_note_defaults_changed'));
   if (c.lost && st.error?.kind !== 'interrupted') notes.push(count(c.lost, 'popup_note_helper_lost_one', 'popup_note_helper_lost_many'));
   else if (c.lost) notes.push(count(c.lost, 'popup_note_browser_lost_one', 'popup_note_browser_lost_many'));
   $('notice').textContent = [noticeMsg, ...notes].filter(Boolean).join(' ');

@@ -8,7 +8,7 @@ import { collectFrames } from './sw-collect.js';
 import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } from './lib/images.js';
 import { applyResult, totals, lostResults } from './lib/results.js';
 import { canDownload } from './lib/progress.js';
-import { scanSettings, siteOf, siteKey } from './lib/settings-core.js';
+import { scanSettings, siteOf, siteKey, DEFAULTS_KEY } from './lib/settings-core.js';
 import { downloadPath, zipName, namedStems, stemFileName } from './lib/naming.js';
 import { currentNaming, namingReady, watchNaming } from './sw-naming.js';
 import { loadSite } from './settings.js';
@@ -202,7 +202,7 @@ function publicState(st) {
     error: st.error, startedAt: st.startedAt, finishedAt: st.finishedAt, collectMs: st.collectMs,
     keysGone: !!st.keysGone || st.epoch !== epoch || !hello,
     skippedFrames: st.skippedFrames || 0, others: st.others || [], localImages: st.localImages || 0,
-    working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings, settingsForgotten: !!st.settingsForgotten,
+    working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings, settingsForgotten: !!st.settingsForgotten, defaultsChanged: !!st.defaultsChanged,
     variants: st.variants || [],
     naming: currentNaming(),
   };
@@ -771,9 +771,14 @@ chrome.runtime.onConnect.addListener((p) => {
 
 // A site's settings forgotten (here or on the options page): rows computed
 // with them are marked, so none passes for what the defaults would give.
+// Likewise rows of a site without settings when the defaults change.
 chrome.storage.onChanged.addListener((changes, area) => {
   if (area !== 'local') return;
   for (const st of states.values()) {
+    if (changes[DEFAULTS_KEY] && st.settings && !st.savedSettings && !st.defaultsChanged) {
+      st.defaultsChanged = true;
+      snapshot(st.tabId);
+    }
     if (!st.site || !st.savedSettings || st.settingsForgotten) continue;
     const c = changes[siteKey(st.site)];
     if (c && c.newValue === undefined) {
