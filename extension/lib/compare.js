@@ -4,6 +4,7 @@
 // functions; the page is compare.js, the worker side sw-compare.js.
 
 import { scanSettings, TARGETS } from './settings-core.js';
+import { t } from './i18n.js';
 
 /**
  * The butteraugli distance each target allows (internal/optimize/reference.go:
@@ -126,4 +127,17 @@ export function targetOf(r, settings) {
 /** The compare page's address for one row of a tab's scan. */
 export function compareUrl(tabId, scanId, index) {
   return `compare.html?${new URLSearchParams({ tab: String(tabId), scan: String(scanId), index: String(index) })}`;
+}
+
+const TARGET_WORDS = Object.freeze({ high: 'compare_target_high', balanced: 'compare_target_balanced', small: 'compare_target_small' });
+
+/** A target's name for people ("high", "balanced", "small"). */
+export function targetWord(target) {
+  return TARGET_WORDS[target] ? t(TARGET_WORDS[target]) : String(target);
+}
+
+/** "at quality 35" or "at the high target": how a re-encode was asked for. */
+export function howWords(how) {
+  if (!how) return '';
+  return how.quality ? t('compare_how_quality', [String(how.quality)]) : t('compare_how_target', [targetWord(how.target)]);
 }

@@ -1,6 +1,7 @@
+import './en.mjs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chosenFile, hasChoice, savingOf, candidateRows, withChoice, resultKeys, keysInUse, reencodeSettings, targetOf, isBest, compareUrl, TARGET_LIMITS } from '../lib/compare.js';
+import { chosenFile, hasChoice, savingOf, candidateRows, withChoice, resultKeys, keysInUse, reencodeSettings, targetOf, isBest, compareUrl, TARGET_LIMITS, howWords, targetWord } from '../lib/compare.js';
 import { pageTotal } from '../lib/progress.js';
 
 const row = (extra = {}) => ({
@@ -98,4 +99,11 @@ test('the page total follows the chosen file, as the ZIP does', () => {
 
 test('compare page address', () => {
   assert.equal(compareUrl(12, 'scan3', 4), 'compare.html?tab=12&scan=scan3&index=4');
+});
+
+test('how a re-encode was asked for, in words', () => {
+  assert.equal(howWords({ quality: 35 }), 'at quality 35');
+  assert.equal(howWords({ target: 'high' }), 'at the high target');
+  assert.equal(targetWord('small'), 'small');
+  assert.equal(howWords(null), '');
 });
