@@ -4,6 +4,26 @@
 
 import { variantPath } from './lib/naming.js';
 
+function entryKeys(entry) {
+  const keys = [];
+  for (const w of (entry && entry.variants) || []) for (const f of w.files) if (f && f.key) keys.push(f.key);
+  return keys;
+}
+
+/**
+ * Keys row i's earlier variants held that nothing names any more (a row
+ * scanned again gets new variants): to release.
+ */
+export function staleVariantKeys(st, old) {
+  const used = new Set(variantKeys(st));
+  for (const r of st.results || []) {
+    if (!r) continue;
+    if (r.best && r.best.key) used.add(r.best.key);
+    for (const c of r.candidates || []) if (c && c.key) used.add(c.key);
+  }
+  return entryKeys(old).filter((k) => !used.has(k));
+}
+
 /** Keeps a `variants` message for row i; returns what the popup is sent. */
 export function storeVariants(st, i, msg) {
   if (!Array.isArray(st.variants)) st.variants = [];
@@ -14,9 +34,7 @@ export function storeVariants(st, i, msg) {
 
 /** Every key the variants of a scan hold (released with the scan). */
 export function variantKeys(st) {
-  const keys = [];
-  for (const v of st.variants || []) for (const w of (v && v.variants) || []) for (const f of w.files) if (f && f.key) keys.push(f.key);
-  return keys;
+  return (st.variants || []).flatMap(entryKeys);
 }
 
 /** The ZIP entries of row i's variants: {key, name: "<stem>/<stem>-<w>w.<ext>", format}. */

@@ -15,7 +15,7 @@ import { fetchData } from './datachan.js';
 import { helperMessages, platformOf } from './lib/helper-help.js';
 import { readInPage } from './sw-credentials.js';
 import { withFixes } from './lib/hints.js';
-import { storeVariants, variantKeys, variantEntries } from './sw-variants.js';
+import { storeVariants, variantKeys, variantEntries, staleVariantKeys } from './sw-variants.js';
 import { loginKind, withMessage, crossOriginMessage, pageRefusedMessage } from './lib/credentials.js';
 import { t } from './lib/i18n.js';
 import { chosenFile, resultKeys } from './lib/compare.js';
@@ -522,7 +522,9 @@ function onScanMessage(st, ch, msg) {
   } else if (msg.type === 'variants') {
     const i = ch.idx[msg.index];
     if (i === undefined) return;
+    const old = st.variants && st.variants[i];
     broadcast(st.tabId, { type: 'variants', tabId: st.tabId, scanId: st.scanId, index: i, variants: storeVariants(st, i, msg) });
+    for (const k of staleVariantKeys(st, old)) releaseLater(k, st);
     markMirror(st.tabId);
   } else if (msg.type === 'done') {
     ch.done = msg;

@@ -96,7 +96,7 @@ export function pageHints(images) {
     if (i === lcp) {
       if (isLazy(el)) out.push('lcp-lazy');
       if (el.fetchpriority !== 'high') out.push('lcp-no-fetchpriority');
-    } else if (fetched && !isLazy(el) && offscreenShare(el, im.displayWidth, im.displayHeight) >= OFFSCREEN_SHARE) {
+    } else if (fetched && el.tag === 'img' && !isLazy(el) && offscreenShare(el, im.displayWidth, im.displayHeight) >= OFFSCREEN_SHARE) {
       out.push('offscreen-eager');
     }
     if (!isSized(el)) out.push('no-dimensions');
