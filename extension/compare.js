@@ -189,6 +189,9 @@ function renderCandidates(r, blocking) {
     return tr;
   }));
   if (!list.length) body.append(el('tr', {}, el('td', { colSpan: 6, class: 'muted', text: t('compare_no_cands') })));
+  // Until the answer is final a newer one may replace it (and its files), so nothing can be chosen yet.
+  const wait = !blocking && list.length > 0 && r && !r.final && r.status === 'optimized';
+  $('choose-wait').hidden = !wait;
   if (focusedKey != null) body.querySelector(`input[name=pick][value="${CSS.escape(focusedKey)}"]`)?.focus();
 }
 

@@ -51,13 +51,14 @@ export function savingOf(r, file = chosenFile(r)) {
 /**
  * The candidates of a result as rows for the page, smallest first: each
  * with whether it is the best, the chosen one, choosable (its bytes are
- * held: it has a key and the result is a verified optimized one), and its
- * saving against the original.
+ * held: it has a key and the result is a final, verified optimized one; a
+ * result still being refined would drop the choice), and its saving
+ * against the original.
  */
 export function candidateRows(r) {
   if (!r) return [];
   const chosen = chosenFile(r);
-  const open = !!r.verified && r.status === 'optimized' && !r.lost;
+  const open = !!r.final && !!r.verified && r.status === 'optimized' && !r.lost;
   return (r.candidates || [])
     .filter((c) => c && c.format && c.bytes > 0)
     .map((c) => ({
@@ -72,10 +73,10 @@ export function candidateRows(r) {
 
 /**
  * The result with key chosen (null or the best's key: back to the best).
- * Returns null when key names no held candidate of a verified optimized result.
+ * Returns null when key names no held candidate of a final, verified optimized result.
  */
 export function withChoice(r, key) {
-  if (!r || r.status !== 'optimized' || !r.best || !r.verified || r.lost) return null;
+  if (!r || r.status !== 'optimized' || !r.best || !r.final || !r.verified || r.lost) return null;
   if (key == null || key === r.best.key) {
     const { chosen, ...rest } = r;
     return rest;

@@ -36,6 +36,7 @@ test('choosing: only held candidates of a verified optimized answer; the best cl
   const r = row();
   assert.equal(withChoice(r, 'nope'), null);
   assert.equal(withChoice({ ...r, verified: false }, 'ka'), null);
+  assert.equal(withChoice({ ...r, final: false }, 'ka'), null, 'a result still being refined');
   assert.equal(withChoice({ ...r, lost: true }, 'ka'), null);
   assert.equal(withChoice({ ...r, status: 'optimal', best: null }, 'ka'), null);
   const c = withChoice(r, 'kp');
@@ -58,6 +59,7 @@ test('candidate rows: smallest first, best and chosen marked, larger than the or
   assert.deepEqual(candidateRows(old).map((c) => [c.best, c.chosen, c.choosable]), [[true, true, false], [false, false, false]]);
   assert.ok(isBest(old, old.candidates[0]));
   assert.deepEqual(candidateRows(row({ verified: false })).map((c) => c.choosable), [false, false, false, false]);
+  assert.deepEqual(candidateRows(row({ final: false })).map((c) => c.choosable), [false, false, false, false]);
 });
 
 test('keys: a row names its best and candidates; keys in use span every row', () => {
