@@ -118,14 +118,14 @@ export async function launchPlaywright(opts = {}) {
 
 // ---- Puppeteer ---------------------------------------------------------------
 
-/** Launches Chromium with the extension through puppeteer-core. */
+/** Launches Chromium with the extension through puppeteer-core (opts.args and opts.env added to the browser's). */
 export async function launchPuppeteer(opts = {}) {
   const { default: puppeteer } = await import('puppeteer-core');
   const profile = makeProfile(opts);
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM, headless: true, pipe: true, enableExtensions: [EXT_DIR], userDataDir: profile.dir,
-    args: BROWSER_ARGS.filter((a) => !a.startsWith('--load-extension') && !a.startsWith('--disable-extensions-except')),
-    env: profile.env, defaultViewport: { width: 1280, height: 800 },
+    args: [...BROWSER_ARGS.filter((a) => !a.startsWith('--load-extension') && !a.startsWith('--disable-extensions-except')), ...(opts.args || [])],
+    env: { ...profile.env, ...(opts.env || {}) }, defaultViewport: { width: 1280, height: 800 },
   });
   const session = await browser.target().createCDPSession();
   await session.send('Browser.setDownloadBehavior', { behavior: 'default' });
