@@ -241,3 +241,26 @@ export function hostPids(profile) {
   }
   return pids;
 }
+
+/**
+ * Presses Tab up to max times on page and records each control reached
+ * (its data-testid, else name, else id) and whether its focus shows
+ * (:focus-visible with an outline). act(id) runs after each stop; the walk
+ * ends early when stop(id) is true.
+ * @returns {Promise<Map<string, boolean>>}
+ */
+export async function tabWalk(page, { max = 60, act, stop } = {}) {
+  const seen = new Map();
+  for (let k = 0; k < max; k++) {
+    await page.keyboard.press('Tab');
+    const f = await page.evaluate(() => {
+      const e = document.activeElement;
+      const cs = getComputedStyle(e);
+      return { id: e.dataset.testid || e.name || e.id, visible: e.matches(':focus-visible') && cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0 };
+    });
+    if (!seen.has(f.id)) seen.set(f.id, f.visible);
+    if (act) await act(f.id);
+    if (stop && stop(f.id)) break;
+  }
+  return seen;
+}

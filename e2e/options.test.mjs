@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor, listFiles, readZip, sniff, launchPuppeteer, EXT_ID } from './harness.mjs';
+import { waitFor, listFiles, readZip, sniff, launchPuppeteer, tabWalk, EXT_ID } from './harness.mjs';
 import { popupSuite } from './suite.mjs';
 
 const s = popupSuite();
@@ -140,16 +140,7 @@ test('export then import gives back every setting; a bad file changes nothing', 
 test('keyboard only: Tab reaches every control of the options page, each with visible focus', { skip }, async () => {
   await opts.reload();
   await opts.waitForSelector('#defaults-form input[name=formats]');
-  const seen = new Map();
-  for (let k = 0; k < 60; k++) {
-    await opts.keyboard.press('Tab');
-    const f = await opts.evaluate(() => {
-      const e = document.activeElement;
-      const cs = getComputedStyle(e);
-      return { id: e.dataset.testid || e.name || e.id, visible: e.matches(':focus-visible') && cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0 };
-    });
-    if (!seen.has(f.id)) seen.set(f.id, f.visible);
-  }
+  const seen = await tabWalk(opts);
   for (const id of ['formats', 'qualityMode', 'minSavingsBytes', 'imageBudgetSeconds', 'resize', 'save-defaults', 'reset-defaults', 'pattern', 'folder', 'save-naming', 'reset-naming', 'forget', 'clear-all', 'export', 'import']) {
     assert.ok(seen.has(id), `Tab reached ${id} (went through ${[...seen.keys()]})`);
     assert.equal(seen.get(id), true, `${id} shows its focus`);

@@ -5,23 +5,15 @@
 
 import { t } from './lib/i18n.js';
 import { DEFAULTS, FORMATS } from './lib/settings-core.js';
+import { el as make } from './lib/dom.js';
 
 const CHECKS = ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen', 'variants'];
 const FORMAT_KEYS = { jpeg: 'format_jpeg', png: 'format_png', webp: 'format_webp', avif: 'format_avif', gif: 'format_gif' };
 const CHECK_KEYS = { resize: 'popup_resize', keepMetadata: 'popup_keep_metadata', includeBackgrounds: 'popup_backgrounds', includeOffscreen: 'popup_offscreen', variants: 'markup_setting_variants' };
 const MODES = [['high', 'popup_quality_high'], ['balanced', 'popup_quality_balanced'], ['small', 'popup_quality_small'], ['fixed', 'popup_quality_fixed']];
 
-function make(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'text') e.textContent = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids);
-  return e;
-}
 
-const check = (name, label, value) => make('label', {}, make('input', { type: 'checkbox', name, ...(value ? { value } : {}) }), ' ', make('span', { text: label }));
+const check = (name, label, value) => make('label', {}, make('input', { type: 'checkbox', name, value }), ' ', make('span', { text: label }));
 
 /** Builds the fields into form, ids prefixed with prefix, before form's last child (its buttons). */
 export function buildFields(form, prefix) {
@@ -30,10 +22,10 @@ export function buildFields(form, prefix) {
   const mode = make('select', { id: id('quality'), name: 'qualityMode' }, ...MODES.map(([v, k]) => make('option', { value: v, text: t(k) })));
   const qnum = make('input', { id: id('qnum'), name: 'qualityNumber', type: 'number', min: '1', max: '100', step: '1', value: '80', 'aria-label': t('popup_quality_number_label') });
   const grid = make('div', { class: 'grid' },
-    make('label', { for: id('quality'), text: t('popup_quality') }), make('span', {}, mode, ' ', qnum),
-    make('label', { for: id('min'), text: t('popup_min_savings') }),
+    make('label', { htmlFor: id('quality'), text: t('popup_quality') }), make('span', {}, mode, ' ', qnum),
+    make('label', { htmlFor: id('min'), text: t('popup_min_savings') }),
     make('span', {}, make('input', { id: id('min'), name: 'minSavingsBytes', type: 'number', min: '0', step: '256' }), ' ', make('span', { text: t('popup_bytes_unit') })),
-    make('label', { for: id('budget'), text: t('popup_budget') }),
+    make('label', { htmlFor: id('budget'), text: t('popup_budget') }),
     make('span', {}, make('input', { id: id('budget'), name: 'imageBudgetSeconds', type: 'number', min: '1', max: '600', step: '1' }), ' ', make('span', { text: t('popup_budget_unit') })));
   const checks = CHECKS.map((k) => check(k, t(CHECK_KEYS[k])));
   form.insertBefore(make('div', { class: 'fields' }, formats, grid, ...checks), form.lastElementChild);
