@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { waitFor, listFiles, readZip, sniff, EXT_ID } from './harness.mjs';
+import { waitFor, listFiles, readZip, sniff, tabWalk, EXT_ID } from './harness.mjs';
 import { popupSuite } from './suite.mjs';
 
 const s = popupSuite();
@@ -137,18 +137,11 @@ test('Copy URLs puts the selected rows\' URLs on the clipboard, one per line, in
 test('keyboard only: Tab reaches every new control, each with visible focus', { skip }, async () => {
   await popup.evaluate(() => { document.activeElement?.blur(); document.getElementById('take-filters').open = false; });
   await popup.focus('[data-testid=settings]');
-  const seen = new Map();
-  for (let k = 0; k < 40; k++) {
-    await popup.keyboard.press('Tab');
-    const f = await popup.evaluate(() => {
-      const e = document.activeElement;
-      const cs = getComputedStyle(e);
-      return { id: e.dataset.testid || e.id, visible: e.matches(':focus-visible') && cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0 };
-    });
-    if (!seen.has(f.id)) seen.set(f.id, f.visible);
-    if (f.id === 'filter-toggle') await popup.keyboard.press('Enter'); // opens the filters; Tab goes on into them
-    if (f.id === 'pick') break;
-  }
+  const seen = await tabWalk(popup, {
+    max: 40,
+    act: (id) => (id === 'filter-toggle' ? popup.keyboard.press('Enter') : null), // opens the filters; Tab goes on into them
+    stop: (id) => id === 'pick',
+  });
   for (const id of ['select-all', 'sort', 'filter-toggle', 'filter-type', 'filter-min', 'filter-reason', 'filter-hint', 'filter-clear', 'copy-urls', 'pick']) {
     assert.ok(seen.has(id), `Tab reached ${id} (went through ${[...seen.keys()]})`);
     assert.equal(seen.get(id), true, `${id} shows its focus`);

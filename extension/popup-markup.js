@@ -5,7 +5,8 @@
 import { t } from './lib/i18n.js';
 import { rowHints } from './lib/hints.js';
 import { markupFor, hasMarkup } from './lib/markup.js';
-import { rowStems } from './lib/naming.js';
+import { namedStems } from './lib/naming.js';
+import { chosenFile } from './lib/compare.js';
 import { DEFAULTS } from './lib/settings-core.js';
 import { el as make } from './lib/dom.js';
 
@@ -13,10 +14,18 @@ const open = new Set(); // indexes whose markup is shown
 let openFor = null; // the scan those indexes belong to
 let stems = { for: null, list: [] };
 
-/** The file stems of a scan's rows (cached per scan). */
+/** The file stems of a scan's rows, through the person's pattern (cached per scan and pattern). */
 export function stemsOf(state) {
-  if (stems.for !== state.scanId || stems.list.length !== state.images.length) stems = { for: state.scanId, list: rowStems(state.images) };
+  const key = stemsKey(state);
+  if (stems.for !== key || stems.list.length !== state.images.length) stems = { for: key, list: namedStems(state.images, { naming: state.naming, site: state.site, results: state.results.map((r) => r && { best: chosenFile(r) }) }) };
   return stems.list;
+}
+
+// A pattern with {width}, {height} or {format} names a row from its file, which a scan may still change.
+function stemsKey(state) {
+  const p = state.naming?.pattern || '';
+  const files = /\{(width|height|format)\}/.test(p) ? state.results.map((r) => { const f = chosenFile(r); return f ? `${f.width}x${f.height}.${f.format}` : ''; }).join() : '';
+  return `${state.scanId}|${p}|${files}`;
 }
 
 /** The candidate key chosen for row i in the compare page, if any. */

@@ -9,10 +9,11 @@ import { t, localize } from './lib/i18n.js';
 import { baseName, downloadPath, distinctLabels } from './lib/naming.js';
 import { DEFAULTS, validateSettings } from './lib/settings-core.js';
 import { loadSite, saveSite, forgetSite } from './settings.js';
+import { fillForm, readForm, wireForm } from './settings-form.js';
 import { fetchData } from './datachan.js';
 import { initTake, resetTake, takeOrder, takeIndexes, takeLabel, decorateRow, updateTake } from './popup-take.js';
 import { rowExtras, renderZipOption, zipWithVariants, onVariantsMessage } from './popup-markup.js';
-import { chosenFile, hasChoice, savingOf, compareUrl } from './lib/compare.js';
+import { chosenFile, hasChoice, savingOf, compareUrl, howWords } from './lib/compare.js';
 import { initReport, renderReport } from './popup-report.js';
 import { el } from './lib/dom.js';
 
@@ -269,7 +270,7 @@ function updateRow(i) {
       if (est) saving.append(estimateWord());
       else if (!r.final && !ended) saving.append(el('span', { class: 'state-word', text: t('popup_row_looking') }));
       if (hasChoice(r)) info.append(el('div', { class: 'why', 'data-testid': 'chosen', 'data-format': chosenFile(r).format, text: t('compare_row_chosen', [`${formatName(chosenFile(r).format)} · ${formatBytes(chosenFile(r).bytes)}`]) }));
-      if (r.reencoding) saving.append(el('span', { class: 'state-word', 'data-testid': 'reencoding', text: t('compare_row_reencoding', [r.reencoding.quality ? `q${r.reencoding.quality}` : r.reencoding.target]) }));
+      if (r.reencoding) saving.append(el('span', { class: 'state-word', 'data-testid': 'reencoding', text: t('compare_row_reencoding', [howWords(r.reencoding)]) }));
       if (b.key) {
         const cmp = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'compare-btn', text: t('popup_compare'), 'aria-label': t('compare_open_aria', [labelFor(i)]) });
         cmp.addEventListener('click', () => openCompare(i));
@@ -461,7 +462,7 @@ async function downloadViaPopup(plan, info) {
   }
   const url = URL.createObjectURL(new Blob([buf], { type }));
   try {
-    const id = await chrome.downloads.download({ url, filename: downloadPath(plan.site, name), conflictAction: 'uniquify' });
+    const id = await chrome.downloads.download({ url, filename: downloadPath(plan.site, name, plan.naming), conflictAction: 'uniquify' });
     revokeWhenDone(id, url);
     return id;
   } catch (e) {
@@ -535,20 +536,11 @@ $('settings-toggle').addEventListener('click', async () => {
   $('settings-toggle').setAttribute('aria-expanded', String(open));
   if (open) form.querySelector('input')?.focus();
 });
-form.elements.qualityMode.addEventListener('change', () => {
-  form.elements.qualityNumber.disabled = form.elements.qualityMode.value !== 'fixed';
-});
+wireForm(form);
 
 async function fillSettings() {
   const { settings, saved } = await loadSite(state?.site);
-  const f = form.elements;
-  for (const cb of form.querySelectorAll('input[name=formats]')) cb.checked = settings.formats.includes(cb.value);
-  f.qualityMode.value = settings.quality === 'auto' ? settings.target : 'fixed';
-  f.qualityNumber.value = settings.quality === 'auto' ? 80 : settings.quality;
-  f.qualityNumber.disabled = settings.quality === 'auto';
-  f.minSavingsBytes.value = settings.minSavingsBytes;
-  f.imageBudgetSeconds.value = settings.imageBudgetSeconds;
-  for (const k of ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen', 'variants']) f[k].checked = settings[k];
+  fillForm(form, settings);
   $('forget').disabled = !saved;
   $('settings-msg').textContent = state?.site
     ? (saved ? t('popup_settings_saved_for', state.site) : t('popup_settings_defaults_for', state.site))
@@ -556,20 +548,7 @@ async function fillSettings() {
 }
 
 function readSettings() {
-  const f = form.elements;
-  const mode = f.qualityMode.value;
-  return {
-    formats: [...form.querySelectorAll('input[name=formats]:checked')].map((x) => x.value),
-    quality: mode === 'fixed' ? Number(f.qualityNumber.value) : 'auto',
-    target: mode === 'fixed' ? DEFAULTS.target : mode,
-    resize: f.resize.checked,
-    keepMetadata: f.keepMetadata.checked,
-    minSavingsBytes: f.minSavingsBytes.value === '' ? DEFAULTS.minSavingsBytes : Number(f.minSavingsBytes.value),
-    imageBudgetSeconds: f.imageBudgetSeconds.value === '' ? DEFAULTS.imageBudgetSeconds : Number(f.imageBudgetSeconds.value),
-    includeBackgrounds: f.includeBackgrounds.checked,
-    includeOffscreen: f.includeOffscreen.checked,
-    variants: f.variants.checked,
-  };
+  return readForm(form);
 }
 
 /** Shows the settings' errors as an error, or clears them. */

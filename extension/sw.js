@@ -9,7 +9,8 @@ import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } 
 import { applyResult, totals, lostResults } from './lib/results.js';
 import { canDownload } from './lib/progress.js';
 import { scanSettings, siteOf, siteKey } from './lib/settings-core.js';
-import { downloadPath, zipName, rowStems, stemFileName } from './lib/naming.js';
+import { downloadPath, zipName, namedStems, stemFileName } from './lib/naming.js';
+import { currentNaming, namingReady, watchNaming } from './sw-naming.js';
 import { loadSite } from './settings.js';
 import { fetchData } from './datachan.js';
 import { helperMessages, platformOf } from './lib/helper-help.js';
@@ -203,6 +204,7 @@ function publicState(st) {
     skippedFrames: st.skippedFrames || 0, others: st.others || [], localImages: st.localImages || 0,
     working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings, settingsForgotten: !!st.settingsForgotten,
     variants: st.variants || [],
+    naming: currentNaming(),
   };
 }
 
@@ -695,11 +697,12 @@ export function downloadPlan(tabId, { index, all, indexes, keys, variants } = {}
   }
   // Names from every row of the page, so the markup names the same files;
   // each row's file is the candidate chosen in the compare page, else its best.
-  const stems = rowStems(st.images);
+  const naming = currentNaming();
+  const stems = namedStems(st.images, { naming, site: st.site, results: st.results.map((r) => r && { best: chosenFile(r) }) });
   const files = items.map(({ i, r }) => { const f = chosenFile(r); return { key: f.key, name: stemFileName(stems[i], f.format), format: f.format }; });
   // "Download all" with variants: each image's widths in a folder of its own.
   if (all && variants) for (const { i } of items) files.push(...variantEntries(st, i, stems[i]));
-  return { site: st.site, items: files, zip: all ? zipName(st.site) : null };
+  return { site: st.site, items: files, zip: all ? zipName(st.site) : null, naming };
 }
 
 /** Downloads through a data: URL made in the worker (no URL.createObjectURL here). */
@@ -708,11 +711,11 @@ export async function downloadInWorker(tabId, what) {
   if (!hello) throw new Error(t('sw_helper_gone'));
   if (plan.zip) {
     const buf = await fetchData(hello.data, { zip: plan.items.map(({ key, name }) => ({ key, name })) });
-    return chrome.downloads.download({ url: toDataUrl(buf, 'application/zip'), filename: downloadPath(plan.site, plan.zip), conflictAction: 'uniquify' });
+    return chrome.downloads.download({ url: toDataUrl(buf, 'application/zip'), filename: downloadPath(plan.site, plan.zip, plan.naming), conflictAction: 'uniquify' });
   }
   const it = plan.items[0];
   const buf = await fetchData(hello.data, { get: it.key });
-  return chrome.downloads.download({ url: toDataUrl(buf, MIME[it.format] || 'application/octet-stream'), filename: downloadPath(plan.site, it.name), conflictAction: 'uniquify' });
+  return chrome.downloads.download({ url: toDataUrl(buf, MIME[it.format] || 'application/octet-stream'), filename: downloadPath(plan.site, it.name, plan.naming), conflictAction: 'uniquify' });
 }
 
 // ---- the popup -------------------------------------------------------------
@@ -723,6 +726,7 @@ chrome.runtime.onConnect.addListener((p) => {
   p.onMessage.addListener(async (msg) => {
     if (!msg || typeof msg !== 'object') return;
     await restored;
+    await namingReady;
     if (msg.type === 'open') {
       tabId = msg.tabId;
       if (!listeners.has(tabId)) listeners.set(tabId, new Set());
@@ -778,6 +782,9 @@ chrome.storage.onChanged.addListener((changes, area) => {
     }
   }
 });
+
+// A new file-name pattern or folder: open popups show (and name) files by it.
+watchNaming(() => { for (const tabId of states.keys()) snapshot(tabId); });
 
 chrome.tabs.onRemoved.addListener(async (tabId) => {
   await restored;

@@ -2,6 +2,7 @@
 // settings object. Pure functions; storage lives in ../settings.js.
 
 import { t } from './i18n.js';
+import { validateNaming } from './naming.js';
 
 /** Output formats the user may allow. */
 export const FORMATS = Object.freeze(['jpeg', 'png', 'webp', 'avif', 'gif']);
@@ -33,14 +34,21 @@ export const SITE_PREFIX = 'site:';
 
 const MAX_MIN_SAVINGS = 100 * 1024 * 1024;
 
+/** Storage key of the person's defaults (options page): settings for sites without their own. */
+export const DEFAULTS_KEY = 'defaults';
+
+/** Storage key of the file-name pattern and download folder (options page). */
+export const NAMING_KEY = 'naming';
+
 /**
  * Checks a settings object field by field. Unknown fields are dropped;
- * a bad field is reported and replaced by its default.
+ * a bad field is reported and replaced by its default (base's, when given:
+ * the person's defaults).
  * @returns {{settings: object, errors: string[]}}
  */
-export function validateSettings(input) {
+export function validateSettings(input, base = DEFAULTS) {
   const errors = [];
-  const out = { ...DEFAULTS, formats: [...DEFAULTS.formats] };
+  const out = { ...base, formats: [...base.formats] };
   if (input == null || typeof input !== 'object' || Array.isArray(input)) {
     if (input != null) errors.push(t('settings_err_object'));
     return { settings: out, errors };
@@ -88,9 +96,9 @@ export function validateSettings(input) {
   return { settings: out, errors };
 }
 
-/** Defaults overlaid with whatever valid fields a saved record holds. */
-export function mergeSettings(saved) {
-  return validateSettings(saved).settings;
+/** Defaults (base, or the built-in ones) overlaid with whatever valid fields a saved record holds. */
+export function mergeSettings(saved, base = DEFAULTS) {
+  return validateSettings(saved, base === DEFAULTS ? DEFAULTS : validateSettings(base).settings).settings;
 }
 
 /** True when s equals the defaults in every field. */
@@ -154,4 +162,70 @@ export function describeSettings(s) {
   parts.push(t('settings_desc_min', v.minSavingsBytes));
   if (v.imageBudgetSeconds !== DEFAULTS.imageBudgetSeconds) parts.push(t('settings_desc_budget', v.imageBudgetSeconds));
   return parts.join(', ');
+}
+
+// ---- settings files (options page: export and import) ----------------------
+
+/** What a settings file says it is. */
+export const FILE_FORMAT = 'image-diet-settings';
+const FILE_VERSION = 1;
+const MAX_FILE_CHARS = 1024 * 1024;
+const MAX_SITES = 5000;
+
+/** The file's object for what is stored: the defaults and naming (null when never set) and every saved site. */
+export function settingsFile({ defaults = null, naming = null, sites = {} }, now = new Date()) {
+  return {
+    format: FILE_FORMAT, version: FILE_VERSION, exported: now.toISOString(),
+    defaults: defaults ? mergeSettings(defaults) : null,
+    naming: naming ? validateNaming(naming).naming : null,
+    sites: Object.fromEntries(Object.entries(sites).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, mergeSettings(v)])),
+  };
+}
+
+/** Whether s is a site as the popup saves it: a lowercase host name. */
+function isSite(s) {
+  return typeof s === 'string' && s.length <= 253 && siteOf(`https://${s}/`) === s;
+}
+
+/**
+ * Reads a settings file's text. Every part is checked before anything is
+ * used: a file with any error gives its errors and no settings.
+ * @returns {{errors: string[], defaults?: object|null, naming?: object|null, sites?: Object<string, object>}}
+ */
+export function readSettingsFile(text) {
+  if (typeof text !== 'string' || text.length > MAX_FILE_CHARS) return { errors: [t('options_import_too_large')] };
+  let data;
+  try { data = JSON.parse(text); } catch { return { errors: [t('options_import_not_json')] }; }
+  if (!data || typeof data !== 'object' || Array.isArray(data) || data.format !== FILE_FORMAT) return { errors: [t('options_import_not_ours')] };
+  if (data.version !== FILE_VERSION) return { errors: [t('options_import_version', String(data.version))] };
+  const errors = [];
+  const part = (where, list) => { for (const e of list) errors.push(t('options_import_in', [where, e])); };
+  let defaults = null;
+  if (data.defaults != null) {
+    const v = validateSettings(data.defaults);
+    if (typeof data.defaults !== 'object' || Array.isArray(data.defaults)) part(t('options_defaults_name'), [t('settings_err_object')]);
+    else part(t('options_defaults_name'), v.errors);
+    defaults = v.settings;
+  }
+  let naming = null;
+  if (data.naming != null) {
+    const v = validateNaming(data.naming);
+    part(t('options_naming_name'), v.errors);
+    naming = v.naming;
+  }
+  const sites = {};
+  if (data.sites != null) {
+    if (typeof data.sites !== 'object' || Array.isArray(data.sites)) errors.push(t('options_import_sites_object'));
+    else if (Object.keys(data.sites).length > MAX_SITES) errors.push(t('options_import_sites_many', String(MAX_SITES)));
+    else {
+      for (const [site, v] of Object.entries(data.sites)) {
+        if (!isSite(site)) { errors.push(t('options_import_bad_site', site.slice(0, 80))); continue; }
+        if (!v || typeof v !== 'object' || Array.isArray(v)) { part(site, [t('settings_err_object')]); continue; }
+        const c = validateSettings(v);
+        part(site, c.errors);
+        sites[site] = c.settings;
+      }
+    }
+  }
+  return errors.length ? { errors } : { errors, defaults, naming, sites };
 }
