@@ -165,8 +165,19 @@ test('with variants: the markup\'s srcset widths are the real widths of files th
   assert.deepEqual(st.variants[hero].variants, []);
   assert.ok(st.variants[hero].reason);
 
-  await popup.waitForSelector('[data-testid=zip-variants-box]:not([hidden]), #zip-variants-box:not([hidden])');
-  if (!(await popup.$eval('#zip-variants', (e) => e.checked))) await popup.click('#zip-variants');
+  await popup.waitForSelector('#zip-variants-box:not([hidden])');
+  // The keyboard reaches the choice next to Download all, with visible focus, and Space ticks it.
+  await popup.focus('[data-testid=download-all]');
+  let reached = false;
+  for (let k = 0; k < 6 && !reached; k++) {
+    await popup.keyboard.down('Shift');
+    await popup.keyboard.press('Tab');
+    await popup.keyboard.up('Shift');
+    reached = await popup.evaluate(() => document.activeElement?.id === 'zip-variants' && document.activeElement.matches(':focus-visible') && getComputedStyle(document.activeElement).outlineStyle !== 'none');
+  }
+  assert.ok(reached, 'Shift+Tab from Download all reaches "with responsive variants"');
+  if (!(await popup.$eval('#zip-variants', (e) => e.checked))) await popup.keyboard.press('Space');
+  assert.equal(await popup.$eval('#zip-variants', (e) => e.checked), true);
   const zip = await downloadZip();
   let checked = 0;
   for (const i of rows()) {
