@@ -8,14 +8,12 @@
 import { t, localize } from './lib/i18n.js';
 import { formatBytes, formatName, dims } from './lib/format.js';
 import { baseName } from './lib/naming.js';
-import { candidateRows, chosenFile, savingOf, TARGET_LIMITS, targetOf } from './lib/compare.js';
+import { candidateRows, chosenFile, savingOf, TARGET_LIMITS, targetOf, targetWord, howWords } from './lib/compare.js';
 import { RUNNING } from './lib/progress.js';
 import { fetchData } from './datachan.js';
 import { el } from './lib/dom.js';
 
 const $ = (id) => document.getElementById(id);
-
-const TARGET_WORDS = { high: 'compare_target_high', balanced: 'compare_target_balanced', small: 'compare_target_small' };
 
 const params = new URLSearchParams(location.search);
 const tabId = Number(params.get('tab'));
@@ -159,7 +157,7 @@ function renderNumbers(r) {
   const target = targetOf(r, state?.settings);
   const fixed = r?.redoneWith?.quality ?? (state?.settings && state.settings.quality !== 'auto' ? state.settings.quality : null);
   if (r && r.original) {
-    add(t('compare_num_allows'), target ? t('compare_allows', [TARGET_LIMITS[target].toFixed(1), t(TARGET_WORDS[target])]) : t('compare_allows_fixed', [String(fixed)]), 'num-allows');
+    add(t('compare_num_allows'), target ? t('compare_allows', [TARGET_LIMITS[target].toFixed(1), targetWord(target)]) : t('compare_allows_fixed', [String(fixed)]), 'num-allows');
     add(t('compare_num_state'), r.lost ? t('compare_state_lost') : r.verified ? t('compare_state_verified') : t('compare_state_estimate'), 'num-state');
   }
   dl.replaceChildren(...items);
@@ -191,6 +189,9 @@ function renderCandidates(r, blocking) {
     return tr;
   }));
   if (!list.length) body.append(el('tr', {}, el('td', { colSpan: 6, class: 'muted', text: t('compare_no_cands') })));
+  // Until the answer is final a newer one may replace it (and its files), so nothing can be chosen yet.
+  const wait = !blocking && list.length > 0 && r && !r.final && r.status === 'optimized';
+  $('choose-wait').hidden = !wait;
   if (focusedKey != null) body.querySelector(`input[name=pick][value="${CSS.escape(focusedKey)}"]`)?.focus();
 }
 
@@ -357,7 +358,6 @@ function setZoom(z) {
   }
   view.zoom = z;
   layout();
-  pane.focus({ preventScroll: true });
   say(z === 'fit' ? 'compare_zoomed_fit' : z === '1' ? 'compare_zoomed_1' : 'compare_zoomed_2');
 }
 
@@ -448,9 +448,11 @@ document.addEventListener('keydown', (e) => {
   const inView = e.target === $('pane') || e.target === $('divider');
   if (k === 't' || k === 'T' || (k === ' ' && inView)) { toggle(); e.preventDefault(); }
   else if (k === 's' || k === 'S') setShow('split');
-  else if (k === '0' || k === 'f' || k === 'F') setZoom('fit');
-  else if (k === '1') setZoom('1');
-  else if (k === '2') setZoom('2');
+  else if (['0', 'f', 'F', '1', '2'].includes(k)) {
+    // A zoom key leaves the focus on the view, so the arrows pan at once.
+    setZoom(k === '1' || k === '2' ? k : 'fit');
+    $('pane').focus({ preventScroll: true });
+  }
 });
 
 new ResizeObserver(() => layout()).observe($('pane'));
@@ -484,11 +486,6 @@ $('redo').addEventListener('submit', async (e) => {
 });
 
 $('redo-stop').addEventListener('click', () => ask({ type: 'cancel-reencode' }));
-
-function howWords(how) {
-  if (!how) return '';
-  return how.quality ? t('compare_how_quality', [String(how.quality)]) : t('compare_how_target', [t(TARGET_WORDS[how.target])]);
-}
 
 let formFilled = false;
 

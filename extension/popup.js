@@ -13,7 +13,7 @@ import { fillForm, readForm, wireForm } from './settings-form.js';
 import { fetchData } from './datachan.js';
 import { initTake, resetTake, takeOrder, takeIndexes, takeLabel, decorateRow, updateTake } from './popup-take.js';
 import { rowExtras, renderZipOption, zipWithVariants, onVariantsMessage } from './popup-markup.js';
-import { chosenFile, hasChoice, savingOf, compareUrl } from './lib/compare.js';
+import { chosenFile, hasChoice, savingOf, compareUrl, howWords } from './lib/compare.js';
 import { initReport, renderReport } from './popup-report.js';
 import { el } from './lib/dom.js';
 
@@ -271,7 +271,7 @@ function updateRow(i) {
       if (est) saving.append(estimateWord());
       else if (!r.final && !ended) saving.append(el('span', { class: 'state-word', text: t('popup_row_looking') }));
       if (hasChoice(r)) info.append(el('div', { class: 'why', 'data-testid': 'chosen', 'data-format': chosenFile(r).format, text: t('compare_row_chosen', [`${formatName(chosenFile(r).format)} · ${formatBytes(chosenFile(r).bytes)}`]) }));
-      if (r.reencoding) saving.append(el('span', { class: 'state-word', 'data-testid': 'reencoding', text: t('compare_row_reencoding', [r.reencoding.quality ? `q${r.reencoding.quality}` : r.reencoding.target]) }));
+      if (r.reencoding) saving.append(el('span', { class: 'state-word', 'data-testid': 'reencoding', text: t('compare_row_reencoding', [howWords(r.reencoding)]) }));
       if (b.key) {
         const cmp = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'compare-btn', text: t('popup_compare'), 'aria-label': t('compare_open_aria', [labelFor(i)]) });
         cmp.addEventListener('click', () => openCompare(i));

@@ -127,7 +127,14 @@ export function wireCompare(ctx) {
     const r = st.results[index];
     if (ctx.RUNNING.includes(st.status)) return t('compare_redo_running');
     if (!r || !r.final || r.lost || !st.images[index]) return t('compare_redo_not_final');
-    if (jobs.has(`${tabId}:${index}`)) return t('compare_redo_busy');
+    const prev = jobs.get(`${tabId}:${index}`);
+    if (prev && prev.st === st) return t('compare_redo_busy');
+    if (prev) {
+      // Left from a scan of the page since replaced: stop it.
+      jobs.delete(`${tabId}:${index}`);
+      ctx.scanHandlers.delete(prev.id);
+      try { ctx.send({ type: 'cancel', id: ctx.newId('c'), scan: prev.id }); } catch { /* gone */ }
+    }
     const { settings, how: picked, error } = reencodeSettings(st.settings, how);
     if (error) return t(error);
     try {
@@ -186,8 +193,10 @@ export function wireCompare(ctx) {
       if (!ctx.listeners.has(msg.tabId)) ctx.listeners.set(msg.tabId, new Set());
       ctx.listeners.get(msg.tabId).add(p);
       const st = ctx.states.get(msg.tabId);
-      p.postMessage({ type: 'snapshot', state: st ? ctx.publicState(st) : null, data: ctx.hello && ctx.hello.data });
-      for (const job of jobs.values()) if (job.st === st) p.postMessage(jobWords(job));
+      try {
+        p.postMessage({ type: 'snapshot', state: st ? ctx.publicState(st) : null, data: ctx.hello && ctx.hello.data });
+        for (const job of jobs.values()) if (job.st === st) p.postMessage(jobWords(job));
+      } catch { /* the page closed */ }
     } else if (tabId == null) {
       reply({ error: t('compare_gone_scan') });
     } else if (msg.type === 'choose') {

@@ -4,6 +4,7 @@
 // functions; the page is compare.js, the worker side sw-compare.js.
 
 import { scanSettings, TARGETS } from './settings-core.js';
+import { t } from './i18n.js';
 
 /**
  * The butteraugli distance each target allows (internal/optimize/reference.go:
@@ -50,13 +51,14 @@ export function savingOf(r, file = chosenFile(r)) {
 /**
  * The candidates of a result as rows for the page, smallest first: each
  * with whether it is the best, the chosen one, choosable (its bytes are
- * held: it has a key and the result is a verified optimized one), and its
- * saving against the original.
+ * held: it has a key and the result is a final, verified optimized one; a
+ * result still being refined would drop the choice), and its saving
+ * against the original.
  */
 export function candidateRows(r) {
   if (!r) return [];
   const chosen = chosenFile(r);
-  const open = !!r.verified && r.status === 'optimized' && !r.lost;
+  const open = !!r.final && !!r.verified && r.status === 'optimized' && !r.lost;
   return (r.candidates || [])
     .filter((c) => c && c.format && c.bytes > 0)
     .map((c) => ({
@@ -71,10 +73,10 @@ export function candidateRows(r) {
 
 /**
  * The result with key chosen (null or the best's key: back to the best).
- * Returns null when key names no held candidate of a verified optimized result.
+ * Returns null when key names no held candidate of a final, verified optimized result.
  */
 export function withChoice(r, key) {
-  if (!r || r.status !== 'optimized' || !r.best || !r.verified || r.lost) return null;
+  if (!r || r.status !== 'optimized' || !r.best || !r.final || !r.verified || r.lost) return null;
   if (key == null || key === r.best.key) {
     const { chosen, ...rest } = r;
     return rest;
@@ -126,4 +128,17 @@ export function targetOf(r, settings) {
 /** The compare page's address for one row of a tab's scan. */
 export function compareUrl(tabId, scanId, index) {
   return `compare.html?${new URLSearchParams({ tab: String(tabId), scan: String(scanId), index: String(index) })}`;
+}
+
+const TARGET_WORDS = Object.freeze({ high: 'compare_target_high', balanced: 'compare_target_balanced', small: 'compare_target_small' });
+
+/** A target's name for people ("high", "balanced", "small"). */
+export function targetWord(target) {
+  return TARGET_WORDS[target] ? t(TARGET_WORDS[target]) : String(target);
+}
+
+/** "at quality 35" or "at the high target": how a re-encode was asked for. */
+export function howWords(how) {
+  if (!how) return '';
+  return how.quality ? t('compare_how_quality', [String(how.quality)]) : t('compare_how_target', [targetWord(how.target)]);
 }

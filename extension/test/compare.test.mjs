@@ -1,6 +1,7 @@
+import './en.mjs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chosenFile, hasChoice, savingOf, candidateRows, withChoice, resultKeys, keysInUse, reencodeSettings, targetOf, isBest, compareUrl, TARGET_LIMITS } from '../lib/compare.js';
+import { chosenFile, hasChoice, savingOf, candidateRows, withChoice, resultKeys, keysInUse, reencodeSettings, targetOf, isBest, compareUrl, TARGET_LIMITS, howWords, targetWord } from '../lib/compare.js';
 import { pageTotal } from '../lib/progress.js';
 
 const row = (extra = {}) => ({
@@ -35,6 +36,7 @@ test('choosing: only held candidates of a verified optimized answer; the best cl
   const r = row();
   assert.equal(withChoice(r, 'nope'), null);
   assert.equal(withChoice({ ...r, verified: false }, 'ka'), null);
+  assert.equal(withChoice({ ...r, final: false }, 'ka'), null, 'a result still being refined');
   assert.equal(withChoice({ ...r, lost: true }, 'ka'), null);
   assert.equal(withChoice({ ...r, status: 'optimal', best: null }, 'ka'), null);
   const c = withChoice(r, 'kp');
@@ -57,6 +59,7 @@ test('candidate rows: smallest first, best and chosen marked, larger than the or
   assert.deepEqual(candidateRows(old).map((c) => [c.best, c.chosen, c.choosable]), [[true, true, false], [false, false, false]]);
   assert.ok(isBest(old, old.candidates[0]));
   assert.deepEqual(candidateRows(row({ verified: false })).map((c) => c.choosable), [false, false, false, false]);
+  assert.deepEqual(candidateRows(row({ final: false })).map((c) => c.choosable), [false, false, false, false]);
 });
 
 test('keys: a row names its best and candidates; keys in use span every row', () => {
@@ -98,4 +101,11 @@ test('the page total follows the chosen file, as the ZIP does', () => {
 
 test('compare page address', () => {
   assert.equal(compareUrl(12, 'scan3', 4), 'compare.html?tab=12&scan=scan3&index=4');
+});
+
+test('how a re-encode was asked for, in words', () => {
+  assert.equal(howWords({ quality: 35 }), 'at quality 35');
+  assert.equal(howWords({ target: 'high' }), 'at the high target');
+  assert.equal(targetWord('small'), 'small');
+  assert.equal(howWords(null), '');
 });
