@@ -142,3 +142,75 @@ test('keyboard only reaches Markup and Copy markup, with visible focus', { skip 
   await popup.keyboard.press('Enter');
   await popup.waitForFunction((s) => document.querySelector(`${s} [role=status]`).textContent !== '', {}, row);
 });
+
+test('with variants: the markup\'s srcset widths are the real widths of files the ZIP holds', { skip }, async () => {
+  // Turn on "Make responsive variants" for the site: Save scans again.
+  const before = st.scanId;
+  await popup.click('[data-testid=settings]');
+  await popup.waitForSelector('#settings-panel:not([hidden])');
+  await popup.click('[data-testid=setting-variants]');
+  await popup.click('[data-testid=save-settings]');
+  const rows = () => st.images.map((im, i) => i).filter((i) => st.results[i] && st.results[i].status === 'optimized' && st.images[i].el);
+  st = await waitFor(async () => {
+    const s = await h.state(tabId);
+    return s.scanId !== before && s.status === 'done' && s;
+  }, { timeout: 180000, what: 'the scan with variants' });
+  assert.equal(st.settings.variants, true);
+  for (const i of rows()) assert.ok(st.variants[i], `variants for ${st.images[i].url}`);
+  // Shown 300 px wide from an 800 px photo, with its own srcset of 400w and 800w.
+  const set = byName('set-small.jpg');
+  assert.deepEqual(st.variants[set].variants.map((v) => v.width), [300, 400, 600, 800]);
+  // Not shown smaller than its pixels: no variants, and a reason.
+  const hero = byName('hero-photo.jpg');
+  assert.deepEqual(st.variants[hero].variants, []);
+  assert.ok(st.variants[hero].reason);
+
+  await popup.waitForSelector('#zip-variants-box:not([hidden])');
+  // The keyboard reaches the choice next to Download all, with visible focus, and Space ticks it.
+  await popup.focus('[data-testid=download-all]');
+  let reached = false;
+  for (let k = 0; k < 6 && !reached; k++) {
+    await popup.keyboard.down('Shift');
+    await popup.keyboard.press('Tab');
+    await popup.keyboard.up('Shift');
+    reached = await popup.evaluate(() => document.activeElement?.id === 'zip-variants' && document.activeElement.matches(':focus-visible') && getComputedStyle(document.activeElement).outlineStyle !== 'none');
+  }
+  assert.ok(reached, 'Shift+Tab from Download all reaches "with responsive variants"');
+  if (!(await popup.$eval('#zip-variants', (e) => e.checked))) await popup.keyboard.press('Space');
+  assert.equal(await popup.$eval('#zip-variants', (e) => e.checked), true);
+  const zip = await downloadZip();
+  let checked = 0;
+  for (const i of rows()) {
+    const html = await markupOf(i);
+    const p = await parse(html);
+    const v = st.variants[i].variants;
+    if (!v.length) {
+      assert.deepEqual(p.top, ['img']);
+      assert.equal(p.tags[0].attrs.srcset, undefined, st.images[i].url);
+      continue;
+    }
+    const formats = [...new Set(v[0].files.map((f) => f.format))];
+    assert.deepEqual(p.top, [formats.length > 1 ? 'picture' : 'img'], html);
+    const sets = p.tags.filter((x) => x.tag !== 'picture');
+    assert.equal(sets.length, formats.length);
+    for (const tag of sets) {
+      const entries = tag.attrs.srcset.split(', ').map((s) => s.split(' '));
+      assert.deepEqual(entries.map(([, w]) => Number(w.slice(0, -1))), v.map((x) => x.width), html);
+      assert.equal(tag.attrs.sizes, st.images[i].el.sizes || `${Math.round(st.images[i].displayWidth)}px`);
+      for (const [path, w] of entries) {
+        const bytes = zip[path];
+        assert.ok(bytes, `${path} in the ZIP (${Object.keys(zip).join(', ')})`);
+        const fmt = sniff(bytes);
+        if (tag.tag === 'source') assert.equal(MIME[fmt], tag.attrs.type, path);
+        const d = await decodeInPage(h.page, bytes, MIME[fmt]);
+        assert.equal(`${d.width}w`, w, `${path} is ${d.width} px wide`);
+        checked++;
+      }
+    }
+    const img = sets.find((x) => x.tag === 'img');
+    assert.ok(zip[img.attrs.src], img.attrs.src);
+  }
+  assert.ok(checked >= 4, `files checked: ${checked}`);
+  // The main files are still at the top of the ZIP.
+  for (const i of rows()) assert.ok(Object.keys(zip).some((n) => !n.includes('/') && n.startsWith(st.images[i].url.split('/').pop().replace(/\.\w+$/, ''))));
+});

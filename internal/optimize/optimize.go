@@ -138,6 +138,8 @@ type Options struct {
 	// report as it stands (Verified set). The final report still comes
 	// from Optimize.
 	Progress func(Report)
+	// width, when set, is the exact width to shrink to (Variants).
+	width int
 }
 
 // Source describes the original image.

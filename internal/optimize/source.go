@@ -293,6 +293,9 @@ func (im *pic) close() {
 // box is the size src is shrunk on load to fit: the display box when a
 // resize is wanted, else unbounded.
 func box(s Source, opt Options) (int, int) {
+	if opt.width > 0 {
+		return opt.width, unbounded
+	}
 	if bw := boxWidth(s, opt); bw > 0 {
 		return bw, unbounded
 	}

@@ -190,6 +190,9 @@ type Variants struct {
 	Variants []Variant `json:"variants"`
 	// Reason says why Variants is empty.
 	Reason string `json:"reason,omitempty"`
+	// Note says why the list is shorter than the rule asks (a budget ran
+	// out, a format met the target at no quality).
+	Note string `json:"note,omitempty"`
 }
 
 // Variant is one width of an image, in the formats of its chain.

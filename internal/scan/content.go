@@ -75,6 +75,13 @@ type content struct {
 	finalSent bool             // last is final
 	verified  *optimize.Report // the smallest verified answer sent
 	held      []heldItem       // every key put for this content
+	final     *optimize.Report // the report the final result was made from
+
+	// Variants (variantwork.go).
+	vjob  bool                     // a variants job is queued or running
+	vwant []int                    // rows waiting for their variants message
+	vmade map[int]optimize.Variant // widths made, shared by every row
+	vnote string                   // why some width or file is missing
 }
 
 // groupUnits merges rows with the same URL (or, for images sent as data,
@@ -195,6 +202,9 @@ func (r *run) estimate(ctx context.Context, c *content, src []byte) {
 				rep.Note = noteAnimation // an estimate made final says so
 			}
 			r.send(c, rep, true)
+			if c.vjob {
+				r.keepSource(c, src) // for the variants
+			}
 		default:
 			c.est, c.estBox, c.hasEst = rep, b, true
 			r.send(c, rep, false)
@@ -262,7 +272,11 @@ func (r *run) finalPass(ctx context.Context, c *content) {
 	r.mu.Unlock()
 	defer func() {
 		r.mu.Lock()
-		r.dropSource(c)
+		if c.vjob {
+			r.keepSource(c, src) // the variants read the bytes next
+		} else {
+			r.dropSource(c)
+		}
 		r.mu.Unlock()
 	}()
 	if src == nil {

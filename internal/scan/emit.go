@@ -42,12 +42,18 @@ func (r *run) worthKeeping(rep optimize.Report) bool {
 // sent before, or a new one. "" when the holder refused them. r.mu is
 // held.
 func (r *run) keyFor(c *content, g *unit, best *optimize.Output) string {
+	return r.keyNamed(c, best, fileName(g.url, best.Format))
+}
+
+// keyNamed is keyFor with the name new bytes are held under. r.mu is
+// held.
+func (r *run) keyNamed(c *content, best *optimize.Output, name string) string {
 	for _, h := range c.held {
 		if h.format == best.Format && bytes.Equal(h.data, best.Data) {
 			return h.key
 		}
 	}
-	key, err := r.s.cfg.Held.Put(best.Data, best.Format, fileName(g.url, best.Format))
+	key, err := r.s.cfg.Held.Put(best.Data, best.Format, name)
 	if err != nil {
 		r.s.cfg.Log.Warn().Err(err).Msg("could not hold an optimized image")
 		return ""
@@ -104,18 +110,19 @@ func (r *run) send(c *content, rep optimize.Report, final bool) {
 	}
 	c.last = &res
 	if final {
+		c.final = &rep
 		c.finalSent, c.fixed = true, true
 		r.retire(c, keysOf(&res))
 	}
 	for _, u := range c.units {
-		r.emitRows(u, res)
+		r.emitRows(c, u, res)
 	}
 }
 
 // replay sends c's latest result to a unit that joined it. r.mu is held.
 func (r *run) replay(c *content, u *unit) {
 	if !r.closed {
-		r.emitRows(u, *c.last)
+		r.emitRows(c, u, *c.last)
 	}
 }
 
@@ -178,9 +185,10 @@ func (r *run) retire(c *content, keep []string) {
 	}
 }
 
-// emitRows sends res for every row of u, counting final ones into the
-// summary. r.mu is held.
-func (r *run) emitRows(u *unit, res proto.Result) {
+// emitRows sends res for every row of u (of content c, nil when u failed
+// before it had one), counting final ones into the summary and asking
+// for their variants. r.mu is held.
+func (r *run) emitRows(c *content, u *unit, res proto.Result) {
 	for _, i := range u.indexes {
 		row := res
 		row.Index = i
@@ -192,6 +200,7 @@ func (r *run) emitRows(u *unit, res proto.Result) {
 			continue
 		}
 		r.settled[i] = true
+		r.wantVariants(c, i, &res)
 		switch {
 		case res.Status == proto.StatusError:
 			r.sum.Failed++
@@ -234,7 +243,7 @@ func (r *run) failUnit(u *unit, src []byte, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.closed {
-		r.emitRows(u, res)
+		r.emitRows(nil, u, res)
 	}
 }
 
@@ -251,7 +260,7 @@ func (r *run) failContent(c *content, src []byte, err error) {
 		return
 	}
 	for _, u := range c.units {
-		r.emitRows(u, res)
+		r.emitRows(c, u, res)
 	}
 }
 

@@ -60,23 +60,31 @@ func (r *run) enqueue(c *content, savings int64) {
 }
 
 // next returns the content to work on next, waiting while estimates are
-// still coming; nil when the scan's work is all done or ctx ends.
-func (r *run) next(ctx context.Context) *content {
+// still coming: a final pass, else (variants set) a content's variants;
+// nil when the scan's work is all done or ctx ends.
+func (r *run) next(ctx context.Context) (c *content, variants bool) {
 	for ctx.Err() == nil {
 		r.mu.Lock()
 		if r.queue.Len() > 0 {
 			c := heap.Pop(&r.queue).(*content)
 			c.queued = false
 			r.mu.Unlock()
-			return c
+			return c, false
+		}
+		if len(r.vqueue) > 0 {
+			c := r.vqueue[0]
+			r.vqueue[0] = nil
+			r.vqueue = r.vqueue[1:]
+			r.mu.Unlock()
+			return c, true
 		}
 		r.mu.Unlock()
 		select {
 		case <-r.wake:
 		case <-r.all:
-			return nil
+			return nil, false
 		case <-ctx.Done():
 		}
 	}
-	return nil
+	return nil, false
 }

@@ -36,6 +36,8 @@ type Fetcher interface {
 // Engine optimizes one image.
 type Engine interface {
 	Optimize(ctx context.Context, src []byte, opt optimize.Options) (optimize.Report, error)
+	// Variants makes an image's responsive widths (settings.variants).
+	Variants(ctx context.Context, src []byte, req optimize.VariantRequest) (optimize.VariantReport, error)
 }
 
 // Holder keeps optimized bytes for download.
@@ -157,7 +159,9 @@ type run struct {
 	contents map[[sha256.Size]byte]*content // by hash: the generation new rows join
 	every    []*content                     // every content, all generations
 	queue    queue                          // contents waiting for their final pass
-	wake     chan struct{}                  // a token per push to queue
+	vqueue   []*content                     // contents waiting for variants, in order
+	vsent    map[int]bool                   // rows whose variants message went out
+	wake     chan struct{}                  // a token per push to queue or vqueue
 
 	fetchers sync.WaitGroup
 	left     atomic.Int64  // jobs not yet finished: fetches, estimates, final passes
@@ -177,7 +181,7 @@ func (r *run) jobDone() {
 // stay held (emit.go says which are released, and when).
 func (s *Scanner) Scan(ctx context.Context, req *proto.ScanRequest, emit func(v any) error) {
 	set, perr := ParseSettings(req.Settings)
-	r := &run{s: s, req: req, set: set, emit: emit, start: time.Now(), settled: map[int]bool{},
+	r := &run{s: s, req: req, set: set, emit: emit, start: time.Now(), settled: map[int]bool{}, vsent: map[int]bool{},
 		contents: map[[sha256.Size]byte]*content{}, all: make(chan struct{}), slow: wantsSlow(set)}
 	r.sum.Images = len(req.Images)
 	s.running.Add(1)
@@ -263,8 +267,9 @@ func (r *run) fetchAll(ctx context.Context, units []*unit) <-chan estimateJob {
 }
 
 // worker makes estimates until every unit is fetched and estimated, then
-// takes final passes: a page's first answers all come before the slow,
-// verified work.
+// takes final passes and variants: a page's first answers all come before
+// the slow, verified work, and every final pass waiting comes before
+// variants.
 func (r *run) worker(ctx context.Context, estimates <-chan estimateJob) {
 	for j := range estimates {
 		if ctx.Err() == nil {
@@ -273,11 +278,15 @@ func (r *run) worker(ctx context.Context, estimates <-chan estimateJob) {
 		r.jobDone()
 	}
 	for {
-		c := r.next(ctx)
+		c, variants := r.next(ctx)
 		if c == nil {
 			return
 		}
-		r.finalPass(ctx, c)
+		if variants {
+			r.variantPass(ctx, c)
+		} else {
+			r.finalPass(ctx, c)
+		}
 		r.jobDone()
 	}
 }

@@ -2,8 +2,14 @@ package scan
 
 import (
 	"context"
+	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/imagediet/imgdiet/internal/optimize"
+	"github.com/imagediet/imgdiet/internal/proto"
 	"github.com/imagediet/imgdiet/internal/store"
 )
 
@@ -64,5 +70,244 @@ func TestCandidateKeys(t *testing.T) {
 				t.Errorf("estimate candidate %v carries a key or distance", c)
 			}
 		}
+	}
+}
+
+// TestVariantWidths checks the width rule: round(displayWidth) × 1 and
+// × 2 and the srcset's widths, capped at the original width, unique,
+// ascending; none, with a reason, for images that need none.
+func TestVariantWidths(t *testing.T) {
+	ok := func(w int, format string, animated bool) *proto.Result {
+		return &proto.Result{Status: proto.StatusOptimized, Original: &proto.Original{Width: w, Height: w / 2, Format: format, Animated: animated}}
+	}
+	tests := []struct {
+		name   string
+		im     proto.Image
+		res    *proto.Result
+		want   []int
+		reason string
+	}{
+		{"x1 and x2", proto.Image{DisplayWidth: 640, DPR: 2}, ok(1600, "jpeg", false), []int{640, 1280}, ""},
+		{"x2 capped", proto.Image{DisplayWidth: 640}, ok(1000, "jpeg", false), []int{640, 1000}, ""},
+		{"rounded", proto.Image{DisplayWidth: 320.5}, ok(1000, "png", false), []int{321, 642}, ""},
+		{"srcset merged", proto.Image{DisplayWidth: 400, SrcsetWidths: []int{1200, 800, 400, 3000, 1}}, ok(1600, "webp", false), []int{1, 400, 800, 1200, 1600}, ""},
+		{"optimal too", proto.Image{DisplayWidth: 100}, &proto.Result{Status: proto.StatusOptimal, Original: &proto.Original{Width: 300, Format: "jpeg"}}, []int{100, 200}, ""},
+		{"not smaller", proto.Image{DisplayWidth: 640}, ok(640, "jpeg", false), nil, whyNotSmaller},
+		{"larger", proto.Image{DisplayWidth: 800}, ok(640, "jpeg", false), nil, whyNotSmaller},
+		{"no display", proto.Image{}, ok(640, "jpeg", false), nil, whyNoDisplay},
+		{"display under half", proto.Image{DisplayWidth: 0.4}, ok(640, "jpeg", false), nil, whyNoDisplay},
+		{"animated", proto.Image{DisplayWidth: 100}, ok(640, "gif", true), nil, whyAnimated},
+		{"svg", proto.Image{DisplayWidth: 100}, ok(640, "svg", false), nil, whySVG},
+		{"error", proto.Image{DisplayWidth: 100}, &proto.Result{Status: proto.StatusError}, nil, whyError},
+		{"error with original", proto.Image{DisplayWidth: 100}, &proto.Result{Status: proto.StatusError, Original: &proto.Original{Width: 900}}, nil, whyError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, why := variantWidths(tt.im, tt.res)
+			if !slices.Equal(got, tt.want) || why != tt.reason {
+				t.Fatalf("variantWidths = %v %q, want %v %q", got, why, tt.want, tt.reason)
+			}
+		})
+	}
+}
+
+// TestVariantChain checks the chain rule.
+func TestVariantChain(t *testing.T) {
+	tests := []struct {
+		best, source string
+		alpha        bool
+		want         []string
+	}{
+		{"avif", "jpeg", false, []string{"avif", "webp", "jpeg"}},
+		{"avif", "png", true, []string{"avif", "webp", "png"}},
+		{"webp", "jpeg", false, []string{"webp", "jpeg"}},
+		{"webp", "png", true, []string{"webp", "png"}},
+		{"jpeg", "jpeg", false, []string{"jpeg"}},
+		{"png", "png", true, []string{"png"}},
+		{"", "jpeg", false, []string{"jpeg"}},
+		{"", "webp", false, []string{"webp"}},
+		{"", "gif", false, []string{"gif"}},
+		{"", "tiff", false, []string{"jpeg"}},
+		{"", "tiff", true, []string{"png"}},
+	}
+	for _, tt := range tests {
+		if got := variantChain(tt.best, tt.source, tt.alpha); !slices.Equal(got, tt.want) {
+			t.Errorf("variantChain(%q, %q, %v) = %v, want %v", tt.best, tt.source, tt.alpha, got, tt.want)
+		}
+	}
+}
+
+// variantCounter wraps the real engine and counts Variants calls; before
+// each, hook (when set) runs.
+type variantCounter struct {
+	Engine
+	n    atomic.Int64
+	hook func()
+}
+
+func (e *variantCounter) Variants(ctx context.Context, src []byte, req optimize.VariantRequest) (optimize.VariantReport, error) {
+	e.n.Add(1)
+	if e.hook != nil {
+		e.hook()
+	}
+	return e.Engine.Variants(ctx, src, req)
+}
+
+// TestScanVariants runs a page with variants: every row gets exactly one
+// variants message, after its final result and before done; a photo
+// shown smaller gets its widths (display × 1 and × 2 and its srcset,
+// capped) in its chain of formats, each file held under its key and
+// decoding to exactly its declared size, within the target; identical
+// bytes behind another URL share the files and keys, made in one engine
+// call; rows that need none get a reason.
+func TestScanVariants(t *testing.T) {
+	big := jpegBytes(t, photo(960, 640, 21), 95)
+	small := jpegBytes(t, photo(200, 150, 22), 95)
+	srv := newSite(t, map[string][]byte{"/big.jpg": big, "/twin.jpg": big, "/small.jpg": small})
+	held := store.New(store.Config{})
+	eng := &variantCounter{Engine: newRecorder()}
+	s := scanner(eng, held, 2)
+	req := &proto.ScanRequest{Type: "scan", ID: "v", Page: proto.Page{URL: srv.url("/")},
+		Settings: settings(t, `{"formats":["jpeg","webp","avif"],"quality":"auto","variants":true}`),
+		Images: []proto.Image{
+			{URL: srv.url("/big.jpg"), DisplayWidth: 300, DisplayHeight: 200, DPR: 2, SrcsetWidths: []int{480, 2000}},
+			{URL: srv.url("/small.jpg"), DisplayWidth: 200, DisplayHeight: 150, DPR: 1},
+			{URL: srv.url("/missing.jpg"), DisplayWidth: 100, DPR: 1},
+			{URL: srv.url("/twin.jpg"), DisplayWidth: 480, DisplayHeight: 320, DPR: 1},
+		}}
+	msgs := collect(t, s, context.Background(), req)
+	final, vmsg, done := map[int]int{}, map[int]int{}, -1
+	for n, m := range msgs {
+		i, _ := m["index"].(float64)
+		switch {
+		case m["type"] == "result" && m["final"] == true:
+			final[int(i)] = n
+		case m["type"] == "variants":
+			if _, dup := vmsg[int(i)]; dup {
+				t.Errorf("row %d got two variants messages", int(i))
+			}
+			vmsg[int(i)] = n
+		case m["type"] == "done":
+			done = n
+		}
+	}
+	for i := range req.Images {
+		f, okf := final[i]
+		v, okv := vmsg[i]
+		if !okf || !okv || f > v || v > done {
+			t.Errorf("row %d: final at %d (%v), variants at %d (%v), done at %d: want final, variants, done", i, f, okf, v, okv, done)
+		}
+	}
+	get := func(i int) map[string]any { return msgs[vmsg[i]] }
+	for i, why := range map[int]string{1: whyNotSmaller, 2: whyError} {
+		if m := get(i); len(m["variants"].([]any)) != 0 || m["reason"] != why {
+			t.Errorf("row %d: %v, want no variants because %q", i, m, why)
+		}
+	}
+	files := map[int]map[string]string{} // width → format → key, from row 0
+	check := func(i int, wantWidths []int) {
+		m := get(i)
+		if m["reason"] != nil || m["note"] != nil {
+			t.Errorf("row %d: reason %v note %v", i, m["reason"], m["note"])
+		}
+		var widths []int
+		for _, x := range m["variants"].([]any) {
+			v := x.(map[string]any)
+			w, h := int(v["width"].(float64)), int(v["height"].(float64))
+			widths = append(widths, w)
+			var formats []string
+			for _, y := range v["files"].([]any) {
+				f := y.(map[string]any)
+				key, format := f["key"].(string), f["format"].(string)
+				formats = append(formats, format)
+				it, ok := held.Get(key)
+				if !ok || float64(len(it.Data)) != f["bytes"].(float64) || it.Format != format {
+					t.Fatalf("row %d width %d %s: key %s not held as declared", i, w, format, key)
+				}
+				img, err := vips.NewImageFromBuffer(it.Data)
+				if err != nil {
+					t.Fatalf("row %d width %d %s does not decode: %v", i, w, format, err)
+				}
+				if img.Width() != w || img.Height() != h {
+					t.Errorf("row %d: %s declared %d×%d decodes to %d×%d", i, format, w, h, img.Width(), img.Height())
+				}
+				img.Close()
+				if d, _ := f["distance"].(float64); d <= 0 || d > 1.4 {
+					t.Errorf("row %d width %d %s: distance %v, want within balanced's 1.4", i, w, format, f["distance"])
+				}
+				if i == 0 {
+					if files[w] == nil {
+						files[w] = map[string]string{}
+					}
+					files[w][format] = key
+				} else if k, ok := files[w][format]; ok && k != key {
+					t.Errorf("row %d width %d %s: key %s, row 0 has %s for the same bytes", i, w, format, key, k)
+				}
+			}
+			best := msgs[final[i]]["best"].(map[string]any)["format"].(string)
+			if want := variantChain(best, "jpeg", false); !slices.Equal(formats, want) {
+				t.Errorf("row %d width %d: formats %v, want the chain %v", i, w, formats, want)
+			}
+		}
+		if !slices.Equal(widths, wantWidths) {
+			t.Errorf("row %d widths %v, want %v", i, widths, wantWidths)
+		}
+	}
+	check(0, []int{300, 480, 600, 960})
+	check(3, []int{480, 960})
+	if n := eng.n.Load(); n != 1 {
+		t.Errorf("%d engine Variants calls for one photo behind two URLs, want 1", n)
+	}
+}
+
+// TestScanVariantsCancel cancels a scan while its variants are being
+// made: done arrives canceled, no variants message is sent for the row,
+// nothing more is held than the results named, and the kept source bytes
+// are given back.
+func TestScanVariantsCancel(t *testing.T) {
+	big := jpegBytes(t, photo(800, 600, 23), 95)
+	srv := newSite(t, map[string][]byte{"/big.jpg": big})
+	held := store.New(store.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	eng := &variantCounter{Engine: newRecorder(), hook: cancel}
+	s := scanner(eng, held, 1)
+	req := &proto.ScanRequest{Type: "scan", ID: "c", Page: proto.Page{URL: srv.url("/")},
+		Settings: settings(t, `{"formats":["jpeg","webp"],"quality":"auto","variants":true,"minSavingsBytes":0}`),
+		Images:   []proto.Image{{URL: srv.url("/big.jpg"), DisplayWidth: 200, DPR: 1}}}
+	msgs := collect(t, s, ctx, req)
+	named := map[string]bool{}
+	for _, m := range msgs {
+		switch m["type"] {
+		case "variants":
+			t.Errorf("a variants message after the cancel: %v", m)
+		case "done":
+			if m["canceled"] != true {
+				t.Errorf("done not canceled: %v", m)
+			}
+		case "result":
+			if b, _ := m["best"].(map[string]any); b != nil {
+				named[b["key"].(string)] = true
+			}
+			for _, x := range m["candidates"].([]any) {
+				if k, _ := x.(map[string]any)["key"].(string); k != "" {
+					named[k] = true
+				}
+			}
+		}
+	}
+	if eng.n.Load() != 1 {
+		t.Fatalf("Variants called %d times, want 1", eng.n.Load())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.sources.Load() != 0 || s.running.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the cancel: %d source bytes kept, %d scans running", s.sources.Load(), s.running.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(3 * s.cfg.ReleaseGrace)
+	if n := held.Len(); n > len(named) {
+		t.Errorf("%d files held, but the results named %d", n, len(named))
 	}
 }

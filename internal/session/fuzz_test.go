@@ -36,12 +36,16 @@ func (failEngine) Optimize(ctx context.Context, src []byte, opt optimize.Options
 	return optimize.Report{}, proto.Errorf(proto.CodeDecodeFailed, "Not decoded in the fuzz test.")
 }
 
+func (failEngine) Variants(ctx context.Context, src []byte, req optimize.VariantRequest) (optimize.VariantReport, error) {
+	return optimize.VariantReport{}, proto.Errorf(proto.CodeDecodeFailed, "Not decoded in the fuzz test.")
+}
+
 func framed(s string) []byte {
 	b := binary.LittleEndian.AppendUint32(nil, uint32(len(s)))
 	return append(b, s...)
 }
 
-var replyTypes = map[string]bool{"hello": true, "result": true, "done": true, "released": true, "error": true}
+var replyTypes = map[string]bool{"hello": true, "result": true, "done": true, "released": true, "error": true, "variants": true}
 
 // FuzzHandle feeds arbitrary bytes to session.Run through a pipe, as the
 // browser's stdin, with the real scanner (behind a fetcher and an engine
@@ -55,6 +59,7 @@ func FuzzHandle(f *testing.F) {
 		`{"type":"scan","id":"s","page":{"url":"https://news.example/"},"images":[{"url":"http://127.0.0.1/a.png"},{"url":"blob:x","data":"iVBORw0KGgo="}]}`,
 		`{"type":"scan","id":"s","page":{"url":"https://a.example/"},"settings":{"formats":["jpeg","avif"],"quality":50,"target":"small","resize":false,"keepMetadata":true,"minSavingsBytes":0},"images":[{"url":"https://a.example/x.jpg","displayWidth":10,"displayHeight":5,"dpr":2}]}`,
 		`{"type":"scan","id":"s","page":{"url":"x"},"settings":{"quality":"auto","formats":[]},"images":[]}`,
+		`{"type":"scan","id":"s","page":{"url":"https://a.example/"},"settings":{"variants":true},"images":[{"url":"blob:x","data":"iVBORw0KGgo=","displayWidth":10,"srcsetWidths":[1,65535]},{"url":"https://a.example/y.jpg","srcsetWidths":[0]}]}`,
 		`{"type":"cancel","id":"c","scan":"s"}`,
 		`{"type":"release","id":"r","keys":["a","b"]}`,
 		`{"type":"release","id":"r","all":true}`,
