@@ -111,6 +111,18 @@ test('slider, toggle, zoom and panning by keyboard; both sides stay on one box',
   assert.equal(await showing(), 'after');
   assert.equal((await visible()).after, true);
   assert.equal(await cmp.evaluate(() => getComputedStyle(document.getElementById('before-layer')).visibility), 'hidden');
+  // B: side by side, each half the whole picture, on the same box within its half.
+  await cmp.keyboard.press('b');
+  assert.equal(await showing(), 'sides');
+  const halves = () => cmp.evaluate(() => {
+    const r = (id) => document.getElementById(id).getBoundingClientRect();
+    const [bl, al, b, a] = [r('before-layer'), r('after-layer'), r('before'), r('after')];
+    return { split: Math.round(al.left - bl.left), same: [b.left - bl.left === a.left - al.left, b.top === a.top, b.width === a.width, b.height === a.height], paneHalf: Math.round(bl.width) };
+  });
+  const h1 = await halves();
+  assert.deepEqual(h1.same, [true, true, true, true]);
+  assert.equal(h1.split, h1.paneHalf, 'the optimized half starts where the original half ends');
+  assert.equal((await visible()).after, true);
   await cmp.keyboard.press('s');
   assert.equal(await showing(), 'split');
   // 1 and 2: the optimized file's pixels at one and two screen pixels each; both images on the same box.
@@ -145,6 +157,16 @@ test('slider, toggle, zoom and panning by keyboard; both sides stay on one box',
   await cmp.mouse.up();
   const dragged = await shown(cmp);
   assert.deepEqual([Math.round(dragged.left - moved.left), Math.round(dragged.top - moved.top)], [60, 30]);
+  // Side by side at 2×: one pan moves both halves alike.
+  await cmp.keyboard.press('b');
+  const s0 = await halves();
+  const a0 = await shown(cmp);
+  await cmp.keyboard.press('ArrowRight');
+  const s1 = await halves();
+  const a1 = await shown(cmp);
+  assert.deepEqual([s0.same, s1.same], [[true, true, true, true], [true, true, true, true]]);
+  assert.equal(Math.round(a1.left - a0.left), -40);
+  await cmp.keyboard.press('s');
   // Panning stops at the picture's edge.
   await cmp.focus('[data-testid=pane]');
   for (let k = 0; k < 20; k++) await cmp.keyboard.press('ArrowLeft');

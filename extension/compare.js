@@ -294,14 +294,16 @@ function layout() {
   pane.dataset.zoom = view.zoom;
   pane.dataset.show = view.show;
   if (!w || !h || !pw || !ph) return;
-  const scale = view.zoom === 'fit' ? Math.min(pw / w, ph / h) : Number(view.zoom) / (window.devicePixelRatio || 1);
+  // Side by side, each picture has half the view.
+  const vw = view.show === 'sides' ? pw / 2 : pw;
+  const scale = view.zoom === 'fit' ? Math.min(vw / w, ph / h) : Number(view.zoom) / (window.devicePixelRatio || 1);
   const W = w * scale;
   const H = h * scale;
-  const maxX = Math.max(0, (W - pw) / 2);
+  const maxX = Math.max(0, (W - vw) / 2);
   const maxY = Math.max(0, (H - ph) / 2);
   view.panX = clamp(view.panX, -maxX, maxX);
   view.panY = clamp(view.panY, -maxY, maxY);
-  const left = (pw - W) / 2 + view.panX;
+  const left = (vw - W) / 2 + view.panX;
   const top = (ph - H) / 2 + view.panY;
   for (const img of [$('before'), $('after')]) {
     img.style.left = `${left}px`;
@@ -337,6 +339,7 @@ function setShow(s) {
   const f = chosenFile(row());
   if (s === 'before') say('compare_showing_before');
   else if (s === 'after') say('compare_showing_after', [f ? formatName(f.format) : '']);
+  else if (s === 'sides') say('compare_showing_sides');
   else say('compare_showing_split');
 }
 
@@ -393,8 +396,8 @@ $('pane').addEventListener('keydown', (e) => {
   if (!dir) return;
   e.preventDefault();
   if (view.zoom === 'fit') {
-    // Nothing to pan: the arrows move the divider.
-    if (dir[0]) setSplit(view.split + dir[0] * (e.shiftKey ? 10 : 2));
+    // Nothing to pan: in the slider view the arrows move the divider.
+    if (dir[0] && view.show === 'split') setSplit(view.split + dir[0] * (e.shiftKey ? 10 : 2));
     return;
   }
   const step = e.shiftKey ? 200 : 40;
@@ -414,7 +417,9 @@ $('pane').addEventListener('keydown', (e) => {
   pane.addEventListener('pointerdown', (e) => {
     if (e.button !== 0) return;
     const onDivider = e.target.closest('#divider');
-    const mode = onDivider || view.zoom === 'fit' ? 'split' : 'pan';
+    // Fitted, a drag moves the divider in the slider view; zoomed in, it pans.
+    const mode = onDivider || (view.zoom === 'fit' && view.show === 'split') ? 'split' : view.zoom === 'fit' ? null : 'pan';
+    if (!mode) return;
     drag = { mode, x: e.clientX, y: e.clientY };
     pane.setPointerCapture(e.pointerId);
     pane.classList.add('dragging');
@@ -448,6 +453,7 @@ document.addEventListener('keydown', (e) => {
   const inView = e.target === $('pane') || e.target === $('divider');
   if (k === 't' || k === 'T' || (k === ' ' && inView)) { toggle(); e.preventDefault(); }
   else if (k === 's' || k === 'S') setShow('split');
+  else if (k === 'b' || k === 'B') setShow('sides');
   else if (['0', 'f', 'F', '1', '2'].includes(k)) {
     // A zoom key leaves the focus on the view, so the arrows pan at once.
     setZoom(k === '1' || k === '2' ? k : 'fit');
