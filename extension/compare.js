@@ -31,11 +31,19 @@ const view = { zoom: 'fit', show: 'split', split: 50, panX: 0, panY: 0 };
 const urls = new Map(); // key → object URL of the helper's bytes
 let afterKey = null;
 let beforeSrc = null;
+let beforeFailed = false; // the page could not load the original (moved, or the site refuses it)
 
 // ---- the worker ----------------------------------------------------------------
 
 function connect() {
-  port = chrome.runtime.connect({ name: 'compare' });
+  try {
+    port = chrome.runtime.connect({ name: 'compare' });
+  } catch {
+    // The extension was reloaded or removed: this page's scan is gone for good.
+    port = null;
+    setGone('scan');
+    return;
+  }
   port.onMessage.addListener(onMessage);
   port.onDisconnect.addListener(() => {
     port = null;
@@ -262,11 +270,12 @@ async function loadImages(r, im, missing) {
 function labels() {
   const r = row();
   const f = chosenFile(r);
-  $('label-before').textContent = r?.original ? t('compare_tag_before', [formatName(r.original.format)]) : t('compare_show_before');
+  $('label-before').textContent = beforeFailed ? t('compare_before_failed') : r?.original ? t('compare_tag_before', [formatName(r.original.format)]) : t('compare_show_before');
   $('label-after').textContent = f ? t('compare_tag_after', [formatName(f.format)]) : '';
 }
 
 for (const img of [$('before'), $('after')]) img.addEventListener('load', () => layout());
+$('before').addEventListener('error', () => { beforeFailed = true; labels(); });
 
 // ---- the view: slider, zoom, panning, toggle ----------------------------------------
 
