@@ -444,3 +444,33 @@ test('closing the scanned tab: the compare page says its scan is gone', { skip }
   assert.equal(await page.$eval('[data-testid=redo-go]', (e) => e.disabled), true);
   await page.close();
 });
+
+test('Stop ends a re-encode at once; the row keeps its answer', { skip }, async () => {
+  // An image the server takes 3 s to send: the re-encode is still fetching it when Stop is pressed.
+  const tab = await s.b.browser.newPage();
+  await tab.goto(`${s.srv.origin}/slow.html?n=1&ms=3000`);
+  const id = await s.tabId();
+  const popup = await s.b.openPopup(tab);
+  await ended(popup);
+  await popup.close();
+  const st = await s.state(id);
+  assert.equal(st.results[0].status, 'optimized');
+  const page = await s.b.browser.newPage();
+  await page.goto(`${COMPARE_URL}?tab=${id}&scan=${st.scanId}&index=0`);
+  await page.waitForSelector('[data-testid=candidate]');
+  await page.select('[data-testid=redo-how]', 'small');
+  const t0 = Date.now();
+  await page.click('[data-testid=redo-go]');
+  await page.waitForSelector('[data-testid=redo-stop]:not([hidden])');
+  assert.equal(await page.$eval('[data-testid=redo-msg]', (e) => e.textContent), 'Re-encoding at the small target…');
+  assert.deepEqual((await s.state(id)).results[0].reencoding, { target: 'small' }, 'the row says it is being re-encoded');
+  await page.click('[data-testid=redo-stop]');
+  await page.waitForSelector('[data-testid=redo-msg][data-state=canceled]', { timeout: 10000 });
+  assert.ok(Date.now() - t0 < 3000, `stopped before the image arrived (${Date.now() - t0} ms)`);
+  assert.match(await page.$eval('[data-testid=redo-msg]', (e) => e.textContent), /keeps its earlier answer/);
+  await waitFor(async () => !('reencoding' in (await s.state(id)).results[0]), { what: 'the mark gone' });
+  assert.deepEqual((await s.state(id)).results[0], st.results[0]);
+  assert.equal(await page.$eval('[data-testid=redo-go]', (e) => e.disabled), false);
+  await page.close();
+  await tab.close();
+});
