@@ -45,7 +45,10 @@ export function collectImages(opts) {
           const ar = explicit(r.style.getPropertyValue('aspect-ratio'));
           if (w || h || ar) out.rules.push({ sel: r.selectorText, w, h, ar });
         }
-        if (r.cssRules && !(r.media && r.media.mediaText && !win.matchMedia(r.media.mediaText).matches)) take(r.cssRules);
+        const applies = !(r.media && r.media.mediaText && !win.matchMedia(r.media.mediaText).matches);
+        if (r.cssRules && applies) take(r.cssRules);
+        // @import: the imported sheet's rules (another origin's cannot be read).
+        if (r.styleSheet && applies) { try { take(r.styleSheet.cssRules); } catch { out.opaque = true; } }
       }
     };
     for (const sheet of [...(root.styleSheets || []), ...(root.adoptedStyleSheets || [])]) {
