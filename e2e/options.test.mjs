@@ -179,6 +179,18 @@ test('in a German browser the popup speaks German', { skip }, async () => {
     assert.equal(words.sort, 'Größte Dateien');
     assert.equal(words.copy, 'URLs kopieren');
     assert.equal(words.row, 'Herunterladen');
+    // The longer German words still fit a 360 px wide popup.
+    const tabId = await de.sw.evaluate(async () => (await chrome.tabs.query({ url: 'http://127.0.0.1/*' }))[0].id);
+    const narrow = await de.browser.newPage();
+    await narrow.setViewport({ width: 360, height: 640 });
+    await narrow.goto(`chrome-extension://${EXT_ID}/popup.html?tab=${tabId}`);
+    await narrow.waitForSelector('[data-testid=progress][data-state=done]');
+    await narrow.click('[data-testid=filter-toggle]');
+    const cut = await narrow.evaluate(() => [...document.querySelectorAll('button, select, input, summary, .saving, .summary, .name')]
+      .filter((e) => e.offsetParent !== null).map((e) => [e.dataset.testid || e.id || e.className, e.getBoundingClientRect()])
+      .filter(([, r]) => r.left < 0 || r.right > innerWidth + 0.5).map(([n, r]) => `${n} ${r.left}-${r.right}`));
+    assert.deepEqual(cut, [], 'German at 360 px');
+    assert.ok(await narrow.evaluate(() => document.documentElement.scrollWidth <= innerWidth));
     const opt = await de.browser.newPage();
     await opt.goto(OPTIONS);
     await opt.waitForSelector('#defaults-form input[name=formats]');
