@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor, listFiles, readZip, sniff, launchPuppeteer, tabWalk, EXT_ID } from './harness.mjs';
+import { waitFor, listFiles, readZip, sniff, launchPuppeteer, tabWalk, axeProblems, EXT_ID } from './harness.mjs';
 import { popupSuite } from './suite.mjs';
 
 const s = popupSuite();
@@ -144,7 +144,7 @@ test('export then import gives back every setting; a bad file changes nothing', 
   assert.deepEqual(withoutTimes(await stored()), before);
 });
 
-test('keyboard only: Tab reaches every control of the options page, each with visible focus', { skip }, async () => {
+test('keyboard only: Tab reaches every control of the options page, each with visible focus; axe-core finds nothing serious', { skip }, async () => {
   await opts.reload();
   await opts.waitForSelector('#defaults-form input[name=formats]');
   const seen = await tabWalk(opts);
@@ -152,6 +152,7 @@ test('keyboard only: Tab reaches every control of the options page, each with vi
     assert.ok(seen.has(id), `Tab reached ${id} (went through ${[...seen.keys()]})`);
     assert.equal(seen.get(id), true, `${id} shows its focus`);
   }
+  assert.deepEqual(await axeProblems(opts), [], 'axe-core on the options page');
   await opts.close();
 });
 
