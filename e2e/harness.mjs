@@ -264,3 +264,24 @@ export async function tabWalk(page, { max = 60, act, stop } = {}) {
   }
   return seen;
 }
+
+/**
+ * Runs axe-core on page in the light and the dark scheme (prepare(scheme)
+ * opens what should be checked) and returns its serious and critical
+ * violations, as "scheme: rule (nodes)".
+ */
+export async function axeProblems(page, prepare = async () => {}) {
+  const { createRequire } = await import('node:module');
+  const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  const problems = [];
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
+    await prepare(scheme);
+    await page.evaluate(axe);
+    const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+      .filter((x) => x.impact === 'serious' || x.impact === 'critical')
+      .map((x) => `${x.id} (${x.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`));
+    problems.push(...found.map((x) => `${scheme}: ${x}`));
+  }
+  return problems;
+}

@@ -52,6 +52,7 @@ test('the collector finds the delivery hints of the fixture page', { skip }, asy
   assert.deepEqual(codes(byName('hero-photo.jpg')), ['lcp-lazy', 'lcp-no-fetchpriority'], 'the LCP candidate, sized by CSS');
   assert.deepEqual(codes(byName('unsized-graphic.png')), ['no-dimensions']);
   assert.deepEqual(codes(byName('ratio-small.png')), [], 'CSS width and aspect-ratio size it');
+  assert.deepEqual(codes(byName('imported-graphic.png')), [], 'a rule of an @imported sheet sizes it');
   assert.deepEqual(codes(byName('set-small.jpg')), []);
   assert.deepEqual(codes(byName('below-photo.jpg')), ['offscreen-eager']);
   assert.deepEqual(codes(byName('lazy-photo.jpg')), [], 'lazy already');

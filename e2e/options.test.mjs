@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor, listFiles, readZip, sniff, launchPuppeteer, tabWalk, EXT_ID } from './harness.mjs';
+import { waitFor, listFiles, readZip, sniff, launchPuppeteer, tabWalk, axeProblems, EXT_ID } from './harness.mjs';
 import { popupSuite } from './suite.mjs';
 
 const s = popupSuite();
@@ -144,7 +144,7 @@ test('export then import gives back every setting; a bad file changes nothing', 
   assert.deepEqual(withoutTimes(await stored()), before);
 });
 
-test('keyboard only: Tab reaches every control of the options page, each with visible focus', { skip }, async () => {
+test('keyboard only: Tab reaches every control of the options page, each with visible focus; axe-core finds nothing serious', { skip }, async () => {
   await opts.reload();
   await opts.waitForSelector('#defaults-form input[name=formats]');
   const seen = await tabWalk(opts);
@@ -152,6 +152,7 @@ test('keyboard only: Tab reaches every control of the options page, each with vi
     assert.ok(seen.has(id), `Tab reached ${id} (went through ${[...seen.keys()]})`);
     assert.equal(seen.get(id), true, `${id} shows its focus`);
   }
+  assert.deepEqual(await axeProblems(opts), [], 'axe-core on the options page');
   await opts.close();
 });
 
@@ -179,6 +180,18 @@ test('in a German browser the popup speaks German', { skip }, async () => {
     assert.equal(words.sort, 'Größte Dateien');
     assert.equal(words.copy, 'URLs kopieren');
     assert.equal(words.row, 'Herunterladen');
+    // The longer German words still fit a 360 px wide popup.
+    const tabId = await de.sw.evaluate(async () => (await chrome.tabs.query({ url: 'http://127.0.0.1/*' }))[0].id);
+    const narrow = await de.browser.newPage();
+    await narrow.setViewport({ width: 360, height: 640 });
+    await narrow.goto(`chrome-extension://${EXT_ID}/popup.html?tab=${tabId}`);
+    await narrow.waitForSelector('[data-testid=progress][data-state=done]');
+    await narrow.click('[data-testid=filter-toggle]');
+    const cut = await narrow.evaluate(() => [...document.querySelectorAll('button, select, input, summary, .saving, .summary, .name')]
+      .filter((e) => e.offsetParent !== null).map((e) => [e.dataset.testid || e.id || e.className, e.getBoundingClientRect()])
+      .filter(([, r]) => r.left < 0 || r.right > innerWidth + 0.5).map(([n, r]) => `${n} ${r.left}-${r.right}`));
+    assert.deepEqual(cut, [], 'German at 360 px');
+    assert.ok(await narrow.evaluate(() => document.documentElement.scrollWidth <= innerWidth));
     const opt = await de.browser.newPage();
     await opt.goto(OPTIONS);
     await opt.waitForSelector('#defaults-form input[name=formats]');

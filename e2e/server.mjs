@@ -1,5 +1,5 @@
 // The fixture web server for the end-to-end tests: real HTTP on 127.0.0.1.
-//   /<page>.html, /page.js   pages from e2e/pages/
+//   /<page>.html, /page.js, /<name>.css   pages and styles from e2e/pages/
 //   /img/<name>.jpg|.png|.gif fixture images (small-*.png → a small PNG; .gif → an animated GIF)
 //   /slow.html?n=N&ms=M      a page of N images that each take M ms to serve
 //   /many.html?n=N           N elements with images and backgrounds (speed check)
@@ -96,8 +96,8 @@ export async function startServer() {
         const im = imageFor(u.pathname.slice(5));
         if (im) return send(200, im.type, im.body);
       }
-      const m = /^\/([\w-]+\.(html|js))$/.exec(u.pathname);
-      if (m) return send(200, m[2] === 'js' ? 'text/javascript' : 'text/html', readFileSync(join(here, 'pages', m[1])));
+      const m = /^\/([\w-]+\.(html|js|css))$/.exec(u.pathname);
+      if (m) return send(200, { js: 'text/javascript', css: 'text/css' }[m[2]] || 'text/html', readFileSync(join(here, 'pages', m[1])));
       return send(404, 'text/plain', 'not found');
     } catch {
       return send(404, 'text/plain', 'not found');

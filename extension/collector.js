@@ -28,30 +28,47 @@ export function collectImages(opts) {
   // are reported from the top of the document, as at page load.
   const sx = window.scrollX || 0;
   const sy = window.scrollY || 0;
-  // Style rules that give an element an explicit width, height or
-  // aspect-ratio, per document or shadow root (read once, only when an image
-  // lacks its width/height attributes). Sheets of another origin cannot be
-  // read: `opaque` says so.
+  // Which <img>s style rules give an explicit width, height or aspect-ratio,
+  // per document or shadow root: each such rule is run once with
+  // querySelectorAll (matching every image against every rule took 8 s for
+  // 1,000 images and 2,000 rules). Sheets of another origin cannot be read,
+  // and a page whose rules take over 200 ms to apply stops there: `opaque`.
   const sizeRules = new Map();
+  const RULES_MS = 200;
   const rulesOf = (root, win) => {
     if (sizeRules.has(root)) return sizeRules.get(root);
-    const out = { rules: [], opaque: false };
+    const out = { sized: new Map(), opaque: false };
     const explicit = (v) => !!v && v !== 'auto' && v !== 'initial' && v !== 'unset' && v !== 'inherit';
+    const rules = [];
     const take = (list) => {
       for (const r of list) {
         if (r.style && r.selectorText) {
           const w = explicit(r.style.getPropertyValue('width'));
           const h = explicit(r.style.getPropertyValue('height'));
           const ar = explicit(r.style.getPropertyValue('aspect-ratio'));
-          if (w || h || ar) out.rules.push({ sel: r.selectorText, w, h, ar });
+          if (w || h || ar) rules.push({ sel: r.selectorText, w, h, ar });
         }
-        if (r.cssRules && !(r.media && r.media.mediaText && !win.matchMedia(r.media.mediaText).matches)) take(r.cssRules);
+        const applies = !(r.media && r.media.mediaText && !win.matchMedia(r.media.mediaText).matches);
+        if (r.cssRules && applies) take(r.cssRules);
+        // @import: the imported sheet's rules (another origin's cannot be read).
+        if (r.styleSheet && applies) { try { take(r.styleSheet.cssRules); } catch { out.opaque = true; } }
       }
     };
     for (const sheet of [...(root.styleSheets || []), ...(root.adoptedStyleSheets || [])]) {
       let list = null;
       try { list = sheet.cssRules; } catch { out.opaque = true; }
       if (list) { try { take(list); } catch { out.opaque = true; } }
+    }
+    const t1 = performance.now();
+    for (const r of rules) {
+      if (performance.now() - t1 > RULES_MS) { out.opaque = true; break; }
+      let found = [];
+      try { found = root.querySelectorAll(r.sel); } catch { continue; }
+      for (const e of found) {
+        if (e.localName !== 'img') continue;
+        const s = out.sized.get(e) || { w: false, h: false, ar: false };
+        out.sized.set(e, { w: s.w || r.w, h: s.h || r.h, ar: s.ar || r.ar });
+      }
     }
     sizeRules.set(root, out);
     return out;
@@ -62,21 +79,11 @@ export function collectImages(opts) {
   const cssSize = (el, win) => {
     const cs = getComputedStyle(el);
     const explicit = (v) => !!v && v !== 'auto';
-    let w = explicit(el.style.width);
-    let h = explicit(el.style.height);
     // Width and height attributes become "auto w / h"; anything else came from a style.
-    let ar = !!cs.aspectRatio && cs.aspectRatio !== 'auto' && !/^auto\s/.test(cs.aspectRatio);
+    const ar = !!cs.aspectRatio && cs.aspectRatio !== 'auto' && !/^auto\s/.test(cs.aspectRatio);
     const rs = rulesOf(el.getRootNode(), win);
-    for (const r of rs.rules) {
-      if ((w || !r.w) && (h || !r.h) && (ar || !r.ar)) continue;
-      let m = false;
-      try { m = el.matches(r.sel); } catch { m = false; }
-      if (!m) continue;
-      w = w || r.w;
-      h = h || r.h;
-      ar = ar || r.ar;
-    }
-    return { w, h, ar, pos: cs.position, opaque: rs.opaque };
+    const r = rs.sized.get(el) || { w: false, h: false, ar: false };
+    return { w: explicit(el.style.width) || r.w, h: explicit(el.style.height) || r.h, ar: ar || r.ar, pos: cs.position, opaque: rs.opaque };
   };
 
   const visit = (doc, win, dx, dy) => {
@@ -88,7 +95,7 @@ export function collectImages(opts) {
       const h = r.height;
       const top = r.top + dy;
       const left = r.left + dx;
-      return { w, h, on: w > 0 && h > 0 && top + h > 0 && left + w > 0 && top < vh && left < vw };
+      return { w, h, x: left, y: top, on: w > 0 && h > 0 && top + h > 0 && left + w > 0 && top < vh && left < vw };
     };
     const chosenSource = (pic) => {
       for (const c of pic.children) {
@@ -128,7 +135,6 @@ export function collectImages(opts) {
           }
           const pic = el.parentElement && el.parentElement.localName === 'picture' ? el.parentElement : null;
           const source = pic ? chosenSource(pic) : null;
-          const r = el.getBoundingClientRect();
           const wa = el.getAttribute('width');
           const ha = el.getAttribute('height');
           // The element's delivery facts, for the hints and the markup.
@@ -136,7 +142,7 @@ export function collectImages(opts) {
             tag, loading: (el.getAttribute('loading') || '').trim().toLowerCase(), fetchpriority: (el.getAttribute('fetchpriority') || '').trim().toLowerCase(),
             decoding: (el.getAttribute('decoding') || '').trim().toLowerCase(), widthAttr: wa, heightAttr: ha, alt: el.getAttribute('alt'),
             sizes: (source && source.getAttribute('sizes')) || el.getAttribute('sizes') || '', picSrcset: source ? source.getAttribute('srcset') || source.getAttribute('data-srcset') || '' : '',
-            x: r.left + dx + sx, y: r.top + dy + sy, vw: window.innerWidth, vh: window.innerHeight,
+            x: b.x + sx, y: b.y + sy, vw: window.innerWidth, vh: window.innerHeight,
           };
           if (b.w > 0 && b.h > 0 && !(wa && ha)) facts.css = cssSize(el, win);
           items.push({

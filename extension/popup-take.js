@@ -14,6 +14,7 @@ let st = null;
 let shown = [];
 let onChange = () => {};
 let labelFor = (i) => String(i);
+let focusedPick = null; // the row whose checkbox has the focus
 
 const ROW_LABELS = {
   savings: 'take_rows_savings', size: 'take_rows_size', name: 'take_rows_name', position: 'take_rows_position',
@@ -91,11 +92,16 @@ export function decorateRow(li, i) {
   box.checked = sel.has(i);
   box.setAttribute('aria-label', t('take_pick_label', labelFor(i)));
   box.addEventListener('change', () => { sel.setMany([i], box.checked); onChange(); });
+  // A row redrawn while its checkbox has focus (results still arriving)
+  // gives the focus to the new checkbox instead of dropping it.
+  box.addEventListener('focus', () => { focusedPick = i; });
+  box.addEventListener('blur', () => setTimeout(() => { if (box.isConnected && document.activeElement !== box && focusedPick === i) focusedPick = null; }));
   const wrap = document.createElement('label');
   wrap.className = 'pick';
   wrap.append(box);
   if (li.firstElementChild) wrap.append(li.firstElementChild);
   li.prepend(wrap);
+  if (focusedPick === i && li.isConnected && (!document.activeElement || document.activeElement === document.body)) box.focus();
 }
 
 /** Brings the bar and the rows' checkboxes in line with the selection. */

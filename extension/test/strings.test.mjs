@@ -98,3 +98,13 @@ test('no message key is built at run time', () => {
     assert.deepEqual(bad, [], relative(ext, f));
   }
 });
+
+test('no sentence for people is written into the code outside the messages', () => {
+  const sentence = /(['"`])[A-Z][a-z]+(?: [a-z’']+){2,}[^'"`\n]*\1/g;
+  for (const f of files(ext, /\.js$/)) {
+    // The collector runs in the page and shows nothing; comments are for developers.
+    if (f.endsWith('collector.js')) continue;
+    const code = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '').replace(/\s\/\/ .*$/gm, '');
+    assert.deepEqual([...code.matchAll(sentence)].map((m) => m[0]), [], relative(ext, f));
+  }
+});
