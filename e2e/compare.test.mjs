@@ -474,3 +474,38 @@ test('Stop ends a re-encode at once; the row keeps its answer', { skip }, async 
   await page.close();
   await tab.close();
 });
+
+test('an image already optimal: Compare shows the smallest file it would take, and re-encodes it', { skip }, async () => {
+  await s.b.sw.evaluate(() => chrome.storage.local.set({ 'site:127.0.0.1': { settings: { minSavingsBytes: 50000000 }, savedAt: 1 } }));
+  try {
+    const tab = await s.b.browser.newPage();
+    await tab.goto(`${s.srv.origin}/few.html?optimal=1`);
+    const id = await s.tabId();
+    const popup = await s.b.openPopup(tab);
+    await ended(popup);
+    const st = await s.state(id);
+    const i = st.images.findIndex((im) => im.url.endsWith('hero-photo.jpg'));
+    const r = st.results[i];
+    assert.equal(r.status, 'optimal');
+    const smallest = [...r.candidates].sort((a, b) => a.bytes - b.bytes)[0];
+    assert.ok(smallest.key, 'the helper holds the candidates of an optimal answer too');
+    const page = await openFromPopup(popup, i);
+    await waitFor(() => afterBytesAre(page, smallest.bytes), { what: 'the smallest file on the optimized side' });
+    assert.match(await page.$eval('[data-testid=row-note]', (e) => e.textContent), /already optimal/);
+    assert.equal(await page.$eval('[data-testid=num-file]', (e) => e.previousElementSibling.textContent), 'Smallest file');
+    assert.equal(await page.$eval('[data-testid=compare-download]', (e) => e.disabled), true, 'nothing to download');
+    assert.deepEqual(await page.$$eval('[data-testid=pick]', (es) => es.map((e) => e.disabled)), r.candidates.map(() => true));
+    // Re-encoding it asks the helper again; with every saving under the minimum it stays optimal.
+    await page.select('[data-testid=redo-how]', 'small');
+    await page.click('[data-testid=redo-go]');
+    await page.waitForSelector('[data-testid=redo-msg][data-state=done]', { timeout: 60000 });
+    assert.match(await page.$eval('[data-testid=redo-msg]', (e) => e.textContent), /^Done at the small target: no file saves enough/);
+    const after = await waitFor(async () => { const x = await s.state(id); return x.results[i].redoneWith && x; }, { what: 'the re-encoded row' });
+    assert.equal(after.results[i].status, 'optimal');
+    assert.deepEqual(after.results[i].redoneWith, { target: 'small' });
+    await page.close();
+    await tab.close();
+  } finally {
+    await s.b.sw.evaluate(() => chrome.storage.local.clear());
+  }
+});

@@ -95,6 +95,17 @@ function setGone(why) {
 // ---- what the page shows ------------------------------------------------------------
 
 const row = () => (state ? state.results[index] : null);
+
+/**
+ * The file on the optimized side: the row's download (chosen, else best),
+ * or for an image already optimal the smallest file the helper made, to
+ * see what it would have cost.
+ */
+function shownFile(r) {
+  const f = chosenFile(r);
+  if (f || !r || r.status !== 'optimal' || r.lost) return f;
+  return candidateRows(r).find((c) => c.key) || null;
+}
 const image = () => (state ? state.images[index] : null);
 
 function nameOf(im) {
@@ -133,7 +144,7 @@ function render() {
   renderNumbers(r);
   renderCandidates(r, blocking);
   renderRedo();
-  loadImages(r, im, !!missing);
+  loadImages(r, im, blocking);
   $('download').disabled = !!missing || !r?.verified;
 }
 
@@ -153,9 +164,9 @@ function renderNumbers(r) {
   const items = [];
   const add = (label, value, testid, cls) => items.push(el('dt', { text: label }), el('dd', { text: value, 'data-testid': testid, class: cls }));
   if (r && r.original) add(t('compare_num_original'), fileWords(r.original), 'num-original');
-  const f = chosenFile(r);
+  const f = shownFile(r);
   if (f) {
-    add(r.chosen && f !== r.best ? t('compare_num_chosen') : t('compare_num_best'), fileWords(f), 'num-file');
+    add(r.chosen && f !== r.best ? t('compare_num_chosen') : r.best ? t('compare_num_best') : t('compare_num_smallest'), fileWords(f), 'num-file');
     const s = savingOf(r, f);
     if (s.savedBytes >= 0) add(t('compare_num_saves'), t('compare_saves', [formatBytes(s.savedBytes), String(Math.round(s.savedPercent))]), 'num-saves', 'good');
     else add(t('compare_num_saves'), t('compare_larger', [formatBytes(-s.savedBytes)]), 'num-saves', 'bad');
@@ -219,7 +230,7 @@ async function choose(key) {
 
 // ---- images ------------------------------------------------------------------------
 
-async function loadImages(r, im, missing) {
+async function loadImages(r, im, blocking) {
   // Before: the original, by its URL (or its bytes from the worker when the page has no URL for it).
   if (im && beforeSrc == null) {
     beforeSrc = '';
@@ -237,7 +248,8 @@ async function loadImages(r, im, missing) {
     if (src) { $('before').referrerPolicy = 'no-referrer'; $('before').src = src; }
   }
   $('before').alt = t('compare_alt_before', [nameOf(im)]);
-  const f = missing ? null : chosenFile(r);
+  const f = blocking ? null : shownFile(r);
+  $('pane').dataset.after = String(!!(f && f.key));
   if (!f || !f.key) {
     afterKey = null;
     $('after').removeAttribute('src');
@@ -269,9 +281,9 @@ async function loadImages(r, im, missing) {
 
 function labels() {
   const r = row();
-  const f = chosenFile(r);
+  const f = shownFile(r);
   $('label-before').textContent = beforeFailed ? t('compare_before_failed') : r?.original ? t('compare_tag_before', [formatName(r.original.format)]) : t('compare_show_before');
-  $('label-after').textContent = f ? t('compare_tag_after', [formatName(f.format)]) : '';
+  $('label-after').textContent = !f ? '' : r.best ? t('compare_tag_after', [formatName(f.format)]) : t('compare_tag_smallest', [formatName(f.format)]);
 }
 
 for (const img of [$('before'), $('after')]) img.addEventListener('load', () => layout());
@@ -284,7 +296,7 @@ const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 /** Pixel size the view is laid out for: the optimized file's, else the original's. */
 function pixelSize() {
   const r = row();
-  const f = chosenFile(r);
+  const f = shownFile(r);
   const w = f?.width || r?.original?.width || $('after').naturalWidth || $('before').naturalWidth;
   const h = f?.height || r?.original?.height || $('after').naturalHeight || $('before').naturalHeight;
   return { w, h };
@@ -345,7 +357,7 @@ function setShow(s) {
   // The divider is hidden outside the slider view: its focus goes to the view.
   if (s !== 'split' && document.activeElement === $('divider')) $('pane').focus({ preventScroll: true });
   layout();
-  const f = chosenFile(row());
+  const f = shownFile(row());
   if (s === 'before') say('compare_showing_before');
   else if (s === 'after') say('compare_showing_after', [f ? formatName(f.format) : '']);
   else if (s === 'sides') say('compare_showing_sides');

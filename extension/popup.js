@@ -248,6 +248,13 @@ function updateRow(i) {
     return b;
   };
   const estimateWord = () => el('span', { class: 'state-word', 'data-testid': 'estimate', text: ended ? t('popup_row_estimate_ended') : t('popup_row_estimate_running') });
+  // The large compare page, in a tab; and the row's re-encode in progress there.
+  const compareBtn = () => {
+    const b = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'compare-btn', text: t('popup_compare'), 'aria-label': t('compare_open_aria', [labelFor(i)]) });
+    b.addEventListener('click', () => openCompare(i));
+    return b;
+  };
+  const reencodingWord = () => el('span', { class: 'state-word', 'data-testid': 'reencoding', text: t('compare_row_reencoding', [howWords(r.reencoding)]) });
   const isSvg = im.kinds.includes('svg') || r?.original?.format === 'svg' || /\.svgz?(\?|$)/i.test(im.url);
 
   if (rs === 'error') {
@@ -271,12 +278,8 @@ function updateRow(i) {
       if (est) saving.append(estimateWord());
       else if (!r.final && !ended) saving.append(el('span', { class: 'state-word', text: t('popup_row_looking') }));
       if (hasChoice(r)) info.append(el('div', { class: 'why', 'data-testid': 'chosen', 'data-format': chosenFile(r).format, text: t('compare_row_chosen', [`${formatName(chosenFile(r).format)} · ${formatBytes(chosenFile(r).bytes)}`]) }));
-      if (r.reencoding) saving.append(el('span', { class: 'state-word', 'data-testid': 'reencoding', text: t('compare_row_reencoding', [howWords(r.reencoding)]) }));
-      if (b.key) {
-        const cmp = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'compare-btn', text: t('popup_compare'), 'aria-label': t('compare_open_aria', [labelFor(i)]) });
-        cmp.addEventListener('click', () => openCompare(i));
-        actions.append(cmp);
-      }
+      if (r.reencoding) saving.append(reencodingWord());
+      if (b.key) actions.append(compareBtn());
       if (est) {
         if (ended && !r.final) actions.append(finishBtn(t('popup_finish')));
       } else {
@@ -289,6 +292,9 @@ function updateRow(i) {
       const min = state.settings?.minSavingsBytes ?? DEFAULTS.minSavingsBytes;
       const small = c && c.bytes < o.bytes && o.bytes - c.bytes < min;
       saving.append(el('span', { class: 'muted', text: small ? t('popup_saves_less', minWords(min)) : t('popup_already_optimal') }));
+      if (r.reencoding) saving.append(reencodingWord());
+      // The compare page can re-encode it at another target, and shows what the smallest file would look like.
+      if (r.final && r.verified) actions.append(compareBtn());
       if (rs === 'estimate') {
         saving.append(estimateWord());
         if (ended && !r.final) actions.append(finishBtn(t('popup_finish')));
