@@ -212,6 +212,18 @@ test('with variants: the markup\'s srcset widths are the real widths of files th
     assert.ok(zip[img.attrs.src], img.attrs.src);
   }
   assert.ok(checked >= 4, `files checked: ${checked}`);
+  // The exported report names the same variant files, with the same markup.
+  const reports = listFiles(h.b.profile.downloads).filter((f) => f.endsWith('.json')).length;
+  await popup.click('[data-testid=export]');
+  const json = await waitFor(() => { const all = listFiles(h.b.profile.downloads).filter((f) => f.endsWith('.json')); return all.length > reports && all.sort().at(-1); }, { what: 'the report', timeout: 15000 });
+  const report = JSON.parse(readFileSync(join(h.b.profile.downloads, json), 'utf8'));
+  assert.equal(report.settings.variants, true);
+  for (const i of rows()) {
+    const im = report.images[i];
+    assert.deepEqual(im.variants.map((v) => v.width), st.variants[i].variants.map((v) => v.width));
+    for (const v of im.variants) for (const f of v.files) assert.equal(zip[f.name]?.length, f.bytes, f.name);
+    assert.equal(im.markup, await markupOf(i));
+  }
   // The main files are still at the top of the ZIP.
   for (const i of rows()) assert.ok(Object.keys(zip).some((n) => !n.includes('/') && n.startsWith(st.images[i].url.split('/').pop().replace(/\.\w+$/, ''))));
 });

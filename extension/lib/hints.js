@@ -14,6 +14,7 @@ export const HINT_CODES = Object.freeze(['lcp-lazy', 'lcp-no-fetchpriority', 'of
 const MARGIN_X = 100;
 const MARGIN_Y = 200;
 const OFFSCREEN_SHARE = 0.75;
+const OFFSCREEN_MIN_BYTES = 2048;
 // An animated GIF is worth a hint when another animated format saves at
 // least this share of it (and at least the scan's minimum saving).
 const GIF_SHARE = 0.2;
@@ -148,7 +149,12 @@ export function gifHint(r, minSavingsBytes = 0) {
  * service worker) and the animated-GIF one from its result.
  */
 export function rowHints(im, r, { minSavingsBytes = 0 } = {}) {
-  const out = Array.isArray(im && im.hints) ? im.hints.filter((h) => h && typeof h.code === 'string').map((h) => ({ code: h.code, fix: h.fix })) : [];
+  // Lighthouse leaves out off-screen images that would save under 2 KiB; a
+  // file that small loaded at once costs next to nothing.
+  const tiny = !!(r && r.original && r.original.bytes > 0 && r.original.bytes < OFFSCREEN_MIN_BYTES);
+  const out = Array.isArray(im && im.hints)
+    ? im.hints.filter((h) => h && typeof h.code === 'string' && !(tiny && h.code === 'offscreen-eager')).map((h) => ({ code: h.code, fix: h.fix }))
+    : [];
   const g = gifHint(r, minSavingsBytes);
   if (g) out.push({ code: g.code, fix: g.fix });
   return out;

@@ -25,9 +25,13 @@ export function chosenFile(r, chosen) {
   return pickFile(chosen ? { ...r, chosen } : r);
 }
 
-/** Whether a row gets markup: an <img> of the page with an answer (optimized or optimal). */
+/**
+ * Whether a row gets markup: an <img> of the page with an answer (optimized,
+ * or optimal with an address to name: not a data: or blob: URL).
+ */
 export function hasMarkup(im, r) {
-  return !!(im && im.el && r && (r.status === 'optimized' || r.status === 'optimal') && !r.lost);
+  if (!im || !im.el || !r || r.lost) return false;
+  return r.status === 'optimized' || (r.status === 'optimal' && /^https?:/i.test(im.url || ''));
 }
 
 /**

@@ -101,6 +101,11 @@ test('animated GIF: the smallest animated candidate in another format, when it s
   const rows = rowHints({ hints: [{ code: 'offscreen-eager', fix: 'x' }] }, r, { minSavingsBytes: 2048 });
   assert.deepEqual(rows.map((x) => x.code), ['offscreen-eager', 'animated-gif']);
   assert.deepEqual(rowHints({}, null), []);
+  // An off-screen file under 2 KiB is not worth the hint (as Lighthouse).
+  const off = { hints: [{ code: 'offscreen-eager', fix: 'x' }] };
+  assert.deepEqual(rowHints(off, { original: { bytes: 1500 } }), []);
+  assert.deepEqual(rowHints(off, { original: { bytes: 4096 } }).map((x) => x.code), ['offscreen-eager']);
+  assert.deepEqual(rowHints(off, null).map((x) => x.code), ['offscreen-eager'], 'before the answer');
 });
 
 test('the image list carries the element facts and srcset widths, and the scan sends the widths', () => {

@@ -27,6 +27,8 @@ test('the chosen candidate, else the best; none for an optimal row', () => {
   assert.equal(hasMarkup({ url: 'x' }, result()), false, 'a CSS background has no <img> to write');
   assert.equal(hasMarkup(im(), { status: 'error' }), false);
   assert.equal(hasMarkup(im(), result({ lost: true })), false);
+  assert.equal(hasMarkup(im({ url: 'data:image/png;base64,AAAA' }), { status: 'optimal' }), false, 'no data: URL in markup');
+  assert.equal(hasMarkup(im({ url: 'data:image/png;base64,AAAA' }), result()), true, 'its optimized file has a name');
 });
 
 test('without variants: one <img> naming the single file, hints applied', () => {
