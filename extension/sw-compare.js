@@ -11,6 +11,13 @@ import { t } from './lib/i18n.js';
 import { storeVariants, variantKeys } from './sw-variants.js';
 
 
+/** A row without its "being re-encoded" mark. */
+function unmarked(r) {
+  if (!r || !r.reencoding) return r;
+  const { reencoding, ...rest } = r;
+  return rest;
+}
+
 /**
  * Wires the compare page in.
  * @param {object} ctx from sw.js: states, listeners, restored, publicState,
@@ -40,8 +47,7 @@ export function wireCompare(ctx) {
     const r = st.results[job.index];
     // The row as it was, without the "re-encoding" mark (unless replaced already).
     if (r && r.reencoding) {
-      const { reencoding, ...rest } = r;
-      st.results[job.index] = rest;
+      st.results[job.index] = unmarked(r);
       ctx.queueResult(st.tabId, job.index);
     }
     tell(st.tabId, jobWords(job));
@@ -228,6 +234,14 @@ export function wireCompare(ctx) {
       ports.delete(p);
       if (id != null) ctx.listeners.get(id)?.delete(p);
     });
+  });
+
+  // A worker restarted mid re-encode lost the job with the helper: its rows
+  // (restored from chrome.storage.session) are not being re-encoded any more.
+  ctx.restored.then(() => {
+    for (const st of ctx.states.values()) {
+      st.results = st.results.map(unmarked);
+    }
   });
 
   // A closed tab's scan is dropped with no snapshot: tell its compare pages.
