@@ -118,14 +118,14 @@ export async function launchPlaywright(opts = {}) {
 
 // ---- Puppeteer ---------------------------------------------------------------
 
-/** Launches Chromium with the extension through puppeteer-core. */
+/** Launches Chromium with the extension through puppeteer-core (opts.args and opts.env added to the browser's). */
 export async function launchPuppeteer(opts = {}) {
   const { default: puppeteer } = await import('puppeteer-core');
   const profile = makeProfile(opts);
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM, headless: true, pipe: true, enableExtensions: [EXT_DIR], userDataDir: profile.dir,
-    args: BROWSER_ARGS.filter((a) => !a.startsWith('--load-extension') && !a.startsWith('--disable-extensions-except')),
-    env: profile.env, defaultViewport: { width: 1280, height: 800 },
+    args: [...BROWSER_ARGS.filter((a) => !a.startsWith('--load-extension') && !a.startsWith('--disable-extensions-except')), ...(opts.args || [])],
+    env: { ...profile.env, ...(opts.env || {}) }, defaultViewport: { width: 1280, height: 800 },
   });
   const session = await browser.target().createCDPSession();
   await session.send('Browser.setDownloadBehavior', { behavior: 'default' });
@@ -240,4 +240,27 @@ export function hostPids(profile) {
     } catch { /* gone or not ours */ }
   }
   return pids;
+}
+
+/**
+ * Presses Tab up to max times on page and records each control reached
+ * (its data-testid, else name, else id) and whether its focus shows
+ * (:focus-visible with an outline). act(id) runs after each stop; the walk
+ * ends early when stop(id) is true.
+ * @returns {Promise<Map<string, boolean>>}
+ */
+export async function tabWalk(page, { max = 60, act, stop } = {}) {
+  const seen = new Map();
+  for (let k = 0; k < max; k++) {
+    await page.keyboard.press('Tab');
+    const f = await page.evaluate(() => {
+      const e = document.activeElement;
+      const cs = getComputedStyle(e);
+      return { id: e.dataset.testid || e.name || e.id, visible: e.matches(':focus-visible') && cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0 };
+    });
+    if (!seen.has(f.id)) seen.set(f.id, f.visible);
+    if (act) await act(f.id);
+    if (stop && stop(f.id)) break;
+  }
+  return seen;
 }

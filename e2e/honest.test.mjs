@@ -55,7 +55,8 @@ test('6: compare opens in view from a row below the fold, takes focus, gives it 
   await popup.$eval(row, (e) => e.scrollIntoView({ block: 'end' }));
   const scrolled = await popup.evaluate(() => window.scrollY);
   assert.ok(scrolled > 100, `the row is below the fold (scrolled ${scrolled} px)`);
-  await popup.click(`${row} [data-testid=compare-btn]`);
+  // A click on the row opens the quick look in the popup (its Compare button opens the large page in a tab).
+  await popup.click(`${row} .name`);
   await popup.waitForFunction(() => document.getElementById('cmp-after').complete && document.getElementById('cmp-after').naturalWidth > 0, { timeout: 15000 });
   const box = await popup.$eval('[data-testid=compare]', (e) => { const r = e.getBoundingClientRect(); return { top: r.top, bottom: r.bottom, vh: window.innerHeight }; });
   assert.ok(box.top >= 0 && box.bottom <= box.vh, `compare in view: ${JSON.stringify(box)}`);
@@ -212,7 +213,7 @@ test('axe-core: no serious or critical violations in the popup, light and dark',
     await popup.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
     // Settings open and a comparison open, so their controls are checked too.
     if (await popup.$eval('#settings-panel', (e) => e.hidden)) await popup.click('[data-testid=settings]');
-    await popup.click('[data-testid=result-row][data-state=verified] [data-testid=compare-btn]');
+    await popup.click('[data-testid=result-row][data-state=verified] .name');
     await popup.waitForSelector('[data-testid=compare]:not([hidden])');
     await popup.evaluate(axe);
     const v = await popup.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations

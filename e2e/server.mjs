@@ -1,6 +1,6 @@
 // The fixture web server for the end-to-end tests: real HTTP on 127.0.0.1.
 //   /<page>.html, /page.js   pages from e2e/pages/
-//   /img/<name>.jpg|.png     fixture images (small-*.png → a small PNG)
+//   /img/<name>.jpg|.png|.gif fixture images (small-*.png → a small PNG; .gif → an animated GIF)
 //   /slow.html?n=N&ms=M      a page of N images that each take M ms to serve
 //   /many.html?n=N           N elements with images and backgrounds (speed check)
 //   /photos.html?n=N&w=W     N distinct photos (different bytes, same pixels) shown W px wide, and a 404
@@ -17,11 +17,12 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fx = (n) => readFileSync(join(here, 'fixtures', n));
-const FILES = { jpg: fx('photo.jpg'), png: fx('graphic.png'), small: fx('small.png') };
+const FILES = { jpg: fx('photo.jpg'), png: fx('graphic.png'), small: fx('small.png'), gif: fx('anim.gif') };
 
 function imageFor(name) {
   if (name.endsWith('.jpg')) return { type: 'image/jpeg', body: FILES.jpg };
   if (name.endsWith('.png')) return { type: 'image/png', body: name.startsWith('small') ? FILES.small : FILES.png };
+  if (name.endsWith('.gif')) return { type: 'image/gif', body: FILES.gif };
   return null;
 }
 

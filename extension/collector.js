@@ -24,6 +24,61 @@ export function collectImages(opts) {
   // its own collector, and the service worker counts the ones that never answered.
   let childFrames = 0;
 
+  // Scroll offsets of the frame this collector runs in: element positions
+  // are reported from the top of the document, as at page load.
+  const sx = window.scrollX || 0;
+  const sy = window.scrollY || 0;
+  // Style rules that give an element an explicit width, height or
+  // aspect-ratio, per document or shadow root (read once, only when an image
+  // lacks its width/height attributes). Sheets of another origin cannot be
+  // read: `opaque` says so.
+  const sizeRules = new Map();
+  const rulesOf = (root, win) => {
+    if (sizeRules.has(root)) return sizeRules.get(root);
+    const out = { rules: [], opaque: false };
+    const explicit = (v) => !!v && v !== 'auto' && v !== 'initial' && v !== 'unset' && v !== 'inherit';
+    const take = (list) => {
+      for (const r of list) {
+        if (r.style && r.selectorText) {
+          const w = explicit(r.style.getPropertyValue('width'));
+          const h = explicit(r.style.getPropertyValue('height'));
+          const ar = explicit(r.style.getPropertyValue('aspect-ratio'));
+          if (w || h || ar) out.rules.push({ sel: r.selectorText, w, h, ar });
+        }
+        if (r.cssRules && !(r.media && r.media.mediaText && !win.matchMedia(r.media.mediaText).matches)) take(r.cssRules);
+      }
+    };
+    for (const sheet of [...(root.styleSheets || []), ...(root.adoptedStyleSheets || [])]) {
+      let list = null;
+      try { list = sheet.cssRules; } catch { out.opaque = true; }
+      if (list) { try { take(list); } catch { out.opaque = true; } }
+    }
+    sizeRules.set(root, out);
+    return out;
+  };
+  // How CSS sizes an <img>: explicit width/height (inline or a matching
+  // rule) and an author aspect-ratio; an image taken out of the flow
+  // (absolute, fixed) shifts nothing.
+  const cssSize = (el, win) => {
+    const cs = getComputedStyle(el);
+    const explicit = (v) => !!v && v !== 'auto';
+    let w = explicit(el.style.width);
+    let h = explicit(el.style.height);
+    // Width and height attributes become "auto w / h"; anything else came from a style.
+    let ar = !!cs.aspectRatio && cs.aspectRatio !== 'auto' && !/^auto\s/.test(cs.aspectRatio);
+    const rs = rulesOf(el.getRootNode(), win);
+    for (const r of rs.rules) {
+      if ((w || !r.w) && (h || !r.h) && (ar || !r.ar)) continue;
+      let m = false;
+      try { m = el.matches(r.sel); } catch { m = false; }
+      if (!m) continue;
+      w = w || r.w;
+      h = h || r.h;
+      ar = ar || r.ar;
+    }
+    return { w, h, ar, pos: cs.position, opaque: rs.opaque };
+  };
+
   const visit = (doc, win, dx, dy) => {
     const vw = win.innerWidth;
     const vh = win.innerHeight;
@@ -72,9 +127,21 @@ export function collectImages(opts) {
             if (aw > 0 && ah > 0) { w = aw; h = ah; }
           }
           const pic = el.parentElement && el.parentElement.localName === 'picture' ? el.parentElement : null;
+          const source = pic ? chosenSource(pic) : null;
+          const r = el.getBoundingClientRect();
+          const wa = el.getAttribute('width');
+          const ha = el.getAttribute('height');
+          // The element's delivery facts, for the hints and the markup.
+          const facts = {
+            tag, loading: (el.getAttribute('loading') || '').trim().toLowerCase(), fetchpriority: (el.getAttribute('fetchpriority') || '').trim().toLowerCase(),
+            decoding: (el.getAttribute('decoding') || '').trim().toLowerCase(), widthAttr: wa, heightAttr: ha, alt: el.getAttribute('alt'),
+            sizes: (source && source.getAttribute('sizes')) || el.getAttribute('sizes') || '', picSrcset: source ? source.getAttribute('srcset') || source.getAttribute('data-srcset') || '' : '',
+            x: r.left + dx + sx, y: r.top + dy + sy, vw: window.innerWidth, vh: window.innerHeight,
+          };
+          if (b.w > 0 && b.h > 0 && !(wa && ha)) facts.css = cssSize(el, win);
           items.push({
-            k: 'img', pic: !!pic, picSrc: !!(pic && chosenSource(pic)), zero: !(b.w > 0 && b.h > 0), cur: el.currentSrc || '', src: el.getAttribute('src') ? el.src : '', srcset: el.getAttribute('srcset') || '',
-            lazySrc, lazySrcset, nw: el.naturalWidth || 0, nh: el.naturalHeight || 0, w, h, on: b.on,
+            k: 'img', pic: !!pic, picSrc: !!source, zero: !(b.w > 0 && b.h > 0), cur: el.currentSrc || '', src: el.getAttribute('src') ? el.src : '', srcset: el.getAttribute('srcset') || '',
+            lazySrc, lazySrcset, nw: el.naturalWidth || 0, nh: el.naturalHeight || 0, w, h, on: b.on, el: facts,
           });
         } else if (tag === 'source') {
           const p = el.parentElement;

@@ -4,6 +4,8 @@
 // authenticates the connection before it exists: sockets that other local
 // programs open and never authenticate cannot keep the extension out.
 
+import { t } from './lib/i18n.js';
+
 /** The subprotocol the helper selects; the second one offered carries the token. */
 export const PROTOCOL = 'imgdiet.v1';
 
@@ -20,14 +22,14 @@ export function protocols(token) {
 export function fetchData(info, request, { timeoutMs = 120000 } = {}) {
   return new Promise((resolve, reject) => {
     if (!info || !info.url || !info.token) {
-      reject(new Error('The helper did not offer a download channel. Scan again.'));
+      reject(new Error(t('data_no_channel')));
       return;
     }
     let ws;
     try {
       ws = new WebSocket(info.url, protocols(info.token));
     } catch {
-      reject(new Error('Could not reach the helper to download. Scan again.'));
+      reject(new Error(t('data_unreachable')));
       return;
     }
     ws.binaryType = 'arraybuffer';
@@ -39,7 +41,7 @@ export function fetchData(info, request, { timeoutMs = 120000 } = {}) {
       try { ws.close(); } catch { /* already closed */ }
       if (err) reject(err); else resolve(val);
     };
-    const timer = setTimeout(() => finish(new Error('The download from the helper took too long.')), timeoutMs);
+    const timer = setTimeout(() => finish(new Error(t('data_timeout'))), timeoutMs);
     ws.onopen = () => {
       ws.send(JSON.stringify(request));
     };
@@ -49,13 +51,13 @@ export function fetchData(info, request, { timeoutMs = 120000 } = {}) {
       try { m = JSON.parse(ev.data); } catch { /* not JSON */ }
       if (m && m.error) {
         const e = new Error(m.error.code === 'not_found'
-          ? 'The optimized file is no longer held by the helper. Scan again.'
-          : (m.error.message || 'The helper could not send the file.'));
+          ? t('data_not_found')
+          : (m.error.message || t('data_failed')));
         e.code = m.error.code;
         finish(e);
       }
     };
-    ws.onerror = () => finish(new Error('The connection to the helper failed during the download.'));
-    ws.onclose = () => finish(new Error('The helper closed the download connection.'));
+    ws.onerror = () => finish(new Error(t('data_conn_failed')));
+    ws.onclose = () => finish(new Error(t('data_closed')));
   });
 }

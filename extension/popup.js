@@ -2,27 +2,22 @@
 // tab (or re-attaches to a scan in progress), and shows results as they come.
 
 import { formatBytes, formatName, dims, unitFor } from './lib/format.js';
-import { sortIndexes, reasonWords, errorText, rowStatus } from './lib/results.js';
-import { RUNNING, rowState, canDownload, counts, downloadableIndexes, summaryWords, downloadAllLabel, progressWords, barValue } from './lib/progress.js';
-import { KIND_NAMES } from './lib/images.js';
+import { reasonWords, errorText, rowStatus } from './lib/results.js';
+import { RUNNING, rowState, canDownload, counts, summaryWords, progressWords, barValue } from './lib/progress.js';
+import { kindName } from './lib/images.js';
+import { t, localize } from './lib/i18n.js';
 import { baseName, downloadPath, distinctLabels } from './lib/naming.js';
 import { DEFAULTS, validateSettings } from './lib/settings-core.js';
 import { loadSite, saveSite, forgetSite } from './settings.js';
+import { fillForm, readForm, wireForm } from './settings-form.js';
 import { fetchData } from './datachan.js';
+import { initTake, resetTake, takeOrder, takeIndexes, takeLabel, decorateRow, updateTake } from './popup-take.js';
+import { rowExtras, renderZipOption, zipWithVariants, onVariantsMessage } from './popup-markup.js';
+import { chosenFile, hasChoice, savingOf, compareUrl, howWords } from './lib/compare.js';
+import { initReport, renderReport } from './popup-report.js';
+import { el } from './lib/dom.js';
 
 const $ = (id) => document.getElementById(id);
-const el = (tag, attrs = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'tabindex' || k === 'title') e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  for (const c of kids) if (c != null) e.append(c);
-  return e;
-};
 
 let tabId = null;
 let state = null;
@@ -73,6 +68,8 @@ function onMessage(msg) {
   } else if (msg.type === 'results' && state && msg.scanId === state.scanId) {
     for (const [i, r] of Object.entries(msg.results)) state.results[i] = r;
     render(Object.keys(msg.results).map(Number));
+  } else if (msg.type === 'variants' && state && msg.scanId === state.scanId) {
+    render([onVariantsMessage(state, msg)]);
   }
 }
 
@@ -86,14 +83,15 @@ function resetRows() {
   $('rows').replaceChildren();
   closeCompare(false);
   labels = [];
+  resetTake();
 }
 
 function plainLabel(i) {
   const im = state.images[i];
   if (im.name) return im.name;
-  if (im.url.startsWith('data:')) return 'embedded image (data: URL)';
-  if (im.url.startsWith('blob:')) return 'generated image (blob: URL)';
-  try { return baseName(im.url) || new URL(im.url).hostname; } catch { return 'image'; }
+  if (im.url.startsWith('data:')) return t('popup_label_data');
+  if (im.url.startsWith('blob:')) return t('popup_label_blob');
+  try { return baseName(im.url) || new URL(im.url).hostname; } catch { return t('popup_label_image'); }
 }
 
 function labelFor(i) {
@@ -113,7 +111,7 @@ function render(changed) {
   $('cancel').hidden = !running || st.status === 'canceling';
   $('rescan').hidden = running;
   $('redo-lost').hidden = !(ended && c.lost > 0);
-  $('redo-lost').textContent = c.lost === 1 ? 'Redo the 1 lost image' : `Redo the ${c.lost} lost images`;
+  $('redo-lost').textContent = c.lost === 1 ? t('popup_redo_lost_one') : t('popup_redo_lost_many', c.lost);
 
   const err = st?.error?.message;
   $('scan-error').hidden = !err;
@@ -141,26 +139,29 @@ function render(changed) {
   const words = summaryWords(st);
   $('summary').textContent = words.main;
   $('summary').dataset.savedBytes = String(words.total.savedBytes);
-  $('summary').title = words.main ? `${c.downloadable} verified smaller files, ${c.ready - c.downloadable - c.failed} already optimal, ${c.failed} could not be checked` : '';
+  $('summary').title = words.main ? t('popup_summary_title', [c.downloadable, c.ready - c.downloadable - c.failed, c.failed]) : '';
   $('summary-extra').textContent = words.extra;
   $('summary-line').hidden = empty || n === 0;
 
   const dl = $('download-all');
   if (!dl.dataset.busy) {
-    dl.textContent = downloadAllLabel(st);
-    dl.disabled = c.downloadable === 0;
+    dl.textContent = takeLabel(st);
+    dl.disabled = takeIndexes(st).length === 0;
   }
-  dl.dataset.count = String(c.downloadable);
+  dl.dataset.count = String(takeIndexes(st).length);
 
   const notes = [];
-  if (st?.skippedFrames) notes.push(`${st.skippedFrames === 1 ? '1 frame' : `${st.skippedFrames} frames`} on this page could not be read and ${st.skippedFrames === 1 ? 'was' : 'were'} skipped.`);
-  if (st?.localImages && n) notes.push(`${st.localImages === 1 ? '1 image is a local file' : `${st.localImages} images are local files`} (file://), which Chrome does not let extensions read.`);
-  if (st?.settingsForgotten) notes.push('These results were computed with settings you have since forgotten for this site. Click Scan again to use the defaults.');
-  if (c.lost && st.error?.kind !== 'interrupted') notes.push(`The helper stopped, and ${c.lost === 1 ? '1 result was' : `${c.lost} results were`} lost with it; verified “already optimal” answers and errors are kept.`);
-  else if (c.lost) notes.push(`${c.lost === 1 ? '1 result was' : `${c.lost} results were`} lost when the browser stopped the extension.`);
+  const count = (k, one, many) => (k === 1 ? t(one) : t(many, k));
+  if (st?.skippedFrames) notes.push(count(st.skippedFrames, 'popup_note_frames_one', 'popup_note_frames_many'));
+  if (st?.localImages && n) notes.push(count(st.localImages, 'popup_note_local_one', 'popup_note_local_many'));
+  if (st?.settingsForgotten) notes.push(t('popup_note_forgotten'));
+  if (c.lost && st.error?.kind !== 'interrupted') notes.push(count(c.lost, 'popup_note_helper_lost_one', 'popup_note_helper_lost_many'));
+  else if (c.lost) notes.push(count(c.lost, 'popup_note_browser_lost_one', 'popup_note_browser_lost_many'));
   $('notice').textContent = [noticeMsg, ...notes].filter(Boolean).join(' ');
 
   renderOthers(st);
+  renderZipOption(st);
+  renderReport(st);
   if (!st) return;
   const idx = changed ?? st.images.map((_, i) => i);
   // When the scan ends, every row changes what it says.
@@ -168,7 +169,7 @@ function render(changed) {
   lastEnded = ended;
   for (const i of (endedNow ? st.images.map((_, k) => k) : idx)) updateRow(i);
   for (let i = 0; i < n; i++) if (!rowEls.has(i)) updateRow(i);
-  const next = sortIndexes(st.results, n);
+  const next = takeOrder(st);
   if (next.join() !== order.join()) {
     order = next;
     const frag = document.createDocumentFragment();
@@ -177,6 +178,7 @@ function render(changed) {
     $('rows').replaceChildren(frag);
     if (focused && focused.isConnected) focused.focus();
   }
+  updateTake(st);
   ensureRoving();
   if (selected != null) updateCompareCaptions();
 }
@@ -187,7 +189,7 @@ function renderOthers(st) {
   const others = st?.others || [];
   $('others').hidden = !others.length;
   if (!others.length) return;
-  $('others-summary').textContent = `Other sources, not loaded at this window size (${others.length}, not counted)`;
+  $('others-summary').textContent = t('popup_others_summary', others.length);
   const ul = $('others-list');
   if (ul.dataset.for === st.scanId) return;
   ul.dataset.for = st.scanId;
@@ -216,7 +218,7 @@ function updateRow(i) {
   if (!li) {
     li = el('li', { class: 'row', 'data-testid': 'result-row', 'data-index': String(i), tabindex: '-1' });
     li.addEventListener('keydown', onRowKey);
-    li.addEventListener('click', (e) => { if (!e.target.closest('button')) select(i); });
+    li.addEventListener('click', (e) => { if (!e.target.closest('button, label, input')) select(i); });
     rowEls.set(i, li);
   }
   li.dataset.status = rowStatus(r);
@@ -228,47 +230,56 @@ function updateRow(i) {
     : el('span', { class: 'thumb none', 'aria-hidden': 'true', text: '?' });
   if (thumb.tagName === 'IMG') thumb.addEventListener('error', () => thumb.classList.add('broken'), { once: true });
 
-  const kinds = im.kinds.map((k) => KIND_NAMES[k] || k).join(', ');
-  const shown = im.hidden ? ' · not displayed' : `${im.displayWidth ? ` · shown ${Math.round(im.displayWidth)}×${Math.round(im.displayHeight)}` : ''}${im.onScreen ? '' : ' · off-screen'}`;
+  const where = [im.kinds.map(kindName).join(', ')];
+  if (im.hidden) where.push(t('popup_meta_hidden'));
+  else {
+    if (im.displayWidth) where.push(t('popup_meta_shown', `${Math.round(im.displayWidth)}×${Math.round(im.displayHeight)}`));
+    if (!im.onScreen) where.push(t('popup_meta_offscreen'));
+  }
   const title = el('div', { class: 'name', title: im.url.length > 300 ? im.url.slice(0, 300) + '…' : im.url, text: labelFor(i) });
-  const meta = el('div', { class: 'meta muted', text: `${kinds}${shown}` });
+  const meta = el('div', { class: 'meta muted', text: where.join(' · ') });
   const info = el('div', { class: 'info' }, title, meta);
   const saving = el('div', { class: 'saving', 'data-testid': 'row-state' });
   const actions = el('div', { class: 'row-actions' });
   const finishBtn = (text) => {
-    const b = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'finish', text, 'aria-label': `${text}: ${labelFor(i)}` });
+    const b = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'finish', text, 'aria-label': t('popup_action_for', [text, labelFor(i)]) });
     b.addEventListener('click', () => { b.disabled = true; port.postMessage({ type: 'redo', which: [i] }); });
     return b;
   };
+  const estimateWord = () => el('span', { class: 'state-word', 'data-testid': 'estimate', text: ended ? t('popup_row_estimate_ended') : t('popup_row_estimate_running') });
   const isSvg = im.kinds.includes('svg') || r?.original?.format === 'svg' || /\.svgz?(\?|$)/i.test(im.url);
 
   if (rs === 'error') {
     if (r.original) info.append(el('div', { class: 'orig', text: `${formatName(r.original.format)} · ${formatBytes(r.original.bytes)}` }));
     info.append(el('div', { class: 'error', 'data-testid': 'error', text: errorText(r.error, { svg: isSvg }) }));
   } else if (rs === 'lost') {
-    saving.append(el('span', { class: 'lost', text: r.original ? 'Result lost: the helper stopped' : 'Lost: the helper stopped before this image was done' }));
+    saving.append(el('span', { class: 'lost', text: r.original ? t('popup_row_lost_result') : t('popup_row_lost_pending') }));
   } else if (r && r.original) {
     const o = r.original;
-    info.append(el('div', { class: 'orig' }, el('span', { class: 'label', text: 'Now ' }), `${formatName(o.format)} ${dims(o.width, o.height)} · `, el('span', { class: 'nowrap', text: formatBytes(o.bytes) })));
+    info.append(el('div', { class: 'orig' }, el('span', { class: 'label', text: `${t('popup_row_now')} ` }), `${formatName(o.format)} ${dims(o.width, o.height)} · `, el('span', { class: 'nowrap', text: formatBytes(o.bytes) })));
     if (r.status === 'optimized' && r.best) {
       const b = r.best;
       const est = rs === 'estimate';
-      info.append(el('div', { class: 'best' }, el('span', { class: 'label', text: est ? 'Est. ' : 'Best ' }), `${formatName(b.format)} ${dims(b.width, b.height)} · `, el('span', { class: 'nowrap', text: formatBytes(b.bytes) })));
+      info.append(el('div', { class: 'best' }, el('span', { class: 'label', text: `${est ? t('popup_row_estimate') : t('popup_row_best')} ` }), `${formatName(b.format)} ${dims(b.width, b.height)} · `, el('span', { class: 'nowrap', text: formatBytes(b.bytes) })));
       const why = reasonWords(r);
       if (why.length) info.append(el('div', { class: 'why', text: why.join(' · ') }));
       const u = unitFor(o.bytes);
-      saving.append(el('strong', { text: `${est ? '≈ ' : ''}−${formatBytes(r.savedBytes, u)}` }), el('span', { text: `${Math.round(r.savedPercent)} %` }));
-      if (est) saving.append(el('span', { class: 'state-word', 'data-testid': 'estimate', text: ended ? 'estimate only, not verified' : 'estimate, verifying…' }));
-      else if (!r.final && !ended) saving.append(el('span', { class: 'state-word', text: 'verified; looking for smaller' }));
+      // With a format chosen in the compare page, the saving is that file's.
+      const sv = hasChoice(r) ? savingOf(r) : r;
+      saving.append(el('strong', { text: `${est ? '≈ ' : ''}${sv.savedBytes < 0 ? '+' : '−'}${formatBytes(Math.abs(sv.savedBytes), u)}` }), el('span', { text: `${Math.round(sv.savedPercent)} %` }));
+      if (est) saving.append(estimateWord());
+      else if (!r.final && !ended) saving.append(el('span', { class: 'state-word', text: t('popup_row_looking') }));
+      if (hasChoice(r)) info.append(el('div', { class: 'why', 'data-testid': 'chosen', 'data-format': chosenFile(r).format, text: t('compare_row_chosen', [`${formatName(chosenFile(r).format)} · ${formatBytes(chosenFile(r).bytes)}`]) }));
+      if (r.reencoding) saving.append(el('span', { class: 'state-word', 'data-testid': 'reencoding', text: t('compare_row_reencoding', [howWords(r.reencoding)]) }));
       if (b.key) {
-        const cmp = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'compare-btn', text: 'Compare', 'aria-label': `Compare ${labelFor(i)} before and after` });
-        cmp.addEventListener('click', () => select(i));
+        const cmp = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'compare-btn', text: t('popup_compare'), 'aria-label': t('compare_open_aria', [labelFor(i)]) });
+        cmp.addEventListener('click', () => openCompare(i));
         actions.append(cmp);
       }
       if (est) {
-        if (ended && !r.final) actions.append(finishBtn('Finish this image'));
+        if (ended && !r.final) actions.append(finishBtn(t('popup_finish')));
       } else {
-        const dlb = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'download', text: 'Download', disabled: !canDownload(r, state.keysGone), 'aria-label': `Download optimized ${labelFor(i)}` });
+        const dlb = el('button', { type: 'button', class: 'small-btn', 'data-testid': 'download', text: t('popup_download'), disabled: !canDownload(r, state.keysGone), 'aria-label': t('popup_download_label', labelFor(i)) });
         dlb.addEventListener('click', () => downloadOne(i, dlb));
         actions.append(dlb);
       }
@@ -276,19 +287,23 @@ function updateRow(i) {
       const c = smallestCandidate(r);
       const min = state.settings?.minSavingsBytes ?? DEFAULTS.minSavingsBytes;
       const small = c && c.bytes < o.bytes && o.bytes - c.bytes < min;
-      saving.append(el('span', { class: 'muted', text: small ? `Saves less than ${minWords(min)}` : 'Already optimal' }));
+      saving.append(el('span', { class: 'muted', text: small ? t('popup_saves_less', minWords(min)) : t('popup_already_optimal') }));
       if (rs === 'estimate') {
-        saving.append(el('span', { class: 'state-word', 'data-testid': 'estimate', text: ended ? 'estimate only, not verified' : 'estimate, verifying…' }));
-        if (ended && !r.final) actions.append(finishBtn('Finish this image'));
+        saving.append(estimateWord());
+        if (ended && !r.final) actions.append(finishBtn(t('popup_finish')));
       }
     }
     for (const sk of r.skipped || []) info.append(el('div', { class: 'why muted small', 'data-testid': 'skipped', text: sk.reason }));
   } else {
-    saving.append(el('span', { class: 'muted', text: ended ? 'Not checked' : 'Waiting…' }));
-    if (ended && state.status === 'canceled') actions.append(finishBtn('Check this image'));
+    saving.append(el('span', { class: 'muted', text: ended ? t('popup_not_checked') : t('popup_waiting') }));
+    if (ended && state.status === 'canceled') actions.append(finishBtn(t('popup_check')));
   }
   if (r && r.note && rs !== 'lost') info.append(el('div', { class: 'note muted', 'data-testid': 'note', text: r.note }));
-  li.replaceChildren(thumb, info, saving, actions);
+  const extra = rowExtras(state, i, labelFor(i));
+  info.append(...extra.lines);
+  actions.append(...extra.actions);
+  li.replaceChildren(thumb, info, saving, actions, ...extra.after);
+  decorateRow(li, i);
 }
 
 // ---- keyboard ----------------------------------------------------------------
@@ -340,11 +355,12 @@ async function select(i) {
   $('cmp-after').removeAttribute('src');
   updateCompareCaptions();
   $('cmp-close').focus();
-  if (state.keysGone || r.lost) { $('cmp-after-cap').textContent = 'Scan again to see the optimized image.'; return; }
+  if (state.keysGone || r.lost) { $('cmp-after-cap').textContent = t('popup_compare_rescan'); return; }
   try {
-    const buf = await fetchData(dataInfo, { get: r.best.key });
+    const f = chosenFile(r);
+    const buf = await fetchData(dataInfo, { get: f.key });
     if (selected !== i) return;
-    const url = URL.createObjectURL(new Blob([buf], { type: mimeOf(r.best.format) }));
+    const url = URL.createObjectURL(new Blob([buf], { type: mimeOf(f.format) }));
     compareUrls.push(url);
     $('cmp-after').src = url;
   } catch (e) {
@@ -352,12 +368,21 @@ async function select(i) {
   }
 }
 
+// "Compare" opens the large compare page in a tab (it talks to the worker
+// itself, so it outlives the popup); the panel above is the quick look.
+function openCompare(i) {
+  chrome.tabs.create({ url: compareUrl(tabId, state.scanId, i), openerTabId: tabId });
+}
+$('cmp-large').addEventListener('click', () => { if (selected != null) openCompare(selected); });
+
 function updateCompareCaptions() {
   const r = state.results[selected];
   if (!r || !r.original || !r.best) return;
-  $('cmp-title').textContent = `Before and after: ${labelFor(selected)}`;
-  $('cmp-before-cap').textContent = `Original: ${formatName(r.original.format)} ${dims(r.original.width, r.original.height)}, ${formatBytes(r.original.bytes)}`;
-  $('cmp-after-cap').textContent = `${r.verified ? 'Optimized' : 'Estimate (not verified)'}: ${formatName(r.best.format)} ${dims(r.best.width, r.best.height)}, ${formatBytes(r.best.bytes)}`;
+  $('cmp-title').textContent = t('popup_compare_title_for', labelFor(selected));
+  const caption = (x) => [formatName(x.format), dims(x.width, x.height), formatBytes(x.bytes)];
+  const f = chosenFile(r);
+  $('cmp-before-cap').textContent = t('popup_compare_original', caption(r.original));
+  $('cmp-after-cap').textContent = r.verified ? t('popup_compare_optimized', caption(f)) : t('popup_compare_estimate', caption(f));
 }
 
 /**
@@ -437,7 +462,7 @@ async function downloadViaPopup(plan, info) {
   }
   const url = URL.createObjectURL(new Blob([buf], { type }));
   try {
-    const id = await chrome.downloads.download({ url, filename: downloadPath(plan.site, name), conflictAction: 'uniquify' });
+    const id = await chrome.downloads.download({ url, filename: downloadPath(plan.site, name, plan.naming), conflictAction: 'uniquify' });
     revokeWhenDone(id, url);
     return id;
   } catch (e) {
@@ -458,7 +483,7 @@ async function download(what, button) {
   const n = what.all ? what.indexes.length : 1;
   button.disabled = true;
   button.dataset.busy = '1';
-  button.textContent = what.all ? `Saving ${n} file${n === 1 ? '' : 's'}…` : 'Saving…';
+  button.textContent = !what.all ? t('popup_saving') : n === 1 ? t('popup_saving_one') : t('popup_saving_many', n);
   noticeMsg = '';
   $('notice').textContent = '';
   let saved = '';
@@ -473,11 +498,11 @@ async function download(what, button) {
       if (w.error) throw new Error(w.error);
     }
     const k = res.plan.items.length;
-    saved = what.all ? `Saved ${k} file${k === 1 ? '' : 's'}` : 'Saved';
+    saved = !what.all ? t('popup_saved') : k === 1 ? t('popup_saved_one') : t('popup_saved_many', k);
     button.textContent = saved;
   } catch (e) {
     button.textContent = label;
-    noticeMsg = e.message || 'The download failed.';
+    noticeMsg = e.message || t('popup_download_failed');
     $('notice').textContent = noticeMsg;
   } finally {
     button.disabled = false;
@@ -492,8 +517,8 @@ async function download(what, button) {
 function downloadOne(i, button) { download({ index: i }, button); }
 // The ZIP holds exactly the rows the button counted when it was clicked.
 $('download-all').addEventListener('click', (e) => {
-  const indexes = downloadableIndexes(state);
-  download({ all: true, indexes, keys: indexes.map((i) => state.results[i].best.key) }, e.currentTarget);
+  const indexes = takeIndexes(state);
+  download({ all: true, indexes, keys: indexes.map((i) => state.results[i].best.key), variants: zipWithVariants() }, e.currentTarget);
 });
 
 // ---- buttons and settings ------------------------------------------------------
@@ -511,40 +536,19 @@ $('settings-toggle').addEventListener('click', async () => {
   $('settings-toggle').setAttribute('aria-expanded', String(open));
   if (open) form.querySelector('input')?.focus();
 });
-form.elements.qualityMode.addEventListener('change', () => {
-  form.elements.qualityNumber.disabled = form.elements.qualityMode.value !== 'fixed';
-});
+wireForm(form);
 
 async function fillSettings() {
   const { settings, saved } = await loadSite(state?.site);
-  const f = form.elements;
-  for (const cb of form.querySelectorAll('input[name=formats]')) cb.checked = settings.formats.includes(cb.value);
-  f.qualityMode.value = settings.quality === 'auto' ? settings.target : 'fixed';
-  f.qualityNumber.value = settings.quality === 'auto' ? 80 : settings.quality;
-  f.qualityNumber.disabled = settings.quality === 'auto';
-  f.minSavingsBytes.value = settings.minSavingsBytes;
-  f.imageBudgetSeconds.value = settings.imageBudgetSeconds;
-  for (const k of ['resize', 'keepMetadata', 'includeBackgrounds', 'includeOffscreen']) f[k].checked = settings[k];
+  fillForm(form, settings);
   $('forget').disabled = !saved;
   $('settings-msg').textContent = state?.site
-    ? (saved ? `Saved settings for ${state.site}.` : `Defaults (nothing saved for ${state.site}).`)
-    : 'This page has no site name; settings cannot be saved for it.';
+    ? (saved ? t('popup_settings_saved_for', state.site) : t('popup_settings_defaults_for', state.site))
+    : t('popup_settings_no_site');
 }
 
 function readSettings() {
-  const f = form.elements;
-  const mode = f.qualityMode.value;
-  return {
-    formats: [...form.querySelectorAll('input[name=formats]:checked')].map((x) => x.value),
-    quality: mode === 'fixed' ? Number(f.qualityNumber.value) : 'auto',
-    target: mode === 'fixed' ? DEFAULTS.target : mode,
-    resize: f.resize.checked,
-    keepMetadata: f.keepMetadata.checked,
-    minSavingsBytes: f.minSavingsBytes.value === '' ? DEFAULTS.minSavingsBytes : Number(f.minSavingsBytes.value),
-    imageBudgetSeconds: f.imageBudgetSeconds.value === '' ? DEFAULTS.imageBudgetSeconds : Number(f.imageBudgetSeconds.value),
-    includeBackgrounds: f.includeBackgrounds.checked,
-    includeOffscreen: f.includeOffscreen.checked,
-  };
+  return readForm(form);
 }
 
 /** Shows the settings' errors as an error, or clears them. */
@@ -565,7 +569,7 @@ form.addEventListener('submit', async (e) => {
   const { errors } = await saveSite(state?.site, readSettings());
   showSettingsErrors(errors);
   if (errors.length) { $('settings-error').focus(); return; }
-  $('settings-msg').textContent = `Saved for ${state.site}. Scanning again…`;
+  $('settings-msg').textContent = t('popup_settings_saved_scanning', state.site);
   $('forget').disabled = false;
   port.postMessage({ type: 'scan' });
 });
@@ -578,32 +582,36 @@ $('forget').addEventListener('click', async () => {
   // The rows on show were computed with the settings just forgotten: scan
   // again with the defaults instead of leaving them as if nothing changed.
   if (state?.savedSettings) {
-    $('settings-msg').textContent = `Forgot ${site}; scanning again with the defaults…`;
+    $('settings-msg').textContent = t('popup_forgot_rescan', site);
     port.postMessage({ type: 'scan' });
   } else {
-    $('settings-msg').textContent = `Forgot ${site}; defaults apply.`;
+    $('settings-msg').textContent = t('popup_forgot', site);
   }
 });
 
 // ---- start -----------------------------------------------------------------------
 
+initTake({ onChange: () => { if (state) render([]); }, label: (i) => labelFor(i) });
+
 async function start() {
+  localize();
   // Opened from the toolbar it is a popup with a fixed preferred width;
   // opened in a tab (or a narrow window) it reflows down to 360 px.
   if (!new URLSearchParams(location.search).has('tab')) document.documentElement.classList.add('popup');
   const q = new URLSearchParams(location.search).get('tab');
   if (q) tabId = Number(q);
   else {
-    const [t] = await chrome.tabs.query({ active: true, currentWindow: true });
-    tabId = t?.id ?? null;
+    const [tab] = await chrome.tabs.query({ active: true, currentWindow: true });
+    tabId = tab?.id ?? null;
   }
   if (tabId == null) {
     $('scan-error').hidden = false;
-    $('scan-error').textContent = 'Open a web page and click Image Diet there.';
+    $('scan-error').textContent = t('popup_no_tab');
     return;
   }
   connect();
   port.postMessage({ type: 'open', tabId });
 }
 
+initReport(() => state);
 start();

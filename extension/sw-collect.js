@@ -3,6 +3,7 @@
 // "Finding images on the page…".
 
 import { collectImages } from './collector.js';
+import { t } from './lib/i18n.js';
 
 // Measured here: the collector walks 1,000 elements in under 200 ms, and a
 // frame that never finishes loading (<iframe src="javascript:void(0)">) made
@@ -52,6 +53,6 @@ export async function collectFrames(tabId, opts, { timeoutMs = COLLECT_TIMEOUT_M
     return { frames, skippedFrames: (top && top.result.childFrames) || 0, timedOut: true };
   } catch (e) {
     if (!(e instanceof Timeout)) throw e;
-    throw Object.assign(new Error('The page did not answer within 10 seconds, so its images could not be listed. Reload the page, then click Scan again.'), { kind: 'pageTimeout' });
+    throw Object.assign(new Error(t('sw_page_timeout')), { kind: 'pageTimeout' });
   }
 }

@@ -9,12 +9,18 @@ import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } 
 import { applyResult, totals, lostResults } from './lib/results.js';
 import { canDownload } from './lib/progress.js';
 import { scanSettings, siteOf, siteKey } from './lib/settings-core.js';
-import { fileName, downloadPath, uniqueNames, zipName } from './lib/naming.js';
+import { downloadPath, zipName, namedStems, stemFileName } from './lib/naming.js';
+import { currentNaming, namingReady, watchNaming } from './sw-naming.js';
 import { loadSite } from './settings.js';
 import { fetchData } from './datachan.js';
 import { helperMessages, platformOf } from './lib/helper-help.js';
 import { readInPage } from './sw-credentials.js';
-import { loginKind, withMessage, CROSS_ORIGIN_MESSAGE, PAGE_REFUSED_MESSAGE } from './lib/credentials.js';
+import { withFixes } from './lib/hints.js';
+import { storeVariants, variantKeys, variantEntries, staleVariantKeys } from './sw-variants.js';
+import { loginKind, withMessage, crossOriginMessage, pageRefusedMessage } from './lib/credentials.js';
+import { t } from './lib/i18n.js';
+import { chosenFile, resultKeys } from './lib/compare.js';
+import { wireCompare } from './sw-compare.js';
 
 const HOST_NAME = 'com.imagediet.host';
 const PROTOCOL = 1;
@@ -26,11 +32,11 @@ const MIRROR_MS = 500;
 /** Messages shown to the user when the helper cannot be used. */
 export const MESSAGES = {
   ...helperMessages(platformOf(self.navigator)), // missing, forbidden, stopped, noHello, protocol: for this OS
-  noAccess: 'This page has nothing Image Diet can scan: it is empty, an error page, or a page Chrome keeps extensions out of. Open a page with images and click Image Diet there.',
-  fileAccess: 'This page is a file on your computer. To scan local pages, turn on “Allow access to file URLs” for Image Diet in chrome://extensions, then click Scan again.',
-  local: 'This page is a file on your computer, and Chrome does not let extensions read local image files, so its images cannot be checked. Open the page from a web server (even http://localhost) to scan it.',
-  restricted: 'Browser pages and the Web Store can’t be scanned. Open a web page and click Image Diet there.',
-  interrupted: 'The scan was interrupted when the browser stopped the extension. Click Scan again.',
+  noAccess: t('sw_no_access'),
+  fileAccess: t('sw_file_access'),
+  local: t('sw_local'),
+  restricted: t('sw_restricted'),
+  interrupted: t('sw_interrupted'),
 };
 const RUNNING = ['collecting', 'preparing', 'scanning', 'canceling'];
 const RELEASE_DELAY_MS = 30000; // a replaced file may still be in a download that started before
@@ -197,6 +203,8 @@ function publicState(st) {
     keysGone: !!st.keysGone || st.epoch !== epoch || !hello,
     skippedFrames: st.skippedFrames || 0, others: st.others || [], localImages: st.localImages || 0,
     working: st.pendingIdx ? [...st.pendingIdx] : [], savedSettings: !!st.savedSettings, settingsForgotten: !!st.settingsForgotten,
+    variants: st.variants || [],
+    naming: currentNaming(),
   };
 }
 
@@ -351,10 +359,12 @@ export async function startScan(tabId) {
     st.localImages = stats.local;
     st.collectMs = Date.now() - t0;
     st.collectPageMs = Math.max(0, ...frames.map((f) => (f.result && f.result.elapsedMs) || 0));
-    st.images = list.map((im) => ({
+    const hints = withFixes(list);
+    st.images = list.map((im, i) => ({
       url: im.url, kinds: im.kinds, displayWidth: im.displayWidth, displayHeight: im.displayHeight, dpr: im.dpr,
       onScreen: im.onScreen, hidden: !!im.hidden, transferSize: im.transferSize, thumb: thumbFor(im),
       name: im.svg ? im.url.slice(im.url.lastIndexOf('#') + 1) : null,
+      el: im.el || null, hints: hints[i], ...(im.srcsetWidths ? { srcsetWidths: im.srcsetWidths } : {}),
     }));
     st.results = new Array(list.length).fill(null);
     // Private (not in publicState): where each image was found, for reading
@@ -394,7 +404,7 @@ export async function startScan(tabId) {
     runScan(st, list.map((_, i) => i));
   } catch (e) {
     if (!live()) return;
-    setStatus(st, 'error', { error: { kind: e.kind || 'internal', message: e.kind ? e.message : 'Image Diet could not scan this page.' }, finishedAt: Date.now() });
+    setStatus(st, 'error', { error: { kind: e.kind || 'internal', message: e.kind ? e.message : t('sw_scan_failed') }, finishedAt: Date.now() });
   }
 }
 
@@ -404,8 +414,8 @@ function accessError(pageUrl, e, fileAccess = true) {
   const restricted = /chrome:\/\/|extensions gallery|cannot be scripted|Cannot access a chrome/i.test(msg);
   if (restricted) return Object.assign(new Error(MESSAGES.restricted), { kind: 'restricted' });
   // Without file access Chrome does not even say the page is a file.
-  const hint = fileAccess ? '' : ' If it is a file on your computer, turn on “Allow access to file URLs” for Image Diet in chrome://extensions first.';
-  return Object.assign(new Error(MESSAGES.noAccess + hint), { kind: 'noAccess' });
+  const words = fileAccess ? MESSAGES.noAccess : `${MESSAGES.noAccess} ${t('sw_file_hint')}`;
+  return Object.assign(new Error(words), { kind: 'noAccess' });
 }
 
 /**
@@ -420,9 +430,9 @@ function runScan(st, indexes) {
   for (const i of indexes) {
     const d = st.data[i];
     if (st.needsData?.[i] && !d) {
-      local(i, 'fetch_failed', st.images[i].url.startsWith('blob:') ? 'The page no longer holds this image’s bytes.' : 'The image’s bytes could not be read.');
+      local(i, 'fetch_failed', st.images[i].url.startsWith('blob:') ? t('sw_blob_gone') : t('sw_bytes_unread'));
     } else if (d && d.length * 0.75 > maxBytes) {
-      local(i, 'too_large', 'The image file is too large to process.');
+      local(i, 'too_large', t('result_error_too_large'));
     } else {
       sent.push(i);
     }
@@ -483,7 +493,7 @@ async function retryInPage(st) {
       if (st.needsData) st.needsData[i] = true;
       continue;
     }
-    if (applyResult(st.results, withMessage({ ...st.results[i], index: i }, PAGE_REFUSED_MESSAGE))) queueResult(st.tabId, i);
+    if (applyResult(st.results, withMessage({ ...st.results[i], index: i }, pageRefusedMessage()))) queueResult(st.tabId, i);
   }
   if (!idx.length || st.status !== 'scanning') { finishScan(st); return; }
   sendChunks(st, idx, st.data, { retry: true });
@@ -497,7 +507,7 @@ function onScanMessage(st, ch, msg) {
     const prev = st.results[i];
     let res = { ...msg, index: i };
     const login = ch.retry || st.data[i] ? null : loginKind(msg, st.images[i].url, st.frameUrls && st.frameUrls[i]);
-    if (login === 'cross-origin') res = withMessage(res, CROSS_ORIGIN_MESSAGE);
+    if (login === 'cross-origin') res = withMessage(res, crossOriginMessage());
     else if (login === 'same-origin') st.login.push(i);
     if (applyResult(st.results, res)) {
       const r = st.results[i];
@@ -511,6 +521,13 @@ function onScanMessage(st, ch, msg) {
       }
       queueResult(st.tabId, i);
     }
+  } else if (msg.type === 'variants') {
+    const i = ch.idx[msg.index];
+    if (i === undefined) return;
+    const old = st.variants && st.variants[i];
+    broadcast(st.tabId, { type: 'variants', tabId: st.tabId, scanId: st.scanId, index: i, variants: storeVariants(st, i, msg) });
+    for (const k of staleVariantKeys(st, old)) releaseLater(k, st);
+    markMirror(st.tabId);
   } else if (msg.type === 'done') {
     ch.done = msg;
     scanHandlers.delete(ch.id);
@@ -524,7 +541,7 @@ function onScanMessage(st, ch, msg) {
     for (const i of ch.idx) {
       st.pendingIdx.delete(i);
       if (!st.results[i] || !st.results[i].final) {
-        applyResult(st.results, { index: i, final: true, verified: true, url: st.images[i].url, status: 'error', error: { code: 'internal', message: (msg.error && msg.error.message) || 'The helper refused the scan.' } });
+        applyResult(st.results, { index: i, final: true, verified: true, url: st.images[i].url, status: 'error', error: { code: 'internal', message: (msg.error && msg.error.message) || t('sw_helper_refused') } });
         queueResult(st.tabId, i);
       }
     }
@@ -621,7 +638,9 @@ function releaseLater(key, st) {
 
 function keysOf(st) {
   const keys = [];
-  for (const r of st.results) if (r && r.best && r.best.key) keys.push(r.best.key);
+  // The best and every candidate (each held under its key, and choosable in the compare page).
+  for (const r of st.results) keys.push(...resultKeys(r));
+  keys.push(...variantKeys(st));
   return keys;
 }
 
@@ -657,9 +676,9 @@ const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: '
  * ones (all). With `indexes`, the ZIP holds exactly those rows (the ones the
  * popup's button counted), each at its current verified file.
  */
-export function downloadPlan(tabId, { index, all, indexes, keys } = {}) {
+export function downloadPlan(tabId, { index, all, indexes, keys, variants } = {}) {
   const st = states.get(tabId);
-  if (!st) throw new Error('There is no scan for this tab.');
+  if (!st) throw new Error(t('sw_no_scan'));
   const gone = !!st.keysGone || st.epoch !== epoch || !hello;
   const pick = (i, n) => {
     const r = st.results[i];
@@ -667,34 +686,36 @@ export function downloadPlan(tabId, { index, all, indexes, keys } = {}) {
     // The file the popup showed when it was clicked, if a newer one has replaced it since.
     const want = Array.isArray(keys) ? keys[n] : null;
     const old = want && want !== r.best.key ? st.replaced?.get(want) : null;
-    return old && old.i === i ? { i, r: { ...r, best: old.best } } : { i, r };
+    return old && old.i === i ? { i, r: { ...r, best: old.best, chosen: undefined } } : { i, r };
   };
   const want = all ? (Array.isArray(indexes) ? indexes : st.results.map((_, i) => i)) : [index];
   const items = want.map((i, n) => pick(i, n)).filter(Boolean);
   if (!items.length) {
     throw new Error(gone && st.results.some((r) => r && r.best)
-      ? 'The helper restarted, so these files are gone. Redo the lost images or scan again to download.'
-      : (all ? 'No verified images to download yet.' : 'This image has no verified optimized version to download yet.'));
+      ? t('sw_files_gone')
+      : (all ? t('sw_nothing_all') : t('sw_nothing_one')));
   }
-  const names = uniqueNames(items.map(({ i, r }) => fileName(st.images[i].name ? `https://x/${st.images[i].name}` : st.images[i].url, r.best.format, i)));
-  return {
-    site: st.site,
-    items: items.map(({ r }, n) => ({ key: r.best.key, name: names[n], format: r.best.format })),
-    zip: all ? zipName(st.site) : null,
-  };
+  // Names from every row of the page, so the markup names the same files;
+  // each row's file is the candidate chosen in the compare page, else its best.
+  const naming = currentNaming();
+  const stems = namedStems(st.images, { naming, site: st.site, results: st.results.map((r) => r && { best: chosenFile(r) }) });
+  const files = items.map(({ i, r }) => { const f = chosenFile(r); return { key: f.key, name: stemFileName(stems[i], f.format), format: f.format }; });
+  // "Download all" with variants: each image's widths in a folder of its own.
+  if (all && variants) for (const { i } of items) files.push(...variantEntries(st, i, stems[i]));
+  return { site: st.site, items: files, zip: all ? zipName(st.site) : null, naming };
 }
 
 /** Downloads through a data: URL made in the worker (no URL.createObjectURL here). */
 export async function downloadInWorker(tabId, what) {
   const plan = downloadPlan(tabId, what);
-  if (!hello) throw new Error('The helper is not running any more. Scan again.');
+  if (!hello) throw new Error(t('sw_helper_gone'));
   if (plan.zip) {
     const buf = await fetchData(hello.data, { zip: plan.items.map(({ key, name }) => ({ key, name })) });
-    return chrome.downloads.download({ url: toDataUrl(buf, 'application/zip'), filename: downloadPath(plan.site, plan.zip), conflictAction: 'uniquify' });
+    return chrome.downloads.download({ url: toDataUrl(buf, 'application/zip'), filename: downloadPath(plan.site, plan.zip, plan.naming), conflictAction: 'uniquify' });
   }
   const it = plan.items[0];
   const buf = await fetchData(hello.data, { get: it.key });
-  return chrome.downloads.download({ url: toDataUrl(buf, MIME[it.format] || 'application/octet-stream'), filename: downloadPath(plan.site, it.name), conflictAction: 'uniquify' });
+  return chrome.downloads.download({ url: toDataUrl(buf, MIME[it.format] || 'application/octet-stream'), filename: downloadPath(plan.site, it.name, plan.naming), conflictAction: 'uniquify' });
 }
 
 // ---- the popup -------------------------------------------------------------
@@ -705,6 +726,7 @@ chrome.runtime.onConnect.addListener((p) => {
   p.onMessage.addListener(async (msg) => {
     if (!msg || typeof msg !== 'object') return;
     await restored;
+    await namingReady;
     if (msg.type === 'open') {
       tabId = msg.tabId;
       if (!listeners.has(tabId)) listeners.set(tabId, new Set());
@@ -761,6 +783,9 @@ chrome.storage.onChanged.addListener((changes, area) => {
   }
 });
 
+// A new file-name pattern or folder: open popups show (and name) files by it.
+watchNaming(() => { for (const tabId of states.keys()) snapshot(tabId); });
+
 chrome.tabs.onRemoved.addListener(async (tabId) => {
   await restored;
   const st = states.get(tabId);
@@ -769,5 +794,11 @@ chrome.tabs.onRemoved.addListener(async (tabId) => {
   if (port && ![...states.values()].some((s) => s.epoch === epoch)) disconnectHost();
 });
 
+// The compare page (compare.html): its own port, candidate choice, re-encode one image.
+const compare = wireCompare({
+  states, listeners, restored, publicState, queueResult, broadcast, ensureHost, send, request, newId, scanHandlers, downloadInWorker, RUNNING,
+  get hello() { return hello; }, get epoch() { return epoch; },
+});
+
 // For the end-to-end tests and debugging from the worker's console.
-globalThis.imagediet = { collectImages, startScan, cancelScan, redoImages, downloadInWorker, downloadPlan, states, get hello() { return hello; }, get epoch() { return epoch; } };
+globalThis.imagediet = { compare, collectImages, startScan, cancelScan, redoImages, downloadInWorker, downloadPlan, states, get hello() { return hello; }, get epoch() { return epoch; } };

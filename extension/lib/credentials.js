@@ -4,14 +4,16 @@
 // from the page's own origin: activeTab grants that origin and no other.
 // Pure functions; the worker's side is ../sw-credentials.js.
 
+import { t } from './i18n.js';
+
 /** HTTP statuses that mean "not without the person's login". */
 export const LOGIN_STATUSES = Object.freeze([401, 403]);
 
 /** The sentence for an image that needs a login on another site. */
-export const CROSS_ORIGIN_MESSAGE = 'This image needs your login on another site, so the helper could not get it; Image Diet can read images with your login only from the page’s own site.';
+export const crossOriginMessage = () => t('sw_login_cross_origin');
 
 /** The sentence for a same-site image the page could not read either. */
-export const PAGE_REFUSED_MESSAGE = 'The site refused this image both to the helper and to the page, even with your login.';
+export const pageRefusedMessage = () => t('sw_login_refused');
 
 function originOf(url) {
   try {

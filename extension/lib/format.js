@@ -1,5 +1,7 @@
 // Numbers and words shown to the user. Pure functions.
 
+import { t } from './i18n.js';
+
 const UNITS = ['B', 'kB', 'MB', 'GB'];
 
 /** Picks the unit (index into B, kB, MB, GB; powers of 1000) that suits n bytes. */
@@ -32,7 +34,7 @@ export function percentSaved(original, optimized) {
 /** "2.4 MB → 0.6 MB, save 75 %" for a page total. */
 export function summaryText(originalBytes, optimizedBytes) {
   const u = unitFor(Math.max(originalBytes, optimizedBytes));
-  return `${formatBytes(originalBytes, u)} → ${formatBytes(optimizedBytes, u)}, save ${percentSaved(originalBytes, optimizedBytes)} %`;
+  return t('progress_summary', [formatBytes(originalBytes, u), formatBytes(optimizedBytes, u), percentSaved(originalBytes, optimizedBytes)]);
 }
 
 const FORMAT_NAMES = { jpeg: 'JPEG', jpg: 'JPEG', png: 'PNG', webp: 'WebP', avif: 'AVIF', gif: 'GIF', svg: 'SVG', bmp: 'BMP', tiff: 'TIFF', heif: 'HEIF', jxl: 'JPEG XL' };

@@ -42,6 +42,8 @@ export function fill(entry, subs) {
  * data-i18n-<attr> (title, aria-label, placeholder, alt) sets that attribute.
  */
 export function localize(root = document) {
+  // The page says which language its words are in (the messages' own, not the browser's wish).
+  if (root === globalThis.document) root.documentElement.lang = t('lang');
   for (const e of root.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
   for (const attr of ['title', 'aria-label', 'placeholder', 'alt']) {
     for (const e of root.querySelectorAll(`[data-i18n-${attr}]`)) e.setAttribute(attr, t(e.getAttribute(`data-i18n-${attr}`)));

@@ -2,6 +2,8 @@
 // srcset choice, CSS url() parsing, lazy-loader placeholders, URL resolution,
 // merging duplicates, data: URL decoding and chunking. Pure functions.
 
+import { t } from './i18n.js';
+
 /**
  * Parses a srcset attribute (HTML's "parse a srcset attribute", without
  * error recovery for invalid descriptors: such candidates are dropped).
@@ -74,6 +76,26 @@ export function pickSrcset(cands, displayWidth, dpr = 1) {
   const need = dpr > 0 ? dpr : 1;
   if (!(displayWidth > 0) && cands.some((c) => c.w)) return sorted[sorted.length - 1];
   return sorted.find((c) => density(c) >= need - 1e-9) ?? sorted[sorted.length - 1];
+}
+
+/** At most this many srcset widths go to the helper (protocol section 5). */
+export const MAX_SRCSET_WIDTHS = 16;
+
+/**
+ * The `w` widths an image's own srcset lists (and the srcset of the
+ * <picture> source the browser chose), ascending, each a whole number from
+ * 1 to 65535; more than 16 are thinned evenly, keeping the smallest and largest.
+ */
+export function srcsetWidths(...srcsets) {
+  const set = new Set();
+  for (const s of srcsets) {
+    for (const c of parseSrcset(s)) if (c.w >= 1 && c.w <= 65535) set.add(c.w);
+  }
+  const all = [...set].sort((a, b) => a - b);
+  if (all.length <= MAX_SRCSET_WIDTHS) return all;
+  const out = [];
+  for (let k = 0; k < MAX_SRCSET_WIDTHS; k++) out.push(all[Math.round(k * (all.length - 1) / (MAX_SRCSET_WIDTHS - 1))]);
+  return [...new Set(out)];
 }
 
 /** Every url(...) in a CSS value (computed background-image, content, …). */
@@ -179,10 +201,15 @@ export function utf8ToBase64(text) {
 const BOX_FIT = /^(cover|contain|\d+(\.\d+)?px \d+(\.\d+)?px|100% 100%)$/;
 
 /** Kinds of image sources the collector reports, as shown in the popup. */
-export const KIND_NAMES = {
-  img: 'image', lazy: 'lazy image', picture: 'picture source', css: 'CSS background',
-  pseudo: 'CSS ::before/::after', 'svg-image': 'SVG <image>', svg: 'inline SVG', poster: 'video poster',
+const KIND_KEYS = {
+  img: 'kind_img', lazy: 'kind_lazy', picture: 'kind_picture', css: 'kind_css',
+  pseudo: 'kind_pseudo', 'svg-image': 'kind_svg_image', svg: 'kind_svg', poster: 'kind_poster',
 };
+
+/** The words for a kind of image source ("css" → "CSS background"). */
+export function kindName(kind) {
+  return KIND_KEYS[kind] ? t(KIND_KEYS[kind]) : kind;
+}
 
 /**
  * Builds the scan's image list from the collector's per-frame output.
@@ -203,7 +230,12 @@ export function buildImageList(frames, opts = {}) {
   const add = (key, rec) => {
     const prev = map.get(key);
     if (!prev) { map.set(key, rec); return; }
-    if (rec.w * rec.h > prev.w * prev.h) { prev.w = rec.w; prev.h = rec.h; prev.dpr = rec.dpr; prev.sized = rec.sized; }
+    // The largest copy's element speaks for the image (hints, markup).
+    if (rec.w * rec.h > prev.w * prev.h) {
+      prev.w = rec.w; prev.h = rec.h; prev.dpr = rec.dpr; prev.sized = rec.sized;
+      if (rec.el) { prev.el = rec.el; prev.srcsetWidths = rec.srcsetWidths; }
+    }
+    if (!prev.el && rec.el) { prev.el = rec.el; prev.srcsetWidths = rec.srcsetWidths; }
     prev.onScreen = prev.onScreen || rec.onScreen;
     prev.hidden = !!prev.hidden && !!rec.hidden;
     for (const k of rec.kinds) if (!prev.kinds.includes(k)) prev.kinds.push(k);
@@ -215,7 +247,7 @@ export function buildImageList(frames, opts = {}) {
     const base = res.baseURI || res.url || opts.pageUrl;
     const dpr = res.dpr > 0 ? res.dpr : 1;
     const sizes = res.sizes || {};
-    const push = (raw, it, kind, sized = true) => {
+    const push = (raw, it, kind, sized = true, extra = {}) => {
       const url = resolveUrl(raw, base);
       if (!url) {
         if (stats && isFileUrl(raw, base)) stats.local++;
@@ -223,7 +255,7 @@ export function buildImageList(frames, opts = {}) {
       }
       const w = sized && it.w > 0 ? it.w : 0;
       const h = sized && it.h > 0 ? it.h : 0;
-      add(url, { url, w, h, dpr, sized: sized && w > 0 && h > 0, onScreen: !!it.on, hidden: !!it.zero, kinds: [kind], frameId: fr.frameId ?? 0, transferSize: sizes[url] || 0 });
+      add(url, { url, w, h, dpr, sized: sized && w > 0 && h > 0, onScreen: !!it.on, hidden: !!it.zero, kinds: [kind], frameId: fr.frameId ?? 0, transferSize: sizes[url] || 0, ...extra });
     };
     for (const it of res.items) {
       switch (it.k) {
@@ -236,13 +268,16 @@ export function buildImageList(frames, opts = {}) {
           const curUrl = resolveUrl(cur, base);
           if (!curUrl && !lazy && stats && isFileUrl(cur, base)) stats.local++;
           const kind = it.pic && it.cur ? 'picture' : 'img';
+          const extra = it.el && typeof it.el === 'object'
+            ? { el: { ...it.el, lazyJs: !!(it.lazySrc || it.lazySrcset) }, srcsetWidths: srcsetWidths(it.lazySrcset || it.srcset, it.el.picSrcset) }
+            : {};
           if (lazy) {
-            push(lazy, it, 'lazy');
-            if (curUrl && curUrl !== lazy && !isPlaceholder(curUrl, it.nw, it.nh)) push(curUrl, it, kind);
+            push(lazy, it, 'lazy', true, extra);
+            if (curUrl && curUrl !== lazy && !isPlaceholder(curUrl, it.nw, it.nh)) push(curUrl, it, kind, true, extra);
           } else if (curUrl) {
             // In a <picture> whose source applies but is not loaded yet, the
             // <img src> is a fallback the browser will not use.
-            if (!(it.pic && !it.cur && it.picSrc)) push(curUrl, it, kind);
+            if (!(it.pic && !it.cur && it.picSrc)) push(curUrl, it, kind, true, extra);
           }
           break;
         }
@@ -298,6 +333,8 @@ export function buildImageList(frames, opts = {}) {
       frameId: r.frameId,
       transferSize: r.transferSize,
       ...(r.svg ? { svg: r.svg } : {}),
+      ...(r.el ? { el: r.el } : {}),
+      ...(r.srcsetWidths && r.srcsetWidths.length ? { srcsetWidths: r.srcsetWidths } : {}),
     });
   }
   return out;
@@ -312,6 +349,7 @@ export function toScanImage(img, data) {
     o.displayHeight = img.displayHeight;
     o.dpr = img.dpr;
   }
+  if (Array.isArray(img.srcsetWidths) && img.srcsetWidths.length) o.srcsetWidths = img.srcsetWidths;
   return o;
 }
 

@@ -1,4 +1,7 @@
-// File names for downloads: "Image Diet/<site>/<name>". Pure functions.
+// File names for downloads: "Image Diet/<site>/<name>" by default, or the
+// person's pattern and folder (options page). Pure functions.
+
+import { t } from './i18n.js';
 
 const EXT = { jpeg: 'jpg', jpg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif', svg: 'svg', jxl: 'jxl', tiff: 'tif', heif: 'heic' };
 // Windows device names; the port digits include the superscripts ¹ ² ³.
@@ -82,9 +85,13 @@ export function fileName(url, format, index = 0) {
   return `${base}.${ext}`;
 }
 
-/** The chrome.downloads filename for one image: "Image Diet/<site>/<name>". */
-export function downloadPath(site, name) {
-  return `Image Diet/${siteFolder(site)}/${name}`;
+/**
+ * The chrome.downloads filename for one file: "Image Diet/<site>/<name>",
+ * or under the folder the person set (naming.folder, see folderFor).
+ */
+export function downloadPath(site, name, naming) {
+  const dir = naming ? folderFor(site, naming) : `Image Diet/${siteFolder(site)}`;
+  return dir ? `${dir}/${name}` : name;
 }
 
 /** Makes every name in the list unique (case-insensitively) by adding -2, -3… */
@@ -143,4 +150,151 @@ export function distinctLabels(bases, urls) {
 
 function decodeSafe(s) {
   try { return decodeURIComponent(s); } catch { return s; }
+}
+
+// A stem leaves room for "-<width>w.<ext>" within the helper's 100 bytes
+// per ZIP name part (protocol section 5), so the helper never shortens a
+// name the markup already uses.
+const STEM_CHARS = 75;
+const STEM_BYTES = 90;
+
+/** The file stem (no extension) for an image: its URL's base name, made safe, or image-<n>. */
+export function fileStem(url, index = 0) {
+  let s = safeComponent(baseName(url), `image-${index + 1}`, STEM_CHARS);
+  const enc = new TextEncoder();
+  while (enc.encode(s).length > STEM_BYTES) s = [...s].slice(0, -1).join('').replace(/[\s.]+$/, '');
+  return s || `image-${index + 1}`;
+}
+
+/**
+ * Stems for every row of a scan, unique without regard to case (-2, -3…),
+ * in page order. The ZIP, a single download, the markup and the report all
+ * name a row's files from these, so a name never depends on which rows a
+ * download holds. images: the scan's images ({url, name?}).
+ */
+export function rowStems(images) {
+  const seen = new Set();
+  return (images || []).map((im, i) => {
+    const stem = fileStem(im && im.name ? `https://x/${im.name}` : im && im.url, i);
+    let cand = stem;
+    for (let k = 2; seen.has(cand.toLowerCase()); k++) cand = `${stem}-${k}`;
+    seen.add(cand.toLowerCase());
+    return cand;
+  });
+}
+
+/** A row's file name: "<stem>.<ext>". */
+export function stemFileName(stem, format) {
+  return `${stem}.${extensionFor(format)}`;
+}
+
+/** A responsive variant's path in the ZIP and the markup: "<stem>/<stem>-<width>w.<ext>". */
+export function variantPath(stem, width, format) {
+  return `${stem}/${stem}-${width}w.${extensionFor(format)}`;
+}
+
+// ---- the person's file-name pattern and download folder (options page) ----
+
+/** The pattern that gives today's names: the image's own base name. */
+export const DEFAULT_PATTERN = '{name}';
+
+/** The folder that gives today's paths: "Image Diet/<site>/". */
+export const DEFAULT_FOLDER = 'Image Diet/{site}';
+
+/** Naming settings for a person who set none. */
+export const NAMING_DEFAULTS = Object.freeze({ pattern: DEFAULT_PATTERN, folder: DEFAULT_FOLDER });
+
+/** Tokens a pattern may use; a folder may use {site} only. */
+export const PATTERN_TOKENS = Object.freeze(['name', 'width', 'height', 'format', 'index', 'site']);
+
+const MAX_PATTERN = 100;
+const MAX_FOLDER = 200;
+const MAX_FOLDER_PARTS = 5;
+
+/**
+ * Checks naming settings: a pattern of known tokens that names each row
+ * apart ({name} or {index}) and holds no folder separator; a relative
+ * folder without "." or ".." parts. Bad fields keep their defaults.
+ * @returns {{naming: {pattern: string, folder: string}, errors: string[]}}
+ */
+export function validateNaming(input) {
+  const out = { ...NAMING_DEFAULTS };
+  const errors = [];
+  if (input == null) return { naming: out, errors };
+  if (typeof input !== 'object' || Array.isArray(input)) return { naming: out, errors: [t('options_err_naming')] };
+  if ('pattern' in input) {
+    const p = input.pattern;
+    const unknown = typeof p === 'string' ? [...p.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((k) => !PATTERN_TOKENS.includes(k)) : [];
+    if (typeof p !== 'string' || !p.trim() || p.length > MAX_PATTERN) errors.push(t('options_err_pattern_length', String(MAX_PATTERN)));
+    else if (unknown.length) errors.push(t('options_err_pattern_token', unknown.map((k) => `{${k}}`).join(', ')));
+    else if (!/\{(name|index)\}/.test(p)) errors.push(t('options_err_pattern_apart'));
+    else if (/[/\\]/.test(p)) errors.push(t('options_err_pattern_slash'));
+    else out.pattern = p.trim();
+  }
+  if ('folder' in input) {
+    const f = input.folder;
+    const parts = typeof f === 'string' ? f.split(/[/\\]+/).map((x) => x.trim()) : [];
+    const tokens = typeof f === 'string' ? [...f.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((k) => k !== 'site') : [];
+    if (typeof f !== 'string' || f.length > MAX_FOLDER) errors.push(t('options_err_folder_length', String(MAX_FOLDER)));
+    else if (/^([/\\]|[a-z]:)/i.test(f.trim()) || parts.some((x) => x === '..' || x === '.')) errors.push(t('options_err_folder_relative'));
+    else if (tokens.length) errors.push(t('options_err_folder_token', tokens.map((k) => `{${k}}`).join(', ')));
+    else if (parts.filter(Boolean).length > MAX_FOLDER_PARTS) errors.push(t('options_err_folder_depth', String(MAX_FOLDER_PARTS)));
+    else out.folder = parts.filter(Boolean).join('/');
+  }
+  return { naming: out, errors };
+}
+
+/** A stem cut to the bytes a ZIP name part leaves for "-<width>w.<ext>". */
+function cutStem(s, fallback) {
+  const enc = new TextEncoder();
+  let v = safeComponent(s, fallback, STEM_CHARS);
+  while (enc.encode(v).length > STEM_BYTES) v = [...v].slice(0, -1).join('').replace(/[\s.]+$/, '');
+  return v || fallback;
+}
+
+/**
+ * A row's stem through the pattern: {name} the image's own stem, {width}
+ * and {height} the file's pixels, {format} its format ("webp"), {index} its
+ * place on the page (from 1), {site} the page's site. The default pattern
+ * gives the stem unchanged.
+ */
+export function patternStem(stem, pattern = DEFAULT_PATTERN, { width, height, format, index = 0, site } = {}) {
+  if (!pattern || pattern === DEFAULT_PATTERN) return stem;
+  const vals = {
+    name: stem, width: width > 0 ? String(width) : '', height: height > 0 ? String(height) : '',
+    format: format ? extensionFor(format) : '', index: String(index + 1), site: site || '',
+  };
+  const filled = pattern.replace(/\{(\w+)\}/g, (all, k) => (k in vals ? vals[k] : all));
+  return cutStem(filled, stem);
+}
+
+/**
+ * Every row's stem through the pattern, unique without regard to case
+ * (-2, -3…), from all the page's rows: the ZIP, single downloads and the
+ * markup all name a row's files from these. results give each row's
+ * file ({width, height, format} of its best).
+ */
+export function namedStems(images, { naming, site, results } = {}) {
+  const raw = rowStems(images);
+  const pattern = naming && naming.pattern;
+  if (!pattern || pattern === DEFAULT_PATTERN) return raw;
+  const seen = new Set();
+  return raw.map((stem, i) => {
+    const b = results && results[i] && results[i].best;
+    const s = patternStem(stem, pattern, { width: b && b.width, height: b && b.height, format: b && b.format, index: i, site });
+    let cand = s;
+    for (let k = 2; seen.has(cand.toLowerCase()); k++) cand = `${s}-${k}`;
+    seen.add(cand.toLowerCase());
+    return cand;
+  });
+}
+
+/** The download folder for a site ("Image Diet/<site>"), each part made safe; "" for the downloads folder itself. */
+export function folderFor(site, naming) {
+  const folder = naming && typeof naming.folder === 'string' ? naming.folder : DEFAULT_FOLDER;
+  return folder.split(/[/\\]+/)
+    .map((part) => part.replace(/\{site\}/g, siteFolder(site)))
+    .filter((part) => part.trim() && part !== '.' && part !== '..')
+    .map((part) => safeComponent(part, '_', 100))
+    .join('/');
 }

@@ -3,6 +3,8 @@
 // words and the ZIP are computed from the same numbers.
 
 import { formatBytes, unitFor, percentSaved } from './format.js';
+import { t } from './i18n.js';
+import { chosenFile } from './compare.js';
 
 /** Scan statuses during which the helper may still send results. */
 export const RUNNING = ['collecting', 'preparing', 'scanning', 'canceling'];
@@ -71,46 +73,48 @@ export function downloadableIndexes(st) {
  * files were lost, are given apart as `unconfirmedBytes`.
  */
 export function pageTotal(st) {
-  const t = { originalBytes: 0, optimizedBytes: 0, savedBytes: 0, unconfirmedBytes: 0 };
-  if (!st) return t;
+  const tot = { originalBytes: 0, optimizedBytes: 0, savedBytes: 0, unconfirmedBytes: 0 };
+  if (!st) return tot;
   for (const r of st.results) {
     if (!r || !r.original || !(r.original.bytes > 0)) continue;
-    t.originalBytes += r.original.bytes;
-    const saved = r.status === 'optimized' && r.best && r.best.bytes < r.original.bytes ? r.original.bytes - r.best.bytes : 0;
-    if (saved && canDownload(r, st.keysGone)) t.savedBytes += saved;
-    else t.unconfirmedBytes += saved;
+    tot.originalBytes += r.original.bytes;
+    // The file the ZIP takes: the one chosen in the compare page, else the best.
+    const f = chosenFile(r);
+    const saved = r.status === 'optimized' && f && f.bytes < r.original.bytes ? r.original.bytes - f.bytes : 0;
+    if (saved && canDownload(r, st.keysGone)) tot.savedBytes += saved;
+    else tot.unconfirmedBytes += saved;
   }
-  t.optimizedBytes = t.originalBytes - t.savedBytes;
-  return t;
+  tot.optimizedBytes = tot.originalBytes - tot.savedBytes;
+  return tot;
 }
 
 /** "2.4 MB → 0.6 MB, save 75 %", and the estimated rest, for the summary line. */
 export function summaryWords(st) {
-  const t = pageTotal(st);
-  if (!(t.originalBytes > 0)) return { main: '', extra: '', total: t };
-  const u = unitFor(t.originalBytes);
-  const main = `${formatBytes(t.originalBytes, u)} → ${formatBytes(t.optimizedBytes, u)}, save ${percentSaved(t.originalBytes, t.optimizedBytes)} %`;
+  const tot = pageTotal(st);
+  if (!(tot.originalBytes > 0)) return { main: '', extra: '', total: tot };
+  const u = unitFor(tot.originalBytes);
+  const main = t('progress_summary', [formatBytes(tot.originalBytes, u), formatBytes(tot.optimizedBytes, u), percentSaved(tot.originalBytes, tot.optimizedBytes)]);
   let extra = '';
-  if (t.unconfirmedBytes > 0) {
+  if (tot.unconfirmedBytes > 0) {
     const c = counts(st);
     const lostOnly = c.lost > 0 && c.estimateOnly === 0;
-    if (st.keysGone || lostOnly) extra = `${formatBytes(t.unconfirmedBytes)} more was found, but those files are gone: scan again to download them.`;
-    else extra = `Up to ${formatBytes(t.unconfirmedBytes)} more estimated, not yet verified.`;
+    const more = formatBytes(tot.unconfirmedBytes);
+    extra = st.keysGone || lostOnly ? t('progress_extra_gone', more) : t('progress_extra_estimated', more);
   }
-  return { main, extra, total: t };
+  return { main, extra, total: tot };
 }
 
 /** The label of "Download all": exactly what the ZIP will hold. */
 export function downloadAllLabel(st) {
   const c = counts(st);
-  if (!c.downloadable) return 'Download all (ZIP)';
+  if (!c.downloadable) return t('progress_download_all');
   if (c.downloadable === c.saving && !(st && RUNNING.includes(st.status) && c.unchecked + c.estimateOnly > 0)) {
-    return c.downloadable === 1 ? 'Download 1 file (ZIP)' : `Download all ${c.downloadable} (ZIP)`;
+    return c.downloadable === 1 ? t('progress_download_one') : t('progress_download_all_n', c.downloadable);
   }
-  return `Download ${c.downloadable} verified of ${Math.max(c.saving, c.downloadable)} (ZIP)`;
+  return t('progress_download_verified_of', [c.downloadable, Math.max(c.saving, c.downloadable)]);
 }
 
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const verifiedOf = (c) => t('progress_verified_of', [c.ready, c.n]);
 
 /** The progress line's words for a scan's state. */
 export function progressWords(st, now = Date.now()) {
@@ -118,29 +122,30 @@ export function progressWords(st, now = Date.now()) {
   const c = counts(st);
   const n = c.n;
   switch (st.status) {
-    case 'collecting': return 'Finding images on the page…';
-    case 'preparing': return 'Reading images…';
+    case 'collecting': return t('progress_collecting');
+    case 'preparing': return t('progress_preparing');
     case 'scanning':
     case 'canceling': {
-      const pre = st.status === 'canceling' ? 'Stopping… ' : '';
-      return `${pre}${c.estimated} of ${n} estimated · ${c.ready} of ${n} verified`;
+      const words = t('progress_counts', [c.estimated, n, c.ready]);
+      return st.status === 'canceling' ? `${t('progress_stopping')} ${words}` : words;
     }
     case 'done': {
-      if (!n) return 'No images found on this page.';
-      if (c.final < n) return `Ended: ${c.ready} of ${n} verified, ${n - c.ready} not final`;
-      const secs = st.finishedAt && st.startedAt ? ` in ${((st.finishedAt - st.startedAt) / 1000).toFixed(1)} s` : '';
-      return `Done: ${plural(n, 'image')}${secs}`;
+      if (!n) return t('progress_no_images');
+      if (c.final < n) return t('progress_ended', [c.ready, n, n - c.ready]);
+      if (!(st.finishedAt && st.startedAt)) return n === 1 ? t('progress_done_one') : t('progress_done_many', n);
+      const secs = ((st.finishedAt - st.startedAt) / 1000).toFixed(1);
+      return n === 1 ? t('progress_done_one_time', secs) : t('progress_done_many_time', [n, secs]);
     }
     case 'canceled': {
-      const parts = [`${c.ready} of ${n} verified`];
-      if (c.estimateOnly) parts.push(`${c.estimateOnly} estimate only`);
-      if (c.unchecked) parts.push(`${c.unchecked} not checked`);
-      return `Stopped: ${parts.join(', ')}`;
+      const parts = [verifiedOf(c)];
+      if (c.estimateOnly) parts.push(t('progress_estimate_only', c.estimateOnly));
+      if (c.unchecked) parts.push(t('progress_not_checked', c.unchecked));
+      return t('progress_stopped', parts.join(', '));
     }
     case 'error': {
       if (!n) return '';
-      const parts = [`${c.ready} of ${n} verified`];
-      if (c.lost) parts.push(`${plural(c.lost, 'result')} lost`);
+      const parts = [verifiedOf(c)];
+      if (c.lost) parts.push(c.lost === 1 ? t('progress_lost_one') : t('progress_lost_many', c.lost));
       return parts.join(', ');
     }
     default: return '';

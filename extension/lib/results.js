@@ -2,20 +2,22 @@
 // reasons and plain-word errors. Pure functions.
 
 import { formatName, dims } from './format.js';
+import { t } from './i18n.js';
 
-const ERROR_WORDS = {
-  bad_url: 'This image’s address can’t be fetched.',
-  blocked_address: 'This image is on a private network address, so it was not fetched.',
-  fetch_failed: 'The image could not be downloaded.',
-  http_status: 'The server refused to send this image.',
-  timeout: 'The image took too long to download.',
-  too_large: 'The image file is too large to process.',
-  too_many_pixels: 'The image has too many pixels to process safely.',
-  unsupported_format: 'This image format is not supported.',
-  decode_failed: 'The image file is damaged or could not be read.',
-  encode_failed: 'The image could not be re-encoded.',
-  canceled: 'The scan was canceled before this image was done.',
-  internal: 'Something went wrong in the helper while processing this image.',
+// The sentence for each error code, as a message key.
+const ERROR_KEYS = {
+  bad_url: 'result_error_bad_url',
+  blocked_address: 'result_error_blocked_address',
+  fetch_failed: 'result_error_fetch_failed',
+  http_status: 'result_error_http_status',
+  timeout: 'result_error_timeout',
+  too_large: 'result_error_too_large',
+  too_many_pixels: 'result_error_too_many_pixels',
+  unsupported_format: 'result_error_unsupported_format',
+  decode_failed: 'result_error_decode_failed',
+  encode_failed: 'result_error_encode_failed',
+  canceled: 'result_error_canceled',
+  internal: 'result_error_internal',
 };
 
 /**
@@ -23,16 +25,16 @@ const ERROR_WORDS = {
  * is a short single line; otherwise a sentence chosen by the error code.
  */
 export function errorText(err, { svg = false } = {}) {
-  if (!err) return 'Unknown error.';
+  if (!err) return t('result_error_unknown');
   // An SVG is small as a file; "too many pixels" means the size it declares
   // would be too large to draw, and the sentence should say so.
-  if (svg && err.code === 'too_many_pixels') return 'This SVG declares a drawing size too large to render safely, though the file itself is small.';
+  if (svg && err.code === 'too_many_pixels') return t('result_error_svg_pixels');
   const m = typeof err.message === 'string' ? err.message.trim() : '';
   if (m && m.length <= 200 && !/[\n\r]/.test(m) && !/(^|\s)\/[\w.-]+\//.test(m)) {
     return /[.!?]$/.test(m) ? m[0].toUpperCase() + m.slice(1) : m[0].toUpperCase() + m.slice(1) + '.';
   }
-  if (err.code === 'http_status' && err.httpStatus) return `The server answered ${err.httpStatus} for this image.`;
-  return ERROR_WORDS[err.code] ?? 'The image could not be processed.';
+  if (err.code === 'http_status' && err.httpStatus) return t('result_error_http', err.httpStatus);
+  return t(ERROR_KEYS[err.code] ?? 'result_error_generic');
 }
 
 /**
@@ -62,10 +64,10 @@ function normFormat(f) {
 /** Human words for reasons, e.g. ["Resized to 800×600", "WebP instead of JPEG"]. */
 export function reasonWords(r) {
   return reasonsOf(r).map((x) => {
-    if (x === 'resize') return r.best && dims(r.best.width, r.best.height) ? `Resized to displayed size (${dims(r.best.width, r.best.height)})` : 'Resized to displayed size';
-    if (x === 'format') return `${formatName(r.best.format)} instead of ${formatName(r.original.format)}`;
-    if (x === 'compression') return 'Better compression';
-    if (x === 'metadata') return 'Metadata removed';
+    if (x === 'resize') return r.best && dims(r.best.width, r.best.height) ? t('result_reason_resize_to', dims(r.best.width, r.best.height)) : t('result_reason_resize');
+    if (x === 'format') return t('result_reason_format', [formatName(r.best.format), formatName(r.original.format)]);
+    if (x === 'compression') return t('result_reason_compression');
+    if (x === 'metadata') return t('result_reason_metadata');
     return x;
   });
 }

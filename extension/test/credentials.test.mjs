@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loginKind, withMessage, CROSS_ORIGIN_MESSAGE } from '../lib/credentials.js';
+import './en.mjs';
+import { loginKind, withMessage, crossOriginMessage } from '../lib/credentials.js';
 
 const refused = (httpStatus, extra = {}) => ({ final: true, status: 'error', error: { code: 'http_status', httpStatus, message: 'x' }, ...extra });
 
@@ -23,7 +24,7 @@ test('login refusals are told apart by origin', () => {
 });
 
 test('a cross-origin refusal says why', () => {
-  const r = withMessage(refused(403), CROSS_ORIGIN_MESSAGE);
+  const r = withMessage(refused(403), crossOriginMessage());
   assert.equal(r.error.code, 'http_status');
   assert.equal(r.error.httpStatus, 403);
   assert.match(r.error.message, /another site/);

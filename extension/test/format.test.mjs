@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import './en.mjs';
 import assert from 'node:assert/strict';
 import { formatBytes, percentSaved, summaryText, formatName, unitFor, dims } from '../lib/format.js';
 

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import './en.mjs';
 import assert from 'node:assert/strict';
 import { platformOf, osName, helperMessages } from '../lib/helper-help.js';
 

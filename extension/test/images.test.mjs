@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import './en.mjs';
 import assert from 'node:assert/strict';
 import { parseSrcset, pickSrcset, cssUrls, isPlaceholder, resolveUrl, parseDataUrl, utf8ToBase64, buildImageList, toScanImage, chunkImages } from '../lib/images.js';
 

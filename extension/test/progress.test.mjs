@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import './en.mjs';
 import assert from 'node:assert/strict';
 import { applyResult } from '../lib/results.js';
 import { rowState, counts, pageTotal, summaryWords, downloadAllLabel, progressWords, barValue, downloadableIndexes } from '../lib/progress.js';

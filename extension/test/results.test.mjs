@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import './en.mjs';
 import assert from 'node:assert/strict';
 import { applyResult, totals, sortIndexes, reasonsOf, reasonWords, errorText, mergeSummaries, rowStatus, lostResults } from '../lib/results.js';
 

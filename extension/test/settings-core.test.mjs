@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import './en.mjs';
 import assert from 'node:assert/strict';
 import { DEFAULTS, validateSettings, mergeSettings, scanSettings, siteOf, siteKey, siteFromKey, isDefault, describeSettings } from '../lib/settings-core.js';
 
@@ -39,7 +40,15 @@ test('validation keeps good fields and reports bad ones', () => {
 
 test('scan settings carry exactly the protocol fields', () => {
   const s = scanSettings({ formats: ['webp'], quality: 60, resize: false, includeBackgrounds: false });
-  assert.deepEqual(s, { formats: ['webp'], quality: 60, target: 'balanced', resize: false, keepMetadata: false, minSavingsBytes: 2048, imageBudgetSeconds: 20 });
+  assert.deepEqual(s, { formats: ['webp'], quality: 60, target: 'balanced', resize: false, keepMetadata: false, minSavingsBytes: 2048, imageBudgetSeconds: 20, variants: false });
+});
+
+test('responsive variants: off by default, a boolean, sent to the helper', () => {
+  assert.equal(DEFAULTS.variants, false);
+  assert.equal(scanSettings({ variants: true }).variants, true);
+  assert.deepEqual(validateSettings({ variants: 'yes' }).errors, ['variants must be true or false.']);
+  assert.match(describeSettings({ variants: true }), /responsive variants/);
+  assert.doesNotMatch(describeSettings({}), /variants/);
 });
 
 test('time per image: 1 to 600 seconds', () => {
