@@ -398,7 +398,7 @@ async function variants(c) {
           if (!finals.has(m.index) || vmsgs.has(m.index)) order = false;
           vmsgs.set(m.index, m);
         }
-      });
+      }, 3_600_000); // on a shared machine a scan with variants took over 10 minutes
       const cpuMs = h.cpuMs() - cpu0;
       await h.close();
       const vs = [...vmsgs.values()];
