@@ -434,6 +434,35 @@ the last fifth of the samples is within 10 % of the median of the second and thi
     target('Peak RSS during the soak', '< 300 MiB', `${f1(k.peak)} MiB`, k.peak < 300);
   }
 
+  // ------------------------------------------------------------- variants
+  const v = R.variants;
+  out.push(`\n## 10. Responsive variants (issue 17)
+
+The 24-photo page of section 2 (${v?.display ?? 640} px shown, dpr 1, 1600 px photos: widths ${v?.display ?? 640} and ${2 * (v?.display ?? 640)} in each
+photo's chain of formats) scanned in a fresh host without and with \`settings.variants\`, the order flipping each
+round (\`BENCH_VARIANT_ROUNDS\`, default 1). Variants' CPU = host CPU of the scan with variants − without;
+the scan's final time is its time (and CPU) until every row is final. The target is read on CPU time, which
+the other jobs on this machine disturb less than wall time.`);
+  if (!v) out.push(absent('variants'));
+  else if (failed(v)) out.push(failed(v));
+  else {
+    const w = v.runs.find((x) => x.variants);
+    out.push(table(['measure', 'without variants', 'with variants', 'target', ''], [
+      ['every row final', s(v.without.allFinalMs), `${s(v.with.allFinalMs)} (${x2(v.finalDelay)})`, '', ''],
+      ['done', s(v.without.doneMs), s(v.with.doneMs), '', ''],
+      ['host CPU for the scan', s(v.without.cpuMs), s(v.with.cpuMs), '', ''],
+      ['**CPU with variants ÷ without**', '', `**${x2(v.cpuRatio)}**`, '< 2×', ok(v.cpuRatio < 2)],
+      ['time to done with variants ÷ every row final without', '', x2(v.wallRatio), '', ''],
+      ['**variants\' CPU per image**', '', `**${s(v.perImageCpuMs)}**`, '', ''],
+      ['variants messages / files / widths', '', `${w.messages} / ${w.files} / ${w.widths.join(', ')}`, '', ''],
+      ['variant bytes AVIF / WebP / JPEG', '', `${kb(w.bytes.avif)} / ${kb(w.bytes.webp)} / ${kb(w.bytes.jpeg)}`, '', ''],
+      ['largest reported distance', '', f3(w.maxDistance), '≤ 1.4', ok(w.maxDistance <= 1.4)],
+      ['each row: final, then variants, then done', '', w.order ? 'yes' : 'no', '', ok(w.order)],
+    ]));
+    if (w.notes.length) out.push(`\nRows with a note or reason: ${w.notes.map((n) => `${n.index}: ${n.note || n.reason}`).join('; ')}.`);
+    target('Variants do not double the scan\'s final time (24-photo page, 640 and 1280 px)', '< 2× CPU', `CPU ${x2(v.cpuRatio)}; ${s(v.perImageCpuMs)} CPU per image; time to done ${x2(v.wallRatio)}`, v.cpuRatio < 2);
+  }
+
   out.splice(1, 0, `\n## Targets at a glance\n\n${table(['target', 'goal', 'measured', ''], targets)}\n`);
   out.push(`\n## Section run times\n\n${table(['section', 'seconds'], Object.entries(R.durations || {}).map(([k2, v]) => [k2, f0(v)]))}\n`);
   return out.filter((x) => x != null).join('\n') + '\n';

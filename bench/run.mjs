@@ -371,6 +371,67 @@ async function page500(c, pageResult) {
   }
 }
 
+// --------------------------------------------------- responsive variants
+// The 24-photo page (section page: 640 px shown, dpr 1, 1600 px photos, so
+// widths 640 and 1280) scanned twice in fresh hosts, without and with
+// settings.variants, the order flipping each round. Host CPU is read when
+// every row is final and at done: the machine is shared, so the target is
+// read on CPU time (variants' CPU over the scan's CPU to its last final).
+async function variants(c) {
+  const display = 640;
+  const { srv, base } = await servePage(c.page, display);
+  try {
+    const images = await imageEntries(c.page, base, display);
+    const one = async (withVariants, r) => {
+      const h = new Host(hostBin);
+      await h.request({ type: 'hello', id: 'h', protocol: 1 }, 'hello');
+      const t0 = performance.now(), cpu0 = h.cpuMs();
+      const finals = new Set(), vmsgs = new Map();
+      let allFinalMs = null, allFinalCpuMs = null, order = true;
+      const settings = { ...scanSettings, variants: withVariants };
+      const { msg: done, at } = await h.request({ type: 'scan', id: `v${r}`, page: { url: base }, settings, images }, 'done', (m, t) => {
+        if (m.type === 'result' && m.final) {
+          finals.add(m.index);
+          if (finals.size === images.length) { allFinalMs = t - t0; allFinalCpuMs = h.cpuMs() - cpu0; }
+        }
+        if (m.type === 'variants') {
+          if (!finals.has(m.index) || vmsgs.has(m.index)) order = false;
+          vmsgs.set(m.index, m);
+        }
+      }, 3_600_000); // on a shared machine a scan with variants took over 10 minutes
+      const cpuMs = h.cpuMs() - cpu0;
+      await h.close();
+      const vs = [...vmsgs.values()];
+      const files = vs.flatMap((m) => m.variants.flatMap((v) => v.files.map((f) => ({ ...f, width: v.width }))));
+      return { variants: withVariants, allFinalMs, allFinalCpuMs, doneMs: at - t0, cpuMs, summary: done.summary, order: withVariants ? order && vs.length === images.length : null,
+        messages: vs.length, files: files.length, widths: [...new Set(files.map((f) => f.width))].sort((a, b) => a - b),
+        bytes: Object.fromEntries(['avif', 'webp', 'jpeg', 'png'].map((fm) => [fm, sum(files.filter((f) => f.format === fm).map((f) => f.bytes))])),
+        maxDistance: Math.max(0, ...files.map((f) => f.distance || 0)), notes: vs.filter((m) => m.note || m.reason).map((m) => ({ index: m.index, note: m.note, reason: m.reason })) };
+    };
+    const runs = [];
+    for (let r = 0; r < env('BENCH_VARIANT_ROUNDS', 1); r++) {
+      for (const v of r % 2 ? [true, false] : [false, true]) {
+        runs.push(await one(v, r));
+        const x = runs.at(-1);
+        log('variants:', v ? 'with' : 'without', 'all final', Math.round(x.allFinalMs), 'ms, done', Math.round(x.doneMs), 'ms, CPU', Math.round(x.cpuMs), 'ms');
+      }
+    }
+    const med = (v, k) => median(runs.filter((x) => x.variants === v).map((x) => x[k]));
+    const out = { display, images: images.length, runs,
+      without: { allFinalMs: med(false, 'allFinalMs'), doneMs: med(false, 'doneMs'), cpuMs: med(false, 'cpuMs') },
+      with: { allFinalMs: med(true, 'allFinalMs'), doneMs: med(true, 'doneMs'), cpuMs: med(true, 'cpuMs'), allFinalCpuMs: med(true, 'allFinalCpuMs') } };
+    // Variants' CPU: the scan with variants over the scan without.
+    out.variantCpuMs = out.with.cpuMs - out.without.cpuMs;
+    out.perImageCpuMs = out.variantCpuMs / images.length;
+    out.cpuRatio = out.with.cpuMs / out.without.cpuMs;
+    out.wallRatio = out.with.doneMs / out.without.allFinalMs;
+    out.finalDelay = out.with.allFinalMs / out.without.allFinalMs;
+    return out;
+  } finally {
+    srv.close();
+  }
+}
+
 // ------------------------------------------------- CLI vs sharp, processes
 // CLI_EFFORT is sharp's WebP effort in the CLI comparison: the engine's
 // final WebP encode at a fixed quality runs at Config.WebPEffort, 6 by
@@ -656,7 +717,7 @@ R.machine.engineLibvips = (await eng.call({ op: 'version' })).libvips;
 const save = () => fs.writeFileSync(resultsFile, JSON.stringify(R, null, 1));
 try {
   for (const [name, fn] of [['startup', () => startup()], ['perop', () => perop(c, eng)], ['page', () => page(c, eng)],
-    ['overhead', () => overhead(c, eng)], ['page500', () => page500(c, R.page)], ['cli', () => cli(c, eng)],
+    ['overhead', () => overhead(c, eng)], ['page500', () => page500(c, R.page)], ['variants', () => variants(c)], ['cli', () => cli(c, eng)],
     ['quality', () => quality(c, eng)], ['qualitybase', () => qualityBase(c)], ['lighthouse', () => lighthouse(c, R.page)], ['big', () => bigImage(c)], ['soak', () => soak(c)]]) {
     if (!want(name)) continue;
     log('section', name);

@@ -45,6 +45,8 @@ async function downloadZip() {
 
 test('the collector finds the delivery hints of the fixture page', { skip }, async () => {
   await h.page.goto(`${h.srv.origin}/hints.html`);
+  // Scrolled down: the hints still speak of the page as it loads, at its top.
+  await h.page.evaluate(() => document.querySelector('img[alt=below]').scrollIntoView());
   tabId = await h.tabId();
   popup = await h.b.openPopup(h.page);
   await popup.waitForSelector('[data-testid=progress][data-state=done]', { timeout: 120000 });
@@ -57,6 +59,8 @@ test('the collector finds the delivery hints of the fixture page', { skip }, asy
   assert.deepEqual(codes(byName('below-photo.jpg')), ['offscreen-eager']);
   assert.deepEqual(codes(byName('lazy-photo.jpg')), [], 'lazy already');
   assert.deepEqual(st.images[byName('set-small.jpg')].srcsetWidths, [400, 800]);
+  assert.equal(st.images[byName('hero-photo.jpg')].onScreen, false, 'scrolled out of view');
+  assert.equal(st.images[byName('below-photo.jpg')].onScreen, true, 'scrolled into view');
   const hero = st.images[byName('hero-photo.jpg')].el;
   assert.equal(hero.alt, 'Hero "photo" & more');
   assert.equal(hero.loading, 'lazy');

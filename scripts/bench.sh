@@ -9,7 +9,8 @@
 # Environment: BENCH_ROUNDS (per-operation repetitions, default 2, odd
 # numbers rounded up),
 # BENCH_SOAK_IMAGES (default 1000), BENCH_SOAK_WIDTH (default 320),
-# BENCH_PAGE_ROUNDS (default 1), BENCH_CLI_ROUNDS (default 4),
+# BENCH_PAGE_ROUNDS (default 1), BENCH_CLI_ROUNDS (default 4), BENCH_VARIANT_ROUNDS
+# (default 1: one scan without and one with settings.variants),
 # BENCH_CORPUS (a corpus already built, same layout as .deps/bench-corpus:
 # src/ and web/; used as it is, never fetched or deleted), BENCH_BASE (a
 # commit, e.g. d30b185: the search-overhead section also measures that
@@ -84,7 +85,7 @@ fi
 export CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium}
 # The command as run, with the settings that change the numbers.
 settings=""
-for v in BENCH_ROUNDS BENCH_PAGE_ROUNDS BENCH_SOAK_IMAGES BENCH_SOAK_WIDTH BENCH_CLI_ROUNDS BENCH_BASE BENCH_CORPUS; do
+for v in BENCH_ROUNDS BENCH_PAGE_ROUNDS BENCH_VARIANT_ROUNDS BENCH_SOAK_IMAGES BENCH_SOAK_WIDTH BENCH_CLI_ROUNDS BENCH_BASE BENCH_CORPUS; do
   if [ -n "${!v:-}" ]; then settings+="$v=${!v} "; fi
 done
 export BENCH_COMMAND="${settings}scripts/bench.sh${*:+ $*}"

@@ -44,6 +44,7 @@ type optimizeFlags struct {
 	json     bool
 	minSave  int64
 	budget   float64
+	variants bool
 }
 
 // OptimizeCommand is `imgdiet-host optimize`: the engine on files and URLs.
@@ -89,6 +90,7 @@ func runOptimize(args []string, stdout, stderr io.Writer, depsFn func() Optimize
 	start := time.Now()
 	results := make([]proto.Result, len(inputs))
 	outputs := make([]*optimize.Output, len(inputs))
+	variants := make([][]optimize.Variant, len(inputs))
 	var done int
 	var mu sync.Mutex
 	bar := newProgress(stderr, len(inputs), deps.Progress && !f.json)
@@ -99,10 +101,10 @@ func runOptimize(args []string, stdout, stderr io.Writer, depsFn func() Optimize
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				res, best := optimizeOne(ctx, deps, inputs[i], opt, f.minSave)
+				res, best, vs := optimizeOne(ctx, deps, inputs[i], opt, f)
 				res.Index = i
 				mu.Lock()
-				results[i], outputs[i] = res, best
+				results[i], outputs[i], variants[i] = res, best, vs
 				done++
 				bar.set(done)
 				mu.Unlock()
@@ -140,6 +142,10 @@ func runOptimize(args []string, stdout, stderr io.Writer, depsFn func() Optimize
 			sum.Failed++
 			status = ExitFail
 		}
+		if err := writeVariants(f.out, inputs[i], variants[i]); err != nil {
+			fmt.Fprintf(stderr, "optimize: could not write the variants of %s: %v\n", inputs[i], err)
+			status = ExitFail
+		}
 	}
 	sum.SavedBytes = sum.OriginalBytes - sum.OptimizedBytes
 	sum.ElapsedMs = time.Since(start).Milliseconds()
@@ -169,6 +175,7 @@ func newOptimizeFlags(f *optimizeFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.out, "out", "", "write the best file per input into this folder")
 	fs.BoolVar(&f.json, "json", false, "print one JSON result per input, then a done line")
 	fs.Int64Var(&f.minSave, "min-savings", 0, "smallest saving in bytes that counts as optimized")
+	fs.BoolVar(&f.variants, "variants", false, "also make responsive variants at --width ×1 and ×2 (capped at the original width), in the best format's chain; --json lists them on the result line, --out writes them into a folder per image")
 	fs.Float64Var(&f.budget, "budget", scan.DefaultImageBudget.Seconds(), "seconds of work allowed per image (1-600); when they run out the best checked candidate so far is kept")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: imgdiet-host optimize [flags] INPUT...\n\nINPUT is an image file or an http(s) URL.\n\nFlags:\n")
@@ -222,6 +229,9 @@ func (f optimizeFlags) options() (optimize.Options, error) {
 	if f.dpr <= 0 || math.IsNaN(f.dpr) {
 		return opt, errors.New("--dpr must be greater than 0")
 	}
+	if f.variants && !(f.width >= 0.5) {
+		return opt, errors.New("--variants needs --width, the width the image is shown at")
+	}
 	return opt, nil
 }
 
@@ -248,7 +258,72 @@ func isURL(s string) bool {
 	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
 }
 
-func optimizeOne(ctx context.Context, deps OptimizeDeps, input string, opt optimize.Options, minSave int64) (proto.Result, *optimize.Output) {
+func optimizeOne(ctx context.Context, deps OptimizeDeps, input string, opt optimize.Options, f optimizeFlags) (proto.Result, *optimize.Output, []optimize.Variant) {
+	res, best, rep, src := optimizeMain(ctx, deps, input, opt, f.minSave)
+	if !f.variants || res.Status == proto.StatusError {
+		return res, best, nil
+	}
+	ws, _ := scan.VariantWidths(proto.Image{DisplayWidth: f.width}, &res)
+	if len(ws) == 0 {
+		return res, best, nil
+	}
+	bestFormat := ""
+	if res.Best != nil {
+		bestFormat = res.Best.Format
+	}
+	vr, err := deps.Engine.Variants(ctx, src, optimize.VariantRequest{Widths: ws, Formats: scan.VariantChain(bestFormat, rep.Source.Format, rep.Alpha),
+		Main: rep, Quality: opt.Quality, Target: opt.Target, KeepMetadata: opt.KeepMetadata, Budget: opt.Budget})
+	if err != nil {
+		res.Note = strings.TrimSpace(res.Note + " The responsive widths could not be made: " + proto.Public(err).Message)
+		return res, best, nil
+	}
+	if vr.Note != "" {
+		res.Note = strings.TrimSpace(res.Note + " " + vr.Note)
+	}
+	for _, v := range vr.Variants {
+		pv := proto.Variant{Width: v.Width, Height: v.Height}
+		for _, o := range v.Files {
+			vf := proto.VariantFile{Format: o.Format, Bytes: int64(len(o.Data)), Quality: o.Quality}
+			if o.Distance > 0 {
+				vf.Distance = roundDistance(o.Distance)
+			}
+			pv.Files = append(pv.Files, vf)
+		}
+		res.Variants = append(res.Variants, pv)
+	}
+	return res, best, vr.Variants
+}
+
+// writeVariants writes vs into dir/<base>/<base>-<width>w.<ext> (nothing
+// when dir is "" or there are none).
+func writeVariants(dir, input string, vs []optimize.Variant) error {
+	if dir == "" || len(vs) == 0 {
+		return nil
+	}
+	base := outName(input, "")
+	if err := os.MkdirAll(filepath.Join(dir, base), 0o755); err != nil {
+		return err
+	}
+	for _, v := range vs {
+		for _, o := range v.Files {
+			name := fmt.Sprintf("%s-%dw%s", base, v.Width, optimize.ExtFor(o.Format))
+			if err := os.WriteFile(filepath.Join(dir, base, name), o.Data, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// roundDistance is d rounded to three decimals, as a scan reports it.
+func roundDistance(d float64) *float64 {
+	v := math.Round(d*1000) / 1000
+	return &v
+}
+
+// optimizeMain makes input's answer; it also returns the engine's report
+// and the source bytes, for the variants.
+func optimizeMain(ctx context.Context, deps OptimizeDeps, input string, opt optimize.Options, minSave int64) (proto.Result, *optimize.Output, optimize.Report, []byte) {
 	res := proto.Result{Type: proto.TypeResult, Final: true, URL: input}
 	// A single pass: its answer is final, verified unless Note says why.
 	var src []byte
@@ -268,7 +343,11 @@ func optimizeOne(ctx context.Context, deps OptimizeDeps, input string, opt optim
 		if rep, err = deps.Engine.Optimize(ctx, src, opt); err == nil {
 			res.Original = &proto.Original{Bytes: rep.Source.Bytes, Format: rep.Source.Format, Width: rep.Source.Width, Height: rep.Source.Height, Animated: rep.Source.Animated}
 			for _, c := range rep.Candidates {
-				res.Candidates = append(res.Candidates, proto.Candidate{Format: c.Format, Bytes: int64(len(c.Data)), Width: c.Width, Height: c.Height, Quality: c.Quality})
+				pc := proto.Candidate{Format: c.Format, Bytes: int64(len(c.Data)), Width: c.Width, Height: c.Height, Quality: c.Quality}
+				if rep.Verified && c.Distance > 0 {
+					pc.Distance = roundDistance(c.Distance)
+				}
+				res.Candidates = append(res.Candidates, pc)
 			}
 			for _, sk := range rep.Skipped {
 				res.Skipped = append(res.Skipped, proto.Skip{Format: sk.Format, Reason: sk.Reason})
@@ -278,18 +357,21 @@ func optimizeOne(ctx context.Context, deps OptimizeDeps, input string, opt optim
 			if b := rep.Best; b != nil && rep.Source.Bytes-int64(len(b.Data)) >= max(minSave, 1) {
 				res.Status = proto.StatusOptimized
 				res.Best = &proto.Candidate{Format: b.Format, Bytes: int64(len(b.Data)), Width: b.Width, Height: b.Height, Quality: b.Quality}
+				if rep.Verified && b.Distance > 0 {
+					res.Best.Distance = roundDistance(b.Distance)
+				}
 				res.SavedBytes = rep.Source.Bytes - res.Best.Bytes
 				res.SavedPercent = math.Round(float64(res.SavedBytes)*1000/float64(rep.Source.Bytes)) / 10
 				res.Reasons = b.Reasons
-				return res, b
+				return res, b, rep, src
 			}
-			return res, nil
+			return res, nil, rep, src
 		}
 	}
 	perr := proto.Public(err)
 	res.Status = proto.StatusError
 	res.Error = &proto.Error{Code: perr.Code, Message: perr.Message, HTTPStatus: perr.HTTPStatus}
-	return res, nil
+	return res, nil, optimize.Report{}, nil
 }
 
 func readLimited(name string, limit int64) ([]byte, error) {

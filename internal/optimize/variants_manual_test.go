@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -21,6 +22,9 @@ func TestVariantCost(t *testing.T) {
 		t.Skip("IMGDIET_VARIANT_DIR not set")
 	}
 	names, _ := filepath.Glob(filepath.Join(dir, "*.jpg"))
+	if v, err := strconv.Atoi(os.Getenv("IMGDIET_VARIANT_AVIF_EFFORT")); err == nil {
+		avifVariantEffort = v
+	}
 	e := New(Config{Log: zerolog.New(os.Stderr).Level(zerolog.TraceLevel)}) // measured: one line per measure
 	ctx := context.Background()
 	var finalCPU, varCPU time.Duration

@@ -204,7 +204,8 @@ type Variant struct {
 
 // VariantFile is one held file of a variant.
 type VariantFile struct {
-	Key      string   `json:"key"`
+	// Key names the held file (absent on the command line's output).
+	Key      string   `json:"key,omitempty"`
 	Format   string   `json:"format"`
 	Bytes    int64    `json:"bytes"`
 	Quality  int      `json:"quality,omitempty"`

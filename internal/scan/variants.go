@@ -39,12 +39,12 @@ func checkSrcset(i int, ws []int) *proto.Error {
 	return nil
 }
 
-// variantWidths returns the widths image im should be served at, given
+// VariantWidths returns the widths image im should be served at, given
 // its final report, or none and why: round(displayWidth) × 1 and × 2 and
 // the image's own srcset widths, each capped at the original width,
 // deduplicated, ascending; only for a still raster image shown narrower
 // than its pixels.
-func variantWidths(im proto.Image, res *proto.Result) ([]int, string) {
+func VariantWidths(im proto.Image, res *proto.Result) ([]int, string) {
 	switch {
 	case res == nil || res.Status == proto.StatusError || res.Original == nil:
 		return nil, whyError
@@ -69,13 +69,13 @@ func variantWidths(im proto.Image, res *proto.Result) ([]int, string) {
 	return slices.Compact(ws), ""
 }
 
-// variantChain returns the formats each variant width is made in: the
+// VariantChain returns the formats each variant width is made in: the
 // format of the image's best answer (best, "" when the image is kept as it
 // is); after AVIF also WebP; after AVIF or WebP also a format every
 // browser reads (JPEG, or PNG for an image with transparency). An image
 // kept as it is keeps its own format (source), or that fallback when the
 // engine cannot write its format.
-func variantChain(best, source string, alpha bool) []string {
+func VariantChain(best, source string, alpha bool) []string {
 	fallback := optimize.JPEG
 	if alpha {
 		fallback = optimize.PNG

@@ -103,7 +103,7 @@ func TestVariantWidths(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, why := variantWidths(tt.im, tt.res)
+			got, why := VariantWidths(tt.im, tt.res)
 			if !slices.Equal(got, tt.want) || why != tt.reason {
 				t.Fatalf("variantWidths = %v %q, want %v %q", got, why, tt.want, tt.reason)
 			}
@@ -131,8 +131,8 @@ func TestVariantChain(t *testing.T) {
 		{"", "tiff", true, []string{"png"}},
 	}
 	for _, tt := range tests {
-		if got := variantChain(tt.best, tt.source, tt.alpha); !slices.Equal(got, tt.want) {
-			t.Errorf("variantChain(%q, %q, %v) = %v, want %v", tt.best, tt.source, tt.alpha, got, tt.want)
+		if got := VariantChain(tt.best, tt.source, tt.alpha); !slices.Equal(got, tt.want) {
+			t.Errorf("VariantChain(%q, %q, %v) = %v, want %v", tt.best, tt.source, tt.alpha, got, tt.want)
 		}
 	}
 }
@@ -245,7 +245,7 @@ func TestScanVariants(t *testing.T) {
 				}
 			}
 			best := msgs[final[i]]["best"].(map[string]any)["format"].(string)
-			if want := variantChain(best, "jpeg", false); !slices.Equal(formats, want) {
+			if want := VariantChain(best, "jpeg", false); !slices.Equal(formats, want) {
 				t.Errorf("row %d width %d: formats %v, want the chain %v", i, w, formats, want)
 			}
 		}

@@ -30,7 +30,7 @@ func (r *run) wantVariants(c *content, i int, res *proto.Result) {
 		r.sendVariants(i, nil, whyError, "")
 		return
 	}
-	if _, why := variantWidths(r.req.Images[i], res); why != "" {
+	if _, why := VariantWidths(r.req.Images[i], res); why != "" {
 		r.sendVariants(i, nil, why, "")
 		return
 	}
@@ -62,7 +62,7 @@ func (r *run) variantPass(ctx context.Context, c *content) {
 		c.vwant = nil
 		var need []int
 		for _, i := range rows {
-			ws, _ := variantWidths(r.req.Images[i], c.last)
+			ws, _ := VariantWidths(r.req.Images[i], c.last)
 			for _, w := range ws {
 				if _, ok := c.vmade[w]; !ok && !slices.Contains(need, w) {
 					need = append(need, w)
@@ -108,7 +108,7 @@ func (r *run) variantRequest(c *content, need []int) optimize.VariantRequest {
 	}
 	return optimize.VariantRequest{
 		Widths:       need,
-		Formats:      variantChain(best, c.final.Source.Format, c.final.Alpha),
+		Formats:      VariantChain(best, c.final.Source.Format, c.final.Alpha),
 		Main:         *c.final,
 		Quality:      r.set.Quality,
 		Target:       r.set.Target,
@@ -138,7 +138,7 @@ func (r *run) makeVariants(ctx context.Context, c *content, src *[]byte, req opt
 // sendRowVariants sends row i the widths of c it asks for, each file held
 // under the content's key for its bytes. r.mu is held.
 func (r *run) sendRowVariants(c *content, i int) {
-	ws, _ := variantWidths(r.req.Images[i], c.last)
+	ws, _ := VariantWidths(r.req.Images[i], c.last)
 	base := fileBase(r.req.Images[i].URL)
 	var out []proto.Variant
 	for _, w := range ws {
