@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { EXT_ID, POPUP_URL, waitFor, listFiles, readZip, sniff, decodeInPage } from './harness.mjs';
+import { EXT_ID, POPUP_URL, waitFor, listFiles, readZip, sniff, decodeInPage, hostPids } from './harness.mjs';
 import { popupSuite } from './suite.mjs';
 
 const s = popupSuite();
@@ -508,4 +508,27 @@ test('an image already optimal: Compare shows the smallest file it would take, a
   } finally {
     await s.b.sw.evaluate(() => chrome.storage.local.clear());
   }
+});
+
+test('the helper stopping: the compare page says its files are gone', { skip }, async () => {
+  const tab = await s.b.browser.newPage();
+  await tab.goto(`${s.srv.origin}/few.html?crash=1`);
+  const id = await s.tabId();
+  const popup = await s.b.openPopup(tab);
+  await ended(popup);
+  await popup.close();
+  const st = await s.state(id);
+  const i = st.results.findIndex((r) => r && r.status === 'optimized');
+  const page = await s.b.browser.newPage();
+  await page.goto(`${COMPARE_URL}?tab=${id}&scan=${st.scanId}&index=${i}`);
+  await page.waitForSelector('[data-testid=candidate]');
+  const pids = hostPids(s.b.profile);
+  assert.equal(pids.length, 1, `one helper (${pids})`);
+  process.kill(pids[0], 'SIGKILL');
+  await page.waitForSelector('[data-testid=compare-gone]:not([hidden])', { timeout: 15000 });
+  assert.match(await page.$eval('[data-testid=compare-gone]', (e) => e.textContent), /^The helper stopped, and the optimized files went with it/);
+  assert.equal(await page.$eval('[data-testid=redo-go]', (e) => e.disabled), true);
+  assert.equal(await page.$eval('[data-testid=compare-download]', (e) => e.disabled), true);
+  await page.close();
+  await tab.close();
 });
