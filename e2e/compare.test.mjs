@@ -179,6 +179,9 @@ test('slider, toggle, zoom and panning by keyboard; both sides stay on one box',
   // Dragging when fitted moves the divider.
   await cmp.mouse.click(pane.x + pane.w * 0.25, pane.y + pane.h / 2);
   assert.equal(await cmp.$eval('[data-testid=divider]', (e) => e.getAttribute('aria-valuenow')), '25');
+  // Nothing sticks out of a 360 px wide window.
+  await cmp.setViewport({ width: 360, height: 640 });
+  assert.ok(await cmp.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'no sideways scroll at 360 px');
   await cmp.setViewport({ width: 1100, height: 760 });
 });
 
