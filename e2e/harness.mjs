@@ -285,3 +285,17 @@ export async function axeProblems(page, prepare = async () => {}) {
   }
   return problems;
 }
+
+/**
+ * Waits for a finished download at rel under dir and resolves with its
+ * bytes, or with what read(bytes) returns (it may throw while the file is
+ * incomplete: Chromium makes the final name before it has moved the bytes in).
+ */
+export async function readDownload(dir, rel, { read = (b) => b, timeout = 20000 } = {}) {
+  return waitFor(async () => {
+    if (!listFiles(dir).includes(rel)) return null;
+    const bytes = readFileSync(join(dir, rel));
+    if (!bytes.length) return null;
+    try { return await read(bytes); } catch { return null; }
+  }, { what: rel, timeout });
+}

@@ -6,9 +6,9 @@
 // the German popup.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor, listFiles, readZip, sniff, launchPuppeteer, tabWalk, axeProblems, EXT_ID } from './harness.mjs';
+import { waitFor, listFiles, readZip, readDownload, sniff, launchPuppeteer, tabWalk, axeProblems, EXT_ID } from './harness.mjs';
 import { popupSuite } from './suite.mjs';
 
 const s = popupSuite();
@@ -83,16 +83,14 @@ test('the file-name pattern and folder name the downloaded file and the ZIP\'s e
   const base = new URL(st.images[first].url).pathname.split('/').pop().replace(/\.\w+$/, '');
   const want = `optimized/127.0.0.1/${base}-${r.best.width}x${r.best.height}.webp`;
   await popup.click('[data-testid=result-row] [data-testid=download]');
-  await waitFor(() => listFiles(s.b.profile.downloads).includes(want), { what: want, timeout: 15000 });
-  const bytes = readFileSync(join(s.b.profile.downloads, want));
+  const bytes = await readDownload(s.b.profile.downloads, want, { read: (x) => (x.length === r.best.bytes ? x : null) });
   assert.equal(bytes.length, r.best.bytes);
   assert.equal(sniff(bytes), 'webp');
 
   await popup.waitForFunction(() => !document.querySelector('[data-testid=result-row] [data-testid=download]').disabled);
   await popup.click('[data-testid=download-all]');
   const zip = 'optimized/127.0.0.1/127.0.0.1-optimized.zip';
-  await waitFor(() => listFiles(s.b.profile.downloads).includes(zip), { what: zip, timeout: 15000 });
-  const entries = await readZip(readFileSync(join(s.b.profile.downloads, zip)));
+  const entries = await readDownload(s.b.profile.downloads, zip, { read: readZip });
   const names = st.results.map((x, i) => (x && x.status === 'optimized' ? `${new URL(st.images[i].url).pathname.split('/').pop().replace(/\.\w+$/, '')}-${x.best.width}x${x.best.height}.webp` : null)).filter(Boolean);
   assert.deepEqual(Object.keys(entries).sort(), names.sort());
   // The markup names the same files.
@@ -113,8 +111,7 @@ test('export then import gives back every setting; a bad file changes nothing', 
   await opts.click('[data-testid=export]');
   const file = await waitFor(() => listFiles(s.b.profile.downloads).find((f) => !seen.has(f) && f.endsWith('.json')), { what: 'the exported file', timeout: 15000 });
   assert.match(file, /^image-diet-settings-\d{4}-\d\d-\d\d\.json$/);
-  const text = readFileSync(join(s.b.profile.downloads, file), 'utf8');
-  const data = JSON.parse(text);
+  const data = await readDownload(s.b.profile.downloads, file, { read: (x) => JSON.parse(x.toString('utf8')) });
   assert.equal(data.format, 'image-diet-settings');
   assert.deepEqual(Object.keys(data.sites), ['a.example']);
 

@@ -4,10 +4,9 @@
 // and the keyboard alone reaches every new control with visible focus.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { waitFor, listFiles, readZip, sniff, tabWalk, axeProblems, EXT_ID } from './harness.mjs';
+import { waitFor, listFiles, readZip, readDownload, sniff, tabWalk, axeProblems, EXT_ID } from './harness.mjs';
 import { popupSuite } from './suite.mjs';
 
 const s = popupSuite();
@@ -101,7 +100,7 @@ test('the ZIP holds exactly the selected files', { skip }, async () => {
   await popup.click('[data-testid=download-all]');
   const zip = await waitFor(() => listFiles(s.b.profile.downloads).find((f) => !before.has(f) && f.endsWith('.zip')), { what: 'the ZIP', timeout: 20000 });
   assert.equal(zip, 'Image Diet/127.0.0.1/127.0.0.1-optimized.zip');
-  const entries = await readZip(readFileSync(join(s.b.profile.downloads, zip)));
+  const entries = await readDownload(s.b.profile.downloads, zip, { read: readZip });
   assert.deepEqual(Object.keys(entries).sort(), chosen.map(nameOf).sort());
   for (const i of chosen) {
     assert.equal(entries[nameOf(i)].length, st.results[i].best.bytes);
@@ -121,6 +120,8 @@ test('the ZIP holds exactly the selected files', { skip }, async () => {
 test('Copy URLs puts the selected rows\' URLs on the clipboard, one per line, in the order shown', { skip }, async () => {
   const cdp = await s.b.browser.target().createCDPSession();
   await cdp.send('Browser.grantPermissions', { origin: `chrome-extension://${EXT_ID}`, permissions: ['clipboardReadWrite', 'clipboardSanitizedWrite'] });
+  // From no row selected (select-all goes all → none, or some → all → none).
+  while (await popup.$$eval('[data-testid=pick]', (es) => es.some((e) => e.checked))) await popup.click('[data-testid=select-all]');
   await popup.select('[data-testid=sort]', 'size');
   const order = await shownRows();
   const want = [order[3], order[0]];

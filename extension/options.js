@@ -6,8 +6,18 @@ import { describeSettings, validateSettings } from './lib/settings-core.js';
 import { validateNaming, patternStem, stemFileName, downloadPath, fileStem } from './lib/naming.js';
 import { buildFields, fillForm, readForm } from './settings-form.js';
 import { t, localize } from './lib/i18n.js';
+import { el } from './lib/dom.js';
 
 const $ = (id) => document.getElementById(id);
+
+// Each section's error box and status line (ids <name>-error, <name>-msg), after its last child.
+for (const [name, section] of [['defaults', 'defaults-form'], ['naming', 'naming-form'], ['file', 'export']]) {
+  const at = $(section).closest('section');
+  at.append(
+    el('p', { id: `${name}-error`, class: 'alert', 'data-testid': `${name}-error`, role: 'alert', tabindex: '-1', hidden: true }),
+    el('p', { id: `${name}-msg`, class: 'muted', 'data-testid': `${name}-msg`, role: 'status', 'aria-live': 'polite' }),
+  );
+}
 
 // ---- saved sites -------------------------------------------------------------
 

@@ -48,8 +48,12 @@ export function initTake({ onChange: changed, label }) {
   $('take-all').addEventListener('change', () => {
     const on = sel.stateOf(shown) !== 'all';
     sel.setMany(shown, on);
-    // Everything selected again, with nothing hidden: rows still to come are in too.
-    if (on && !activeFilters(filters) && sel.stateOf(st.images.map((_, i) => i)) === 'all') sel.reset();
+    // With nothing hidden, all or nothing is meant for every row, rows still to come too.
+    const every = st.images.map((_, i) => i);
+    if (!activeFilters(filters) && sel.stateOf(every) === (on ? 'all' : 'none')) {
+      if (on) sel.reset();
+      else sel.clear();
+    }
     onChange();
   });
   $('take-copy').addEventListener('click', copyUrls);

@@ -109,6 +109,12 @@ export class Selection {
     }
   }
 
+  /** No row at all, rows still to come included. */
+  clear() {
+    this.all = false;
+    this.set = new Set();
+  }
+
   /** Flips row i. */
   toggle(i) {
     this.setMany([i], !this.has(i));

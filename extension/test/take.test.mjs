@@ -65,8 +65,8 @@ test('selection: all until picked, then exactly the picks; tri-state over shown 
   sel.setMany([0, 1, 2], false);
   assert.equal(sel.stateOf([0, 1, 2]), 'none');
   assert.equal(sel.has(99), true, 'still "all but these"');
-  sel.all = false;
-  sel.set = new Set();
+  sel.clear();
+  assert.equal(sel.has(99), false, 'cleared: rows to come are not selected either');
   sel.setMany([2], true);
   assert.deepEqual([0, 1, 2, 3].filter((i) => sel.has(i)), [2]);
   assert.equal(sel.stateOf([]), 'none');
