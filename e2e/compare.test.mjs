@@ -270,6 +270,12 @@ test('a candidate chosen by keyboard is what downloads: one file, the ZIP, the p
   const plan = await s.b.sw.evaluate((id) => imagediet.downloadPlan(id, { all: true }), tabId);
   const entry = plan.items.find((it) => it.key === pick.key);
   assert.ok(entry && entry.name.endsWith(`.${ext}`), JSON.stringify(plan.items));
+  // The row's markup names the chosen file too.
+  if (await popup.$eval(`${row} [data-testid=markup]`, (e) => e.hidden)) await popup.click(`${row} [data-testid=markup-toggle]`);
+  const markup = await popup.$eval(`${row} [data-testid=markup-code]`, (e) => e.textContent);
+  assert.ok(markup.includes(`"${entry.name}"`), markup);
+  const bestExt = r.best.format === 'jpeg' ? 'jpg' : r.best.format;
+  assert.ok(!markup.includes(`.${bestExt}"`) || bestExt === ext, `the best's .${bestExt} is not named: ${markup}`);
   const [zip] = await downloaded(() => popup.click('[data-testid=download-all]'));
   assert.ok(zip.endsWith('.zip'), zip);
   const entries = await readZip(readFileSync(join(s.b.profile.downloads, zip)));
