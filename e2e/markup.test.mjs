@@ -4,9 +4,9 @@
 // and the keyboard path to the new controls.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor, listFiles, readZip, sniff, decodeInPage, EXT_ID } from './harness.mjs';
+import { waitFor, listFiles, readZip, readDownload, sniff, decodeInPage, EXT_ID } from './harness.mjs';
 import { popupSuite } from './suite.mjs';
 
 const h = popupSuite();
@@ -36,11 +36,8 @@ const markupOf = async (i) => {
 async function downloadZip() {
   rmSync(join(h.b.profile.downloads, ZIP), { force: true });
   await popup.click('[data-testid=download-all]');
-  await waitFor(() => listFiles(h.b.profile.downloads).includes(ZIP), { what: ZIP, timeout: 20000 });
-  // The file appears when it is complete (no .crdownload); read it once its size settles.
-  let last = -1;
-  await waitFor(() => { const n = readFileSync(join(h.b.profile.downloads, ZIP)).length; const same = n === last; last = n; return same && n > 0; }, { interval: 200, what: 'the ZIP to settle' });
-  return readZip(readFileSync(join(h.b.profile.downloads, ZIP)));
+  // A ZIP that does not read yet is still being written.
+  return readDownload(h.b.profile.downloads, ZIP, { read: readZip });
 }
 
 test('the collector finds the delivery hints of the fixture page', { skip }, async () => {
@@ -220,7 +217,7 @@ test('with variants: the markup\'s srcset widths are the real widths of files th
   const reports = listFiles(h.b.profile.downloads).filter((f) => f.endsWith('.json')).length;
   await popup.click('[data-testid=export]');
   const json = await waitFor(() => { const all = listFiles(h.b.profile.downloads).filter((f) => f.endsWith('.json')); return all.length > reports && all.sort().at(-1); }, { what: 'the report', timeout: 15000 });
-  const report = JSON.parse(readFileSync(join(h.b.profile.downloads, json), 'utf8'));
+  const report = await readDownload(h.b.profile.downloads, json, { read: (b) => JSON.parse(b.toString('utf8')) });
   assert.equal(report.settings.variants, true);
   for (const i of rows()) {
     const im = report.images[i];

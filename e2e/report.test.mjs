@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { waitFor, listFiles, HOST_BIN, ROOT } from './harness.mjs';
+import { waitFor, listFiles, readDownload, HOST_BIN, ROOT } from './harness.mjs';
 import { popupSuite } from './suite.mjs';
 import { readResults, parseCSV, CSV_COLUMNS, ADDITIVE_FIELDS } from '../extension/lib/report.js';
 
@@ -52,6 +52,11 @@ test('Export saves an HTML report, a CSV and a JSON file, only on the click', { 
   await popup.click('[data-testid=export]');
   files = await waitFor(() => { const f = reportFiles(); return f.html && f.csv && f.json && f; }, { what: 'the three report files', timeout: 15000 });
   assert.match(files.json, /^Image Diet\/127\.0\.0\.1\/127\.0\.0\.1-report-\d{8}-\d{6}\.json$/);
+  // Read once complete: the JSON parses, the CSV and the HTML have their ends.
+  const dir = h.b.profile.downloads;
+  await readDownload(dir, files.json, { read: (b) => JSON.parse(b.toString('utf8')) });
+  await readDownload(dir, files.csv, { read: (b) => b.toString('utf8').endsWith('\r\n') || null });
+  await readDownload(dir, files.html, { read: (b) => b.toString('utf8').trimEnd().endsWith('</html>') || null });
   assert.equal(await popup.$eval('[data-testid=export-status]', (e) => e.textContent), 'Report saved (HTML, CSV, JSON).');
   // Nothing about the scan was stored.
   assert.deepEqual(await h.b.sw.evaluate(() => chrome.storage.local.get(null)), {});
