@@ -186,6 +186,9 @@ func (e *Engine) variant(ctx context.Context, clk *clock, src []byte, s Source, 
 			return v, err
 		}
 		a, err := sr.variantFile(f, main, made, &drift, i == 0)
+		if err == nil && a == nil {
+			a, err = sr.variantLossless(f)
+		}
 		if err != nil {
 			return v, err
 		}
@@ -291,6 +294,27 @@ func (s *searcher) variantFile(f string, main Report, made map[string]Output, dr
 	return s.variantSearch(f, enc, effort, q, start.Distance, drift, lead)
 }
 
+// variantLossless is the file of format f when no lossy quality met the
+// target: lossless PNG, or lossless WebP for the graphics and animations
+// the main search also tries it on; nil for the others.
+func (s *searcher) variantLossless(f string) (*attempt, error) {
+	enc := codec.PNG
+	switch {
+	case f == WebP && lossless(s.im):
+		enc = codec.WebPLossless
+	case f != PNG:
+		return nil, nil
+	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	b, err := s.encode(enc, 100, s.e.finalEffort(enc, s.opt))
+	if err != nil {
+		return nil, err
+	}
+	return &attempt{data: b, q: 100, enc: enc, effort: s.e.finalEffort(enc, s.opt)}, nil
+}
+
 // errEnough stops a variant's search once it has its file.
 var errEnough = errors.New("the variant has its file")
 
@@ -308,8 +332,8 @@ func (s *searcher) variantSearch(f string, enc codec.Encoding, effort, q0 int, d
 	lo, hi := qualityRange(f)
 	thr := s.limit(f)
 	slope := metric.InterpolateSlope
-	if s.ref.exact {
-		slope = exactSlopes[f]
+	if d, ok := exactSlopes[f]; ok && s.ref.exact {
+		slope = d
 	}
 	aim := variantAimRest
 	if lead {
