@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/imagediet/imgdiet/internal/codec"
@@ -95,6 +97,7 @@ func (e *Engine) Variants(ctx context.Context, src []byte, req VariantRequest) (
 	clk := e.clock(req.Budget)
 	defer clk.stop()
 	missed := false
+	var lacking []string // formats a width was made without
 	var partial errPartial
 	// made holds the last file made of each format: the next width's
 	// search starts from it (its distance is exact where main's
@@ -103,7 +106,12 @@ func (e *Engine) Variants(ctx context.Context, src []byte, req VariantRequest) (
 	for _, w := range req.Widths {
 		v, err := e.variant(ctx, clk, src, s, max(1, min(w, s.Width)), opt, req.Main, made)
 		if errors.As(err, &partial) {
-			v, err, missed = partial.v, nil, true
+			v, err = partial.v, nil
+			for _, f := range partial.missing {
+				if !slices.Contains(lacking, f) {
+					lacking = append(lacking, f)
+				}
+			}
 		}
 		switch {
 		case errors.Is(err, errBudget):
@@ -125,8 +133,15 @@ func (e *Engine) Variants(ctx context.Context, src []byte, req VariantRequest) (
 			made[o.Format] = o
 		}
 	}
-	if missed {
-		out.Note = "Some files of this image's responsive widths were left out: their format could not meet the target at any quality."
+	switch {
+	case len(lacking) > 0:
+		names := make([]string, len(lacking))
+		for i, f := range lacking {
+			names[i] = formatName(f)
+		}
+		out.Note = fmt.Sprintf("Some responsive widths of this image have no %s file: no quality of that format met the target.", strings.Join(names, " or "))
+	case missed:
+		out.Note = "Some responsive widths of this image were left out: they could not be made at the target."
 	}
 	return out, nil
 }
@@ -199,11 +214,14 @@ func (e *Engine) variant(ctx context.Context, clk *clock, src []byte, s Source, 
 	v.Height = im.pageHeight
 	// A format that met the target at no quality is left out of this
 	// width; the chain's other files stand.
+	var missing []string
 	n := 0
-	for _, o := range v.Files {
+	for i, o := range v.Files {
 		if o.Data != nil {
 			v.Files[n] = o
 			n++
+		} else {
+			missing = append(missing, opt.Formats[i])
 		}
 	}
 	if n < len(v.Files) {
@@ -211,13 +229,16 @@ func (e *Engine) variant(ctx context.Context, clk *clock, src []byte, s Source, 
 		if n == 0 {
 			return v, errMissed
 		}
-		return v, errPartial{v}
+		return v, errPartial{v, missing}
 	}
 	return v, nil
 }
 
 // errPartial is a width made without some formats of its chain.
-type errPartial struct{ v Variant }
+type errPartial struct {
+	v       Variant
+	missing []string
+}
 
 func (errPartial) Error() string { return "a variant misses formats" }
 
