@@ -459,7 +459,9 @@ the other jobs on this machine disturb less than wall time.`);
       ['largest reported distance', '', f3(w.maxDistance), '≤ 1.4', ok(w.maxDistance <= 1.4)],
       ['each row: final, then variants, then done', '', w.order ? 'yes' : 'no', '', ok(w.order)],
     ]));
-    if (w.notes.length) out.push(`\nRows with a note or reason: ${w.notes.map((n) => `${n.index}: ${n.note || n.reason}`).join('; ')}.`);
+    const why = new Map();
+    for (const n of w.notes) why.set(n.note || n.reason, [...(why.get(n.note || n.reason) || []), n.index]);
+    for (const [text, rows] of why) out.push(`\nRows ${rows.sort((a, b) => a - b).join(', ')} (${rows.length} of ${v.images}): “${text}”`);
     target('Variants do not double the scan\'s final time (24-photo page, 640 and 1280 px)', '< 2× CPU', `CPU ${x2(v.cpuRatio)}; ${s(v.perImageCpuMs)} CPU per image; time to done ${x2(v.wallRatio)}`, v.cpuRatio < 2);
   }
 

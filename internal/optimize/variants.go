@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/imagediet/imgdiet/internal/codec"
@@ -95,6 +97,7 @@ func (e *Engine) Variants(ctx context.Context, src []byte, req VariantRequest) (
 	clk := e.clock(req.Budget)
 	defer clk.stop()
 	missed := false
+	var lacking []string // formats a width was made without
 	var partial errPartial
 	// made holds the last file made of each format: the next width's
 	// search starts from it (its distance is exact where main's
@@ -103,7 +106,12 @@ func (e *Engine) Variants(ctx context.Context, src []byte, req VariantRequest) (
 	for _, w := range req.Widths {
 		v, err := e.variant(ctx, clk, src, s, max(1, min(w, s.Width)), opt, req.Main, made)
 		if errors.As(err, &partial) {
-			v, err, missed = partial.v, nil, true
+			v, err = partial.v, nil
+			for _, f := range partial.missing {
+				if !slices.Contains(lacking, f) {
+					lacking = append(lacking, f)
+				}
+			}
 		}
 		switch {
 		case errors.Is(err, errBudget):
@@ -125,8 +133,15 @@ func (e *Engine) Variants(ctx context.Context, src []byte, req VariantRequest) (
 			made[o.Format] = o
 		}
 	}
-	if missed {
-		out.Note = "Some files of this image's responsive widths were left out: their format could not meet the target at any quality."
+	switch {
+	case len(lacking) > 0:
+		names := make([]string, len(lacking))
+		for i, f := range lacking {
+			names[i] = formatName(f)
+		}
+		out.Note = fmt.Sprintf("Some responsive widths of this image have no %s file: no quality of that format met the target.", strings.Join(names, " or "))
+	case missed:
+		out.Note = "Some responsive widths of this image were left out: they could not be made at the target."
 	}
 	return out, nil
 }
@@ -186,6 +201,9 @@ func (e *Engine) variant(ctx context.Context, clk *clock, src []byte, s Source, 
 			return v, err
 		}
 		a, err := sr.variantFile(f, main, made, &drift, i == 0)
+		if err == nil && a == nil {
+			a, err = sr.variantLossless(f)
+		}
 		if err != nil {
 			return v, err
 		}
@@ -196,11 +214,14 @@ func (e *Engine) variant(ctx context.Context, clk *clock, src []byte, s Source, 
 	v.Height = im.pageHeight
 	// A format that met the target at no quality is left out of this
 	// width; the chain's other files stand.
+	var missing []string
 	n := 0
-	for _, o := range v.Files {
+	for i, o := range v.Files {
 		if o.Data != nil {
 			v.Files[n] = o
 			n++
+		} else {
+			missing = append(missing, opt.Formats[i])
 		}
 	}
 	if n < len(v.Files) {
@@ -208,13 +229,16 @@ func (e *Engine) variant(ctx context.Context, clk *clock, src []byte, s Source, 
 		if n == 0 {
 			return v, errMissed
 		}
-		return v, errPartial{v}
+		return v, errPartial{v, missing}
 	}
 	return v, nil
 }
 
 // errPartial is a width made without some formats of its chain.
-type errPartial struct{ v Variant }
+type errPartial struct {
+	v       Variant
+	missing []string
+}
 
 func (errPartial) Error() string { return "a variant misses formats" }
 
@@ -291,6 +315,27 @@ func (s *searcher) variantFile(f string, main Report, made map[string]Output, dr
 	return s.variantSearch(f, enc, effort, q, start.Distance, drift, lead)
 }
 
+// variantLossless is the file of format f when no lossy quality met the
+// target: lossless PNG, or lossless WebP for the graphics and animations
+// the main search also tries it on; nil for the others.
+func (s *searcher) variantLossless(f string) (*attempt, error) {
+	enc := codec.PNG
+	switch {
+	case f == WebP && lossless(s.im):
+		enc = codec.WebPLossless
+	case f != PNG:
+		return nil, nil
+	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	b, err := s.encode(enc, 100, s.e.finalEffort(enc, s.opt))
+	if err != nil {
+		return nil, err
+	}
+	return &attempt{data: b, q: 100, enc: enc, effort: s.e.finalEffort(enc, s.opt)}, nil
+}
+
 // errEnough stops a variant's search once it has its file.
 var errEnough = errors.New("the variant has its file")
 
@@ -308,8 +353,8 @@ func (s *searcher) variantSearch(f string, enc codec.Encoding, effort, q0 int, d
 	lo, hi := qualityRange(f)
 	thr := s.limit(f)
 	slope := metric.InterpolateSlope
-	if s.ref.exact {
-		slope = exactSlopes[f]
+	if d, ok := exactSlopes[f]; ok && s.ref.exact {
+		slope = d
 	}
 	aim := variantAimRest
 	if lead {
