@@ -138,10 +138,31 @@ func (r *run) candidate(c *content, rep optimize.Report, o *optimize.Output) pro
 	if o.Distance > 0 {
 		pc.Distance = distance(o.Distance)
 	}
-	if pc.Bytes < rep.Source.Bytes {
+	if pc.Bytes < rep.Source.Bytes && (o == rep.Best || r.room(c, o)) {
 		pc.Key = r.keyFor(c, c.units[0], o)
 	}
 	return pc
+}
+
+// extraShare is the share of the holder's bound that files besides the
+// answers (other candidates, variants) may fill: the holder evicts its
+// oldest files when full, and those must not push the rows' answers out.
+const extraShare = 0.75
+
+// room reports whether o, a file besides a row's answer, may be held for
+// c: it is held already, or the holder (when it tells its size) stays
+// under extraShare of its bound with it. r.mu is held.
+func (r *run) room(c *content, o *optimize.Output) bool {
+	for _, h := range c.held {
+		if h.format == o.Format && bytes.Equal(h.data, o.Data) {
+			return true
+		}
+	}
+	sz, ok := r.s.cfg.Held.(interface {
+		Bytes() int64
+		MaxBytes() int64
+	})
+	return !ok || float64(sz.Bytes()+int64(len(o.Data))) <= extraShare*float64(sz.MaxBytes())
 }
 
 // distance is d rounded to three decimals, as a result carries it.

@@ -22,6 +22,7 @@ const (
 	whyError      = "The image could not be optimized, so no responsive widths were made."
 	whyBudget     = "Image Diet stopped making responsive widths for this image after %d s of work, its budget, before any was ready."
 	whyFailed     = "The responsive widths of this image could not be made."
+	whyFull       = "Some responsive files of this image are not kept: Image Diet holds as many files as it may; download or release others and scan again."
 )
 
 // checkSrcset validates image i's srcsetWidths: at most

@@ -311,3 +311,50 @@ func TestScanVariantsCancel(t *testing.T) {
 		t.Errorf("%d files held, but the results named %d", n, len(named))
 	}
 }
+
+// fullHolder is a store that says it is at its bound.
+type fullHolder struct{ *store.Store }
+
+func (h fullHolder) Bytes() int64 { return h.MaxBytes() }
+
+// TestHeldBound checks that files besides the answers never push the
+// answers out of a full holder: with the holder at its bound, a verified
+// result's best is held but no other candidate, and a variants message
+// lists only files already held (the best's bytes at its own width),
+// with a note.
+func TestHeldBound(t *testing.T) {
+	src := jpegBytes(t, photo(480, 320, 31), 95)
+	srv := newSite(t, map[string][]byte{"/a.jpg": src})
+	held := store.New(store.Config{})
+	s := scanner(newRecorder(), fullHolder{held}, 1)
+	msgs := collect(t, s, context.Background(), pageRequest(t, srv,
+		`{"formats":["jpeg","webp"],"quality":"auto","minSavingsBytes":0,"variants":true}`, []row{{"/a.jpg", 240, 160, 1}}))
+	final := finalOf(t, byRow(msgs), 0)
+	best := bestOf(t, final)
+	for _, x := range final["candidates"].([]any) {
+		c := x.(map[string]any)
+		if k, _ := c["key"].(string); (k != "") != (k == best["key"]) {
+			t.Errorf("candidate %v has key %q, best %v: only the best may be held", c["format"], k, best["key"])
+		}
+	}
+	var v map[string]any
+	for _, m := range msgs {
+		if m["type"] == "variants" {
+			v = m
+		}
+	}
+	if v == nil || v["note"] != whyFull {
+		t.Fatalf("variants %v, want the note %q", v, whyFull)
+	}
+	for _, x := range v["variants"].([]any) {
+		for _, y := range x.(map[string]any)["files"].([]any) {
+			if k := y.(map[string]any)["key"]; k != best["key"] {
+				t.Errorf("variant file %v held with key %v, not the best's", y, k)
+			}
+		}
+	}
+	time.Sleep(3 * s.cfg.ReleaseGrace) // an estimate's own key is released
+	if held.Len() != 1 {
+		t.Errorf("%d files held, want the best alone", held.Len())
+	}
+}

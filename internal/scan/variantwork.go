@@ -141,6 +141,7 @@ func (r *run) sendRowVariants(c *content, i int) {
 	ws, _ := VariantWidths(r.req.Images[i], c.last)
 	base := fileBase(r.req.Images[i].URL)
 	var out []proto.Variant
+	full := false // a file was not held: the holder is near its bound
 	for _, w := range ws {
 		v, ok := c.vmade[w]
 		if !ok {
@@ -149,8 +150,12 @@ func (r *run) sendRowVariants(c *content, i int) {
 		pv := proto.Variant{Width: v.Width, Height: v.Height}
 		for j := range v.Files {
 			o := &v.Files[j]
-			key := r.keyNamed(c, o, fmt.Sprintf("%s-%dw%s", base, v.Width, optimize.ExtFor(o.Format)))
+			key := ""
+			if r.room(c, o) {
+				key = r.keyNamed(c, o, fmt.Sprintf("%s-%dw%s", base, v.Width, optimize.ExtFor(o.Format)))
+			}
 			if key == "" {
+				full = true
 				continue
 			}
 			f := proto.VariantFile{Key: key, Format: o.Format, Bytes: int64(len(o.Data)), Quality: o.Quality}
@@ -164,18 +169,22 @@ func (r *run) sendRowVariants(c *content, i int) {
 		}
 	}
 	note, why := "", ""
+	vnote := c.vnote
+	if full {
+		vnote = whyFull
+	}
 	switch {
-	case len(out) == 0 && c.vnote != "":
-		why = c.vnote
+	case len(out) == 0 && vnote != "":
+		why = vnote
 	case len(out) == 0:
 		why = whyFailed
 	case len(out) < len(ws):
-		note = c.vnote
+		note = vnote
 		if note == "" {
 			note = whyFailed
 		}
 	default:
-		note = c.vnote
+		note = vnote
 	}
 	r.sendVariants(i, out, why, note)
 }

@@ -75,7 +75,7 @@ func (e *recorder) callsOf(src []byte) []call {
 
 // scanner returns a Scanner with the given workers and one fetcher, so
 // rows are fetched in page order.
-func scanner(eng Engine, held *store.Store, workers int) *Scanner {
+func scanner(eng Engine, held Holder, workers int) *Scanner {
 	log := zerolog.Nop()
 	return New(Config{
 		Workers:      workers,

@@ -124,6 +124,9 @@ func (s *Store) Bytes() int64 {
 	return s.bytes
 }
 
+// MaxBytes returns the bound on the bytes held.
+func (s *Store) MaxBytes() int64 { return s.max }
+
 // remove drops e; s.mu must be held.
 func (s *Store) remove(e *list.Element) {
 	it := s.order.Remove(e).(*Item)
