@@ -194,6 +194,8 @@ function renderCandidates(r, blocking) {
     radio.addEventListener('change', () => { if (radio.checked) choose(c.best ? null : c.key); });
     const badges = [];
     if (c.best) badges.push(el('span', { class: 'badge', text: t('compare_badge_best') }));
+    // The helper keeps the extra candidates only while it has memory to spare.
+    if (!c.key && r.status === 'optimized' && r.verified) badges.push(el('span', { class: 'badge', 'data-testid': 'not-held', text: t('compare_badge_not_held'), title: t('compare_not_held') }));
     const within = limit != null && c.distance != null ? c.distance <= limit : null;
     const tr = el('tr', {
       'data-testid': 'candidate', 'data-format': c.format, 'data-bytes': String(c.bytes), 'data-key': c.key || '',
