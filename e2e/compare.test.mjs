@@ -372,6 +372,23 @@ test('re-encode errors are shown and leave the row as it was', { skip }, async (
   assert.deepEqual((await s.state(tabId)).results[index], before.results[index]);
 });
 
+test('previous and next image step through the page’s rows in the popup’s order', { skip }, async () => {
+  await cmp.bringToFront();
+  const st = await s.state(tabId);
+  const logo = st.images.findIndex((im) => im.url.endsWith('logo-graphic.png'));
+  // few.html: the graphic saves most, then the photo; the missing image has nothing to compare.
+  assert.ok(st.results[logo].savedBytes > st.results[index].savedBytes);
+  await cmp.waitForSelector('[data-testid=next-image]:disabled');
+  await cmp.click('[data-testid=prev-image]');
+  await cmp.waitForFunction(() => document.title === 'Compare logo-graphic · Image Diet');
+  assert.equal(new URL(cmp.url()).searchParams.get('index'), String(logo));
+  await cmp.waitForSelector('[data-testid=candidate]');
+  assert.equal(await cmp.$eval('[data-testid=prev-image]', (e) => e.disabled), true);
+  await cmp.click('[data-testid=next-image]');
+  await cmp.waitForFunction(() => document.title === 'Compare hero-photo · Image Diet');
+  await cmp.waitForSelector('[data-testid=candidate]');
+});
+
 test('the page says so when the scan is gone', { skip }, async () => {
   await cmp.bringToFront();
   // The page scanned again: this compare's scan is no longer held.

@@ -8,7 +8,7 @@
 import { t, localize } from './lib/i18n.js';
 import { formatBytes, formatName, dims } from './lib/format.js';
 import { baseName } from './lib/naming.js';
-import { candidateRows, chosenFile, savingOf, TARGET_LIMITS, targetOf, targetWord, howWords } from './lib/compare.js';
+import { candidateRows, chosenFile, savingOf, TARGET_LIMITS, targetOf, targetWord, howWords, compareOrder, compareUrl } from './lib/compare.js';
 import { RUNNING } from './lib/progress.js';
 import { fetchData } from './datachan.js';
 import { el } from './lib/dom.js';
@@ -145,8 +145,30 @@ function render() {
   renderCandidates(r, blocking);
   renderRedo();
   loadImages(r, im, blocking);
+  renderNav(blocking);
   $('download').disabled = !!missing || !r?.verified;
 }
+
+// Previous and next image: the page's other rows, in the popup's order.
+function neighbours() {
+  if (!state) return { prev: null, next: null };
+  const order = compareOrder(state.results, state.images.length);
+  const at = order.indexOf(index);
+  if (at < 0) return { prev: order[0] ?? null, next: null };
+  return { prev: at > 0 ? order[at - 1] : null, next: at + 1 < order.length ? order[at + 1] : null };
+}
+
+function renderNav(blocking) {
+  const { prev, next } = neighbours();
+  $('prev-image').disabled = blocking || prev == null;
+  $('next-image').disabled = blocking || next == null;
+}
+
+function go(to) {
+  if (to != null) location.assign(compareUrl(tabId, scanId, to));
+}
+$('prev-image').addEventListener('click', () => go(neighbours().prev));
+$('next-image').addEventListener('click', () => go(neighbours().next));
 
 function fileWords(f) {
   return [formatName(f.format), dims(f.width, f.height), formatBytes(f.bytes)].filter(Boolean).join(' · ');

@@ -13,7 +13,7 @@ import { fillForm, readForm, wireForm } from './settings-form.js';
 import { fetchData } from './datachan.js';
 import { initTake, resetTake, takeOrder, takeIndexes, takeLabel, decorateRow, updateTake } from './popup-take.js';
 import { rowExtras, renderZipOption, zipWithVariants, onVariantsMessage } from './popup-markup.js';
-import { chosenFile, hasChoice, savingOf, compareUrl, howWords } from './lib/compare.js';
+import { chosenFile, hasChoice, savingOf, compareUrl, howWords, comparable } from './lib/compare.js';
 import { initReport, renderReport } from './popup-report.js';
 import { el } from './lib/dom.js';
 
@@ -279,7 +279,7 @@ function updateRow(i) {
       else if (!r.final && !ended) saving.append(el('span', { class: 'state-word', text: t('popup_row_looking') }));
       if (hasChoice(r)) info.append(el('div', { class: 'why', 'data-testid': 'chosen', 'data-format': chosenFile(r).format, text: t('compare_row_chosen', [`${formatName(chosenFile(r).format)} · ${formatBytes(chosenFile(r).bytes)}`]) }));
       if (r.reencoding) saving.append(reencodingWord());
-      if (b.key) actions.append(compareBtn());
+      if (comparable(r)) actions.append(compareBtn());
       if (est) {
         if (ended && !r.final) actions.append(finishBtn(t('popup_finish')));
       } else {
@@ -294,7 +294,7 @@ function updateRow(i) {
       saving.append(el('span', { class: 'muted', text: small ? t('popup_saves_less', minWords(min)) : t('popup_already_optimal') }));
       if (r.reencoding) saving.append(reencodingWord());
       // The compare page can re-encode it at another target, and shows what the smallest file would look like.
-      if (r.final && r.verified) actions.append(compareBtn());
+      if (comparable(r)) actions.append(compareBtn());
       if (rs === 'estimate') {
         saving.append(estimateWord());
         if (ended && !r.final) actions.append(finishBtn(t('popup_finish')));

@@ -5,6 +5,7 @@
 
 import { scanSettings, TARGETS } from './settings-core.js';
 import { t } from './i18n.js';
+import { sortIndexes } from './results.js';
 
 /**
  * The butteraugli distance each target allows (internal/optimize/reference.go:
@@ -141,4 +142,16 @@ export function targetWord(target) {
 export function howWords(how) {
   if (!how) return '';
   return how.quality ? t('compare_how_quality', [String(how.quality)]) : t('compare_how_target', [targetWord(how.target)]);
+}
+
+/** Whether a row can be opened in the compare page: a file to show, or an answer already optimal to re-encode. */
+export function comparable(r) {
+  if (!r || r.lost) return false;
+  if (r.status === 'optimized') return !!(r.best && r.best.key);
+  return r.status === 'optimal' && !!r.final && !!r.verified;
+}
+
+/** The rows the compare page steps through, biggest saving first (as the popup lists them). */
+export function compareOrder(results, count) {
+  return sortIndexes(results, count).filter((i) => comparable(results[i]));
 }

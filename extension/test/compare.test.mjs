@@ -1,7 +1,7 @@
 import './en.mjs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chosenFile, hasChoice, savingOf, candidateRows, withChoice, resultKeys, keysInUse, reencodeSettings, targetOf, isBest, compareUrl, TARGET_LIMITS, howWords, targetWord } from '../lib/compare.js';
+import { chosenFile, hasChoice, savingOf, candidateRows, withChoice, resultKeys, keysInUse, reencodeSettings, targetOf, isBest, compareUrl, TARGET_LIMITS, howWords, targetWord, comparable, compareOrder } from '../lib/compare.js';
 import { pageTotal } from '../lib/progress.js';
 
 const row = (extra = {}) => ({
@@ -108,4 +108,20 @@ test('how a re-encode was asked for, in words', () => {
   assert.equal(howWords({ target: 'high' }), 'at the high target');
   assert.equal(targetWord('small'), 'small');
   assert.equal(howWords(null), '');
+});
+
+test('the rows the compare page opens and steps through, biggest saving first', () => {
+  const optimal = { final: true, verified: true, status: 'optimal', original: { bytes: 500 }, savedBytes: 0 };
+  const results = [
+    row({ savedBytes: 100 }),
+    null,
+    optimal,
+    row({ savedBytes: 900 }),
+    { ...optimal, final: false },
+    { final: true, verified: true, status: 'error' },
+    row({ savedBytes: 50, lost: true }),
+    row({ savedBytes: 70, best: { format: 'webp', bytes: 30 } }),
+  ];
+  assert.deepEqual(results.map(comparable), [true, false, true, true, false, false, false, false]);
+  assert.deepEqual(compareOrder(results, results.length), [3, 0, 2]);
 });
