@@ -33,6 +33,24 @@ async function openFromPopup(popup, i) {
   return page;
 }
 
+/** Scans url in a new tab through the toolbar click; resolves once the scan has ended. */
+async function scanTab(url) {
+  const tab = await s.b.browser.newPage();
+  await tab.goto(url);
+  const id = await s.tabId();
+  const popup = await s.b.openPopup(tab);
+  await ended(popup);
+  return { tab, id, popup, st: await s.state(id) };
+}
+
+/** The compare page of row i of a scan, opened by its address, once its candidates are listed. */
+async function comparePage(id, scanId, i) {
+  const page = await s.b.browser.newPage();
+  await page.goto(`${COMPARE_URL}?tab=${id}&scan=${scanId}&index=${i}`);
+  await page.waitForSelector('[data-testid=candidate]');
+  return page;
+}
+
 /** Whether the optimized image on show (id) is decoded and is n bytes long. */
 const afterBytesAre = (page, n, id = 'after') => page.evaluate(async (k, want) => {
   const i = document.getElementById(k);
@@ -452,17 +470,9 @@ test('re-encode at the high target, variants on: the row meets the target, its v
 });
 
 test('closing the scanned tab: the compare page says its scan is gone', { skip }, async () => {
-  const tab = await s.b.browser.newPage();
-  await tab.goto(`${s.srv.origin}/few.html?closing=1`);
-  const id = await s.tabId();
-  const popup = await s.b.openPopup(tab);
-  await ended(popup);
+  const { tab, id, popup, st } = await scanTab(`${s.srv.origin}/few.html?closing=1`);
   await popup.close();
-  const st = await s.state(id);
-  const i = st.results.findIndex((r) => r && r.status === 'optimized');
-  const page = await s.b.browser.newPage();
-  await page.goto(`${COMPARE_URL}?tab=${id}&scan=${st.scanId}&index=${i}`);
-  await page.waitForSelector('[data-testid=candidate]');
+  const page = await comparePage(id, st.scanId, st.results.findIndex((r) => r && r.status === 'optimized'));
   assert.equal(await page.$eval('[data-testid=compare-gone]', (e) => e.hidden), true);
   await tab.close();
   await page.waitForSelector('[data-testid=compare-gone]:not([hidden])', { timeout: 10000 });
@@ -473,17 +483,10 @@ test('closing the scanned tab: the compare page says its scan is gone', { skip }
 
 test('Stop ends a re-encode at once; the row keeps its answer', { skip }, async () => {
   // An image the server takes 3 s to send: the re-encode is still fetching it when Stop is pressed.
-  const tab = await s.b.browser.newPage();
-  await tab.goto(`${s.srv.origin}/slow.html?n=1&ms=3000`);
-  const id = await s.tabId();
-  const popup = await s.b.openPopup(tab);
-  await ended(popup);
+  const { tab, id, popup, st } = await scanTab(`${s.srv.origin}/slow.html?n=1&ms=3000`);
   await popup.close();
-  const st = await s.state(id);
   assert.equal(st.results[0].status, 'optimized');
-  const page = await s.b.browser.newPage();
-  await page.goto(`${COMPARE_URL}?tab=${id}&scan=${st.scanId}&index=0`);
-  await page.waitForSelector('[data-testid=candidate]');
+  const page = await comparePage(id, st.scanId, 0);
   await page.select('[data-testid=redo-how]', 'small');
   const t0 = Date.now();
   await page.click('[data-testid=redo-go]');
@@ -504,12 +507,7 @@ test('Stop ends a re-encode at once; the row keeps its answer', { skip }, async 
 test('an image already optimal: Compare shows the smallest file it would take, and re-encodes it', { skip }, async () => {
   await s.b.sw.evaluate(() => chrome.storage.local.set({ 'site:127.0.0.1': { settings: { minSavingsBytes: 50000000 }, savedAt: 1 } }));
   try {
-    const tab = await s.b.browser.newPage();
-    await tab.goto(`${s.srv.origin}/few.html?optimal=1`);
-    const id = await s.tabId();
-    const popup = await s.b.openPopup(tab);
-    await ended(popup);
-    const st = await s.state(id);
+    const { tab, id, popup, st } = await scanTab(`${s.srv.origin}/few.html?optimal=1`);
     const i = st.images.findIndex((im) => im.url.endsWith('hero-photo.jpg'));
     const r = st.results[i];
     assert.equal(r.status, 'optimal');
@@ -537,17 +535,9 @@ test('an image already optimal: Compare shows the smallest file it would take, a
 });
 
 test('the helper stopping: the compare page says its files are gone', { skip }, async () => {
-  const tab = await s.b.browser.newPage();
-  await tab.goto(`${s.srv.origin}/few.html?crash=1`);
-  const id = await s.tabId();
-  const popup = await s.b.openPopup(tab);
-  await ended(popup);
+  const { tab, id, popup, st } = await scanTab(`${s.srv.origin}/few.html?crash=1`);
   await popup.close();
-  const st = await s.state(id);
-  const i = st.results.findIndex((r) => r && r.status === 'optimized');
-  const page = await s.b.browser.newPage();
-  await page.goto(`${COMPARE_URL}?tab=${id}&scan=${st.scanId}&index=${i}`);
-  await page.waitForSelector('[data-testid=candidate]');
+  const page = await comparePage(id, st.scanId, st.results.findIndex((r) => r && r.status === 'optimized'));
   const pids = hostPids(s.b.profile);
   assert.equal(pids.length, 1, `one helper (${pids})`);
   process.kill(pids[0], 'SIGKILL');
