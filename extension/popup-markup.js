@@ -51,7 +51,7 @@ function variantsNote(state, i) {
   const im = state.images[i];
   const r = state.results[i];
   const v = state.variants && state.variants[i];
-  if (v && v.variants && v.variants.length) return t('markup_with_variants', [String(v.variants.length)]);
+  if (v && v.variants && v.variants.length) return [t('markup_with_variants', [String(v.variants.length)]), v.note].filter(Boolean).join(' ');
   if (v && v.reason) return v.reason;
   const smaller = r && r.original && im.displayWidth > 0 && r.original.width > Math.round(im.displayWidth);
   if (!smaller) return '';

@@ -28,7 +28,9 @@ export function staleVariantKeys(st, old) {
 export function storeVariants(st, i, msg) {
   if (!Array.isArray(st.variants)) st.variants = [];
   const list = Array.isArray(msg.variants) ? msg.variants.filter((v) => v && v.width > 0 && Array.isArray(v.files)) : [];
-  st.variants[i] = { variants: list, ...(typeof msg.reason === 'string' && msg.reason ? { reason: msg.reason } : {}) };
+  const say = (k) => (typeof msg[k] === 'string' && msg[k] ? { [k]: msg[k] } : {});
+  // note: some files were left out (the helper had no room to hold them).
+  st.variants[i] = { variants: list, ...say('reason'), ...say('note') };
   return st.variants[i];
 }
 

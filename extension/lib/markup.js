@@ -43,7 +43,8 @@ export function variantSets(variants, stem) {
   const by = new Map();
   for (const v of (variants && variants.variants) || []) {
     for (const f of v.files || []) {
-      if (!f || !f.format) continue;
+      // A file without a key is not held by the helper, so not in the ZIP.
+      if (!f || !f.format || !f.key) continue;
       if (!by.has(f.format)) by.set(f.format, []);
       by.get(f.format).push({ width: v.width, height: v.height, path: variantPath(stem, v.width, f.format), bytes: f.bytes });
     }

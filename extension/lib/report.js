@@ -62,7 +62,7 @@ export function reportImage(state, i, { stems, chosenOf = () => undefined } = {}
   o.hints = rowHints(im, r, { minSavingsBytes: state.settings?.minSavingsBytes ?? DEFAULTS.minSavingsBytes });
   const v = state.variants && state.variants[i];
   o.markup = hasMarkup(im, r) ? markupFor({ im, r, stem, variants: v, chosen: key }).html : null;
-  o.variants = v && v.variants ? v.variants.map((w) => ({ width: w.width, height: w.height, files: w.files.map((f) => ({ name: variantPath(stem, w.width, f.format), ...file({ ...f, width: w.width, height: w.height }) })) })) : [];
+  o.variants = v && v.variants ? v.variants.map((w) => ({ width: w.width, height: w.height, files: w.files.filter((f) => f && f.key).map((f) => ({ name: variantPath(stem, w.width, f.format), ...file({ ...f, width: w.width, height: w.height }) })) })) : [];
   o.chosen = key && take && take !== r.best ? file(take) : null;
   return o;
 }

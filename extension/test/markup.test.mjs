@@ -73,6 +73,9 @@ test('variants in one format: <img srcset sizes>; the page\'s own sizes is kept'
   const m = markupFor({ im: im({ displayWidth: 500 }, { sizes: '(max-width: 600px) 100vw, 500px' }), r: result(), stem: 'photo', variants: one });
   assert.equal(m.html, '<img src="photo/photo-800w.webp" srcset="photo/photo-400w.webp 400w, photo/photo-800w.webp 800w" sizes="(max-width: 600px) 100vw, 500px" width="500" height="300" decoding="async" alt="A &quot;red&quot; &lt;car&gt; &amp; co">');
   assert.deepEqual(variantSets(one, 'photo').map((s) => s.format), ['webp']);
+  // Files the helper did not hold (no key) are not in the ZIP, so not in the markup.
+  const unheld = { variants: [{ width: 400, height: 300, files: [{ key: 'a', format: 'avif', bytes: 1 }, { format: 'jpeg', bytes: 2 }] }] };
+  assert.deepEqual(variantSets(unheld, 'photo').map((s) => s.format), ['avif']);
   // An empty list (with the helper's reason) gives the single-file markup.
   assert.match(markupFor({ im: im(), r: result(), stem: 'photo', variants: { variants: [], reason: 'not shown smaller' } }).html, /^<img src="photo\.avif"/);
 });

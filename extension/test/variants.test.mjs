@@ -19,6 +19,7 @@ test('a variants message is kept per row, its keys listed, its ZIP entries named
   assert.deepEqual(variantEntries(st, 0, 'other'), []);
   const none = storeVariants(st, 3, { variants: [], reason: 'Shown at its own size.' });
   assert.deepEqual(none, { variants: [], reason: 'Shown at its own size.' });
+  assert.equal(storeVariants(st, 5, { ...msg(['n']), note: 'Some files could not be kept.' }).note, 'Some files could not be kept.');
   // Junk in a message is dropped, not kept.
   assert.deepEqual(storeVariants(st, 4, { variants: [null, { width: 0, files: [] }, { width: 5 }] }).variants, []);
 });
