@@ -1,8 +1,8 @@
 // The canary privacy test: a page whose image URLs (paths and queries),
 // image metadata and image pixels all carry a unique random marker is
 // scanned through the real toolbar click, the real extension and the real
-// helper in Chromium; one optimized file is downloaded through the popup;
-// the popup and the browser are closed. Afterwards the marker must appear
+// helper in Chromium; one optimized file is downloaded through the popup,
+// and a row is opened in the compare page; the popup and the browser are closed. Afterwards the marker must appear
 // nowhere on disk (test HOME, TMPDIR, the Chromium profile, recent files in
 // /tmp and /var/tmp) except in the one file the user downloaded, in no line
 // the helper logged at debug level, and chrome.storage.local must hold
@@ -214,9 +214,15 @@ test('a scan and a download leave no trace of the page\'s image URLs or bytes', 
   for (const k of Object.keys(local)) assert.match(k, /^site:/, 'only per-site settings are stored');
   assert.ok(!JSON.stringify(local).includes(MARK), 'storage holds no image URL');
 
+  // The large compare page of a row, opened from the popup (which closes as the tab opens):
+  // both sides drawn, the original from its marked URL and the optimized file from the helper.
+  await popup.click('[data-testid=result-row][data-status=optimized] [data-testid=compare-btn]');
+  const cmp = await (await b.browser.waitForTarget((x) => x.url().includes('/compare.html?'), { timeout: 10000 })).asPage();
+  await cmp.waitForFunction(() => [...document.querySelectorAll('.layer-img')].every((i) => i.complete && i.naturalWidth > 0), { timeout: 15000 });
+
   const pids = hostPids(b.profile);
   assert.equal(pids.length, 1, 'one helper ran');
-  await popup.close();
+  await popup.close().catch(() => { /* closed already */ });
   await b.browser.close();
   // Let the helper exit on its own before searching the disk.
   await waitFor(() => hostPids(b.profile).length === 0, { what: 'the helper to exit', timeout: 10000 });

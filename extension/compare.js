@@ -131,7 +131,11 @@ function render() {
   const r = row();
   const im = image();
   const name = nameOf(im);
-  document.title = name ? t('compare_title', [name]) : t('compare_title_plain');
+  // The tab's title names no part of the image's address: the browser keeps
+  // titles on disk (history, the session it restores); the heading may.
+  const order = state ? compareOrder(state.results, state.images.length) : [];
+  const pos = order.indexOf(index);
+  document.title = pos >= 0 ? t('compare_title', [String(pos + 1), String(order.length)]) : t('compare_title_plain');
   $('title').textContent = name ? t('compare_heading_for', [name]) : t('compare_heading');
   $('site').textContent = state?.site || '';
   const missing = missingWords(r);
