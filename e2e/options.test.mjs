@@ -97,7 +97,7 @@ test('the file-name pattern and folder name the downloaded file and the ZIP\'s e
   const row = `[data-testid=result-row][data-index="${first}"]`;
   await popup.click(`${row} [data-testid=markup-toggle]`);
   const code = await popup.$eval(`${row} [data-testid=markup-code]`, (e) => e.textContent);
-  assert.ok(code.includes(`src="${base}-${r.best.width}x${r.best.height}.webp"`), code);
+  assert.ok(code.includes(`="${base}-${r.best.width}x${r.best.height}.webp"`), code);
   await popup.close();
 });
 

@@ -1,6 +1,7 @@
 // Ready-to-copy markup for one image: <img src srcset sizes width height
 // loading decoding alt>, or <picture> with AVIF/WebP <source>s and a
-// fallback <img> when the variants come in several formats. File names are
+// fallback <img> when formats differ: the variants' fallback format, or,
+// without variants, the page's own file. File names are
 // the ZIP's (lib/naming.js), and the row's delivery hints are applied.
 // Pure functions.
 
@@ -52,6 +53,11 @@ export function variantSets(variants, stem) {
   return [...by].map(([format, files]) => ({ format, files: files.sort((a, b) => a.width - b.width) }));
 }
 
+/** Whether format is one some browsers still cannot read, over an original every browser reads. */
+function modernOverCommon(format, original) {
+  return (format === 'avif' || format === 'webp') && ['jpeg', 'png', 'gif'].includes(original && original.format);
+}
+
 function attrs(list) {
   return list.filter(([, v]) => v !== null && v !== undefined && v !== false).map(([k, v]) => (v === true ? k : `${k}="${escapeAttr(v)}"`)).join(' ');
 }
@@ -92,8 +98,16 @@ export function markupFor({ im, r, stem, variants, chosen }) {
   const tail = [['width', dim && dim.width], ['height', dim && dim.height], ['loading', d.loading], ['decoding', d.decoding], ['fetchpriority', d.fetchpriority], ['alt', el.alt ?? '']];
   if (!sets.length) {
     // One file: the download, or the page's own when it is already optimal.
-    const src = file ? stemFileName(stem, file.format) : im.url;
-    return { html: `<img ${attrs([['src', src], ...tail])}>`, files: file ? [src] : [], widths: [], picture: false };
+    const name = file ? stemFileName(stem, file.format) : im.url;
+    if (file && modernOverCommon(file.format, r.original) && /^https?:/i.test(im.url || '')) {
+      // An AVIF or WebP file replacing a JPEG, PNG or GIF: browsers that
+      // cannot read it (AVIF arrived in Safari 16 and Edge 121) keep the
+      // page's own file, so pasting the markup never leaves a hole.
+      const source = `  <source ${attrs([['type', MIME[file.format]], ['srcset', name]])}>`;
+      const img = `  <img ${attrs([['src', im.url], ...tail])}>`;
+      return { html: ['<picture>', source, img, '</picture>'].join('\n'), files: [name], widths: [], picture: true };
+    }
+    return { html: `<img ${attrs([['src', name], ...tail])}>`, files: file ? [name] : [], widths: [], picture: false };
   }
   const sizes = el.sizes && el.sizes.trim() ? el.sizes.trim() : `${Math.round(im.displayWidth)}px`;
   const srcset = (s) => s.files.map((f) => `${f.path} ${f.width}w`).join(', ');

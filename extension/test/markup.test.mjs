@@ -31,13 +31,24 @@ test('the chosen candidate, else the best; none for an optimal row', () => {
   assert.equal(hasMarkup(im({ url: 'data:image/png;base64,AAAA' }), result()), true, 'its optimized file has a name');
 });
 
-test('without variants: one <img> naming the single file, hints applied', () => {
+test('without variants: the single file, over the page\'s own where browsers may lack its format; hints applied', () => {
   const m = markupFor({ im: im({ hints: [{ code: 'offscreen-eager' }, { code: 'no-dimensions' }] }), r: result(), stem: 'photo' });
-  assert.equal(m.html, '<img src="photo.avif" width="400" height="300" loading="lazy" decoding="async" alt="A &quot;red&quot; &lt;car&gt; &amp; co">');
+  assert.equal(m.html, [
+    '<picture>',
+    '  <source type="image/avif" srcset="photo.avif">',
+    '  <img src="https://a.example/img/photo.jpg" width="400" height="300" loading="lazy" decoding="async" alt="A &quot;red&quot; &lt;car&gt; &amp; co">',
+    '</picture>',
+  ].join('\n'));
   assert.deepEqual(m.files, ['photo.avif']);
-  assert.equal(m.picture, false);
+  assert.equal(m.picture, true);
   const chosen = markupFor({ im: im(), r: result(), stem: 'photo', chosen: 'k-webp' });
-  assert.match(chosen.html, /src="photo\.webp"/);
+  assert.match(chosen.html, /<source type="image\/webp" srcset="photo\.webp">/);
+  // A JPEG stays a plain <img>; so does an AVIF of a data: image, which has no address to fall back to.
+  const jpeg = { key: 'k-jpeg', format: 'jpeg', bytes: 20000, width: 800, height: 600 };
+  assert.match(markupFor({ im: im(), r: result({ best: jpeg, candidates: [jpeg] }), stem: 'photo' }).html, /^<img src="photo\.jpg" width/);
+  const inline = markupFor({ im: im({ url: 'data:image/jpeg;base64,AAAA' }), r: result(), stem: 'photo' });
+  assert.equal(inline.picture, false);
+  assert.match(inline.html, /^<img src="photo\.avif"/);
   const optimal = markupFor({ im: im({}, { widthAttr: '400', heightAttr: '300' }), r: { status: 'optimal', best: null, original: { width: 400, height: 300 } }, stem: 'photo' });
   assert.match(optimal.html, /^<img src="https:\/\/a\.example\/img\/photo\.jpg" width="400" height="300" decoding="async"/);
   assert.deepEqual(optimal.files, []);
@@ -77,7 +88,7 @@ test('variants in one format: <img srcset sizes>; the page\'s own sizes is kept'
   const unheld = { variants: [{ width: 400, height: 300, files: [{ key: 'a', format: 'avif', bytes: 1 }, { format: 'jpeg', bytes: 2 }] }] };
   assert.deepEqual(variantSets(unheld, 'photo').map((s) => s.format), ['avif']);
   // An empty list (with the helper's reason) gives the single-file markup.
-  assert.match(markupFor({ im: im(), r: result(), stem: 'photo', variants: { variants: [], reason: 'not shown smaller' } }).html, /^<img src="photo\.avif"/);
+  assert.match(markupFor({ im: im(), r: result(), stem: 'photo', variants: { variants: [], reason: 'not shown smaller' } }).html, /srcset="photo\.avif">/);
 });
 
 test('the markup parses as the HTML it claims to be', () => {
