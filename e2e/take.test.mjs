@@ -182,3 +182,23 @@ test('a checkbox keeps the focus while results redraw its row', { skip }, async 
   const at = await popup.evaluate(() => ({ testid: document.activeElement.dataset.testid, row: document.activeElement.closest('[data-testid=result-row]')?.dataset.index, checked: document.activeElement.checked }));
   assert.deepEqual(at, { testid: 'pick', row: String(i), checked: false });
 });
+
+test('a row button (Compare) keeps the focus while results redraw its row', { skip }, async () => {
+  await popup?.close().catch(() => {});
+  await s.page.goto(`${s.srv.origin}/slow.html?n=3&ms=1400`, { waitUntil: 'domcontentloaded' });
+  popup = await s.b.openPopup(s.page);
+  // An estimate has Compare; its verified answer redraws the row, still with Compare.
+  const sel = '[data-testid=result-row][data-state=estimate] [data-testid=compare-btn]';
+  await popup.waitForSelector(sel, { timeout: 60000 });
+  const i = await popup.$eval(sel, (e) => e.closest('[data-testid=result-row]').dataset.index);
+  await popup.focus(`[data-testid=result-row][data-index="${i}"] [data-testid=compare-btn]`);
+  const before = await popup.$eval(`[data-testid=result-row][data-index="${i}"] [data-testid=compare-btn]`, (e) => { e.dataset.old = '1'; return true; });
+  assert.ok(before);
+  await popup.waitForSelector(`[data-testid=result-row][data-index="${i}"]:not([data-state=estimate])`, { timeout: 120000 });
+  await popup.waitForSelector('[data-testid=progress][data-state=done]', { timeout: 120000 });
+  const at = await popup.evaluate(() => {
+    const a = document.activeElement;
+    return { testid: a.dataset.testid, row: a.closest('[data-testid=result-row]')?.dataset.index, redrawn: a.dataset.old !== '1' };
+  });
+  assert.deepEqual(at, { testid: 'compare-btn', row: i, redrawn: true });
+});

@@ -309,8 +309,18 @@ function updateRow(i) {
   const extra = rowExtras(state, i, labelFor(i));
   info.append(...extra.lines);
   actions.append(...extra.actions);
+  // A row redrawn while one of its controls has the focus (results still
+  // arriving) hands the focus to the same control in the new row, or to the
+  // row when that control is gone or disabled, instead of dropping it to the
+  // page: a keyboard user would otherwise start again from the top.
+  const focused = document.activeElement;
+  const had = focused && focused !== li && li.contains(focused) ? (focused.dataset.testid || '') : null;
   li.replaceChildren(thumb, info, saving, actions, ...extra.after);
   decorateRow(li, i);
+  if (had !== null && !li.contains(document.activeElement)) {
+    const again = had && li.querySelector(`[data-testid="${had}"]:not([disabled])`);
+    (again || li).focus();
+  }
 }
 
 // ---- keyboard ----------------------------------------------------------------
