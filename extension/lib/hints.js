@@ -120,7 +120,10 @@ export function dimensionsFor(im, file) {
 export function hintFix(code, im) {
   if (code === 'no-dimensions') {
     const d = dimensionsFor(im);
-    return d ? t('hint_no_dimensions', [String(d.width), String(d.height)]) : t('hint_no_dimensions_unknown');
+    const fix = d ? t('hint_no_dimensions', [String(d.width), String(d.height)]) : t('hint_no_dimensions_unknown');
+    // Style sheets of another site cannot be read from the page (nor rules
+    // past the 200 ms bound): one of them may size the image, so say so.
+    return im && im.el && im.el.css && im.el.css.opaque ? `${fix} ${t('hint_no_dimensions_opaque')}` : fix;
   }
   if (code === 'offscreen-eager') return t('hint_offscreen_eager');
   if (code === 'lcp-lazy') return t('hint_lcp_lazy');

@@ -80,6 +80,10 @@ test('each hint is one line with its fix', () => {
   assert.match(fixes[0][1].fix, /width="640" height="427"/);
   assert.match(fixes[1][0].fix, /loading="lazy"/);
   for (const h of fixes.flat()) assert.doesNotMatch(h.fix, /\n/);
+  // A page with a style sheet it could not read: the hint says that sheet may size the image.
+  const opaque = withFixes([img({ displayWidth: 640, displayHeight: 427 }, { widthAttr: null, heightAttr: null, css: { w: false, h: false, ar: false, pos: 'static', opaque: true } })]);
+  assert.match(opaque[0].find((h) => h.code === 'no-dimensions').fix, /width="640" height="427"\. \(A style sheet from another site could not be read/);
+  assert.doesNotMatch(fixes[0][1].fix, /style sheet/);
 });
 
 test('width and height for the markup: the element\'s own, else the displayed size, else the file', () => {
