@@ -6,7 +6,7 @@
 import { t } from './lib/i18n.js';
 import { buildReport, toJSON, toCSV, toHTML } from './lib/report.js';
 import { downloadPath, siteFolder } from './lib/naming.js';
-import { chosenOf } from './popup-markup.js';
+import { chosenOf, stemsOf } from './popup-markup.js';
 
 /** "20261206-191500" for a time, in UTC. */
 export function stamp(ms) {
@@ -27,14 +27,15 @@ function save(text, type, filename) {
 /** Saves the three files for a scan state; resolves with their download paths. */
 export async function exportReport(state) {
   const now = Date.now();
-  const report = buildReport(state, { now, chosenOf: (i) => chosenOf(state, i), version: chrome.runtime.getManifest().version });
+  // The rows' files named as the downloads and the markup name them (the person's pattern and folder).
+  const report = buildReport(state, { now, chosenOf: (i) => chosenOf(state, i), stems: stemsOf(state), version: chrome.runtime.getManifest().version });
   const base = `${siteFolder(state.site)}-report-${stamp(now)}`;
   const files = [
     [toHTML(report), 'text/html;charset=utf-8', `${base}.html`],
     [toCSV(report), 'text/csv;charset=utf-8', `${base}.csv`],
     [toJSON(report), 'application/json', `${base}.json`],
   ];
-  const paths = files.map(([, , name]) => downloadPath(state.site, name));
+  const paths = files.map(([, , name]) => downloadPath(state.site, name, state.naming));
   for (let k = 0; k < files.length; k++) await save(files[k][0], files[k][1], paths[k]);
   return paths;
 }

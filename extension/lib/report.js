@@ -78,10 +78,10 @@ export function reportSummary(state) {
 
 /**
  * The report object: page, time, settings, summary and every image in
- * page order. `now` is the export time (ms).
+ * page order. `now` is the export time (ms); `stems` the rows' file stems
+ * as the downloads name them (the person's pattern; default: rowStems).
  */
-export function buildReport(state, { now = Date.now(), chosenOf, version = '' } = {}) {
-  const stems = rowStems(state.images);
+export function buildReport(state, { now = Date.now(), chosenOf, version = '', stems = rowStems(state.images) } = {}) {
   return {
     type: 'report',
     format: REPORT_FORMAT,

@@ -106,3 +106,10 @@ test('HTML: self-contained, no scripts, nothing remote, every row and its markup
   // Sorted by bytes saved: the optimized row first.
   assert.ok(html.indexOf('data-index="0"') < html.indexOf('data-index="1"'));
 });
+
+test('the report names files with the stems it is given (the person\'s file-name pattern)', () => {
+  const state = { images: [{ url: 'https://a.example/img/photo.jpg' }], results: [{ status: 'optimized', original: { format: 'jpeg', bytes: 9000, width: 10, height: 10 }, best: { key: 'k', format: 'webp', bytes: 3000, width: 10, height: 10 }, savedBytes: 6000, savedPercent: 66.7 }], settings: {} };
+  assert.equal(buildReport(state).images[0].file, 'photo.webp');
+  assert.equal(buildReport(state, { stems: ['shop-photo-10x10'] }).images[0].file, 'shop-photo-10x10.webp');
+});
+
