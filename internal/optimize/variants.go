@@ -329,11 +329,12 @@ func (s *searcher) variantLossless(f string) (*attempt, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	b, err := s.encode(enc, 100, s.e.finalEffort(enc, s.opt))
+	effort := s.e.finalEffort(enc, s.opt)
+	b, err := s.encode(enc, 100, effort)
 	if err != nil {
 		return nil, err
 	}
-	return &attempt{data: b, q: 100, enc: enc, effort: s.e.finalEffort(enc, s.opt)}, nil
+	return &attempt{data: b, q: 100, enc: enc, effort: effort}, nil
 }
 
 // errEnough stops a variant's search once it has its file.

@@ -48,10 +48,8 @@ func (r *run) keyFor(c *content, g *unit, best *optimize.Output) string {
 // keyNamed is keyFor with the name new bytes are held under. r.mu is
 // held.
 func (r *run) keyNamed(c *content, best *optimize.Output, name string) string {
-	for _, h := range c.held {
-		if h.format == best.Format && bytes.Equal(h.data, best.Data) {
-			return h.key
-		}
+	if key := heldKey(c, best); key != "" {
+		return key
 	}
 	key, err := r.s.cfg.Held.Put(best.Data, best.Format, name)
 	if err != nil {
@@ -153,16 +151,25 @@ const extraShare = 0.75
 // c: it is held already, or the holder (when it tells its size) stays
 // under extraShare of its bound with it. r.mu is held.
 func (r *run) room(c *content, o *optimize.Output) bool {
-	for _, h := range c.held {
-		if h.format == o.Format && bytes.Equal(h.data, o.Data) {
-			return true
-		}
+	if heldKey(c, o) != "" {
+		return true
 	}
 	sz, ok := r.s.cfg.Held.(interface {
 		Bytes() int64
 		MaxBytes() int64
 	})
 	return !ok || float64(sz.Bytes()+int64(len(o.Data))) <= extraShare*float64(sz.MaxBytes())
+}
+
+// heldKey is the key o's bytes are held under for c, "" when they are
+// not held. r.mu is held.
+func heldKey(c *content, o *optimize.Output) string {
+	for _, h := range c.held {
+		if h.format == o.Format && bytes.Equal(h.data, o.Data) {
+			return h.key
+		}
+	}
+	return ""
 }
 
 // distance is d rounded to three decimals, as a result carries it.
