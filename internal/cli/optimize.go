@@ -285,7 +285,7 @@ func optimizeOne(ctx context.Context, deps OptimizeDeps, input string, opt optim
 		for _, o := range v.Files {
 			vf := proto.VariantFile{Format: o.Format, Bytes: int64(len(o.Data)), Quality: o.Quality}
 			if o.Distance > 0 {
-				vf.Distance = roundDistance(o.Distance)
+				vf.Distance = scan.RoundDistance(o.Distance)
 			}
 			pv.Files = append(pv.Files, vf)
 		}
@@ -315,12 +315,6 @@ func writeVariants(dir, input string, vs []optimize.Variant) error {
 	return nil
 }
 
-// roundDistance is d rounded to three decimals, as a scan reports it.
-func roundDistance(d float64) *float64 {
-	v := math.Round(d*1000) / 1000
-	return &v
-}
-
 // optimizeMain makes input's answer; it also returns the engine's report
 // and the source bytes, for the variants.
 func optimizeMain(ctx context.Context, deps OptimizeDeps, input string, opt optimize.Options, minSave int64) (proto.Result, *optimize.Output, optimize.Report, []byte) {
@@ -345,7 +339,7 @@ func optimizeMain(ctx context.Context, deps OptimizeDeps, input string, opt opti
 			for _, c := range rep.Candidates {
 				pc := proto.Candidate{Format: c.Format, Bytes: int64(len(c.Data)), Width: c.Width, Height: c.Height, Quality: c.Quality}
 				if rep.Verified && c.Distance > 0 {
-					pc.Distance = roundDistance(c.Distance)
+					pc.Distance = scan.RoundDistance(c.Distance)
 				}
 				res.Candidates = append(res.Candidates, pc)
 			}
@@ -358,7 +352,7 @@ func optimizeMain(ctx context.Context, deps OptimizeDeps, input string, opt opti
 				res.Status = proto.StatusOptimized
 				res.Best = &proto.Candidate{Format: b.Format, Bytes: int64(len(b.Data)), Width: b.Width, Height: b.Height, Quality: b.Quality}
 				if rep.Verified && b.Distance > 0 {
-					res.Best.Distance = roundDistance(b.Distance)
+					res.Best.Distance = scan.RoundDistance(b.Distance)
 				}
 				res.SavedBytes = rep.Source.Bytes - res.Best.Bytes
 				res.SavedPercent = math.Round(float64(res.SavedBytes)*1000/float64(rep.Source.Bytes)) / 10

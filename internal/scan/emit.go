@@ -95,7 +95,7 @@ func (r *run) send(c *content, rep optimize.Report, final bool) {
 				Width: best.Width, Height: best.Height, Quality: best.Quality,
 			}
 			if rep.Verified && best.Distance > 0 {
-				res.Best.Distance = distance(best.Distance)
+				res.Best.Distance = RoundDistance(best.Distance)
 			}
 			res.SavedBytes = rep.Source.Bytes - res.Best.Bytes
 			res.SavedPercent = math.Round(float64(res.SavedBytes)*1000/float64(rep.Source.Bytes)) / 10
@@ -134,7 +134,7 @@ func (r *run) candidate(c *content, rep optimize.Report, o *optimize.Output) pro
 		return pc
 	}
 	if o.Distance > 0 {
-		pc.Distance = distance(o.Distance)
+		pc.Distance = RoundDistance(o.Distance)
 	}
 	if pc.Bytes < rep.Source.Bytes && (o == rep.Best || r.room(c, o)) {
 		pc.Key = r.keyFor(c, c.units[0], o)
@@ -172,8 +172,9 @@ func heldKey(c *content, o *optimize.Output) string {
 	return ""
 }
 
-// distance is d rounded to three decimals, as a result carries it.
-func distance(d float64) *float64 {
+// RoundDistance is d rounded to three decimals, as a result carries it
+// (the command line's results too).
+func RoundDistance(d float64) *float64 {
 	v := math.Round(d*1000) / 1000
 	return &v
 }

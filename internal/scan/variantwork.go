@@ -160,7 +160,7 @@ func (r *run) sendRowVariants(c *content, i int) {
 			}
 			f := proto.VariantFile{Key: key, Format: o.Format, Bytes: int64(len(o.Data)), Quality: o.Quality}
 			if o.Distance > 0 {
-				f.Distance = distance(o.Distance)
+				f.Distance = RoundDistance(o.Distance)
 			}
 			pv.Files = append(pv.Files, f)
 		}
