@@ -1,7 +1,7 @@
 // The popup: opens on the toolbar click, asks the service worker to scan the
 // tab (or re-attaches to a scan in progress), and shows results as they come.
 
-import { formatBytes, formatName, dims, unitFor } from './lib/format.js';
+import { formatBytes, formatName, dims, unitFor, MIME } from './lib/format.js';
 import { reasonWords, errorText, rowStatus } from './lib/results.js';
 import { RUNNING, rowState, canDownload, counts, summaryWords, progressWords, barValue } from './lib/progress.js';
 import { kindName } from './lib/images.js';
@@ -460,7 +460,6 @@ for (const b of document.querySelectorAll('[data-zoom-to]')) b.addEventListener(
 
 // ---- downloads -----------------------------------------------------------------
 
-const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', gif: 'image/gif', svg: 'image/svg+xml' };
 function mimeOf(f) { return MIME[f] || 'application/octet-stream'; }
 
 async function downloadViaPopup(plan, info) {

@@ -19,6 +19,7 @@ import { withFixes } from './lib/hints.js';
 import { storeVariants, variantKeys, variantEntries, staleVariantKeys } from './sw-variants.js';
 import { loginKind, withMessage, crossOriginMessage, pageRefusedMessage } from './lib/credentials.js';
 import { t } from './lib/i18n.js';
+import { MIME } from './lib/format.js';
 import { chosenFile, resultKeys } from './lib/compare.js';
 import { wireCompare } from './sw-compare.js';
 
@@ -669,7 +670,6 @@ function toDataUrl(buf, mime) {
   return `data:${mime};base64,${btoa(bin)}`;
 }
 
-const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', gif: 'image/gif', svg: 'image/svg+xml' };
 
 /**
  * What to download for a tab: one image (index) or a ZIP of the verified
