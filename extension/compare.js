@@ -7,7 +7,7 @@
 
 import { t, localize } from './lib/i18n.js';
 import { formatBytes, formatName, dims, MIME } from './lib/format.js';
-import { baseName } from './lib/naming.js';
+import { imageLabel } from './lib/naming.js';
 import { candidateRows, chosenFile, savingOf, TARGET_LIMITS, targetOf, targetWord, howWords, compareOrder, compareUrl } from './lib/compare.js';
 import { RUNNING } from './lib/progress.js';
 import { fetchData } from './datachan.js';
@@ -108,13 +108,7 @@ function shownFile(r) {
 }
 const image = () => (state ? state.images[index] : null);
 
-function nameOf(im) {
-  if (!im) return '';
-  if (im.name) return im.name;
-  if (im.url.startsWith('data:')) return t('compare_name_data');
-  if (im.url.startsWith('blob:')) return t('compare_name_blob');
-  try { return baseName(im.url) || new URL(im.url).hostname; } catch { return t('compare_name_image'); }
-}
+const nameOf = (im) => (im ? imageLabel(im) : '');
 
 /** Why the optimized side cannot be shown, or ''. */
 function missingWords(r) {

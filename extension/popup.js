@@ -6,7 +6,7 @@ import { reasonWords, errorText, rowStatus } from './lib/results.js';
 import { RUNNING, rowState, canDownload, counts, summaryWords, progressWords, barValue } from './lib/progress.js';
 import { kindName } from './lib/images.js';
 import { t, localize } from './lib/i18n.js';
-import { baseName, downloadPath, distinctLabels } from './lib/naming.js';
+import { imageLabel, downloadPath, distinctLabels } from './lib/naming.js';
 import { DEFAULTS, validateSettings } from './lib/settings-core.js';
 import { loadSite, saveSite, forgetSite } from './settings.js';
 import { fillForm, readForm, wireForm } from './settings-form.js';
@@ -86,17 +86,9 @@ function resetRows() {
   resetTake();
 }
 
-function plainLabel(i) {
-  const im = state.images[i];
-  if (im.name) return im.name;
-  if (im.url.startsWith('data:')) return t('popup_label_data');
-  if (im.url.startsWith('blob:')) return t('popup_label_blob');
-  try { return baseName(im.url) || new URL(im.url).hostname; } catch { return t('popup_label_image'); }
-}
-
 function labelFor(i) {
   if (labels.length !== state.images.length) {
-    labels = distinctLabels(state.images.map((_, k) => plainLabel(k)), state.images.map((im) => im.url));
+    labels = distinctLabels(state.images.map(imageLabel), state.images.map((im) => im.url));
   }
   return labels[i];
 }

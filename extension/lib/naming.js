@@ -73,6 +73,17 @@ export function baseName(url) {
   return '';
 }
 
+/**
+ * The words the popup and the compare page name an image by: its own name
+ * (an inline SVG's id), the file name in its address, or what kind it is.
+ */
+export function imageLabel(im) {
+  if (im.name) return im.name;
+  if (im.url.startsWith('data:')) return t('popup_label_data');
+  if (im.url.startsWith('blob:')) return t('popup_label_blob');
+  try { return baseName(im.url) || new URL(im.url).hostname; } catch { return t('popup_label_image'); }
+}
+
 /** The folder name for a site (host name, made safe), "page" when none. */
 export function siteFolder(site) {
   return safeComponent(site || '', 'page', 100);
