@@ -136,11 +136,12 @@ function render(changed) {
   $('summary-line').hidden = empty || n === 0;
 
   const dl = $('download-all');
+  const take = takeIndexes(st);
   if (!dl.dataset.busy) {
     dl.textContent = takeLabel(st);
-    dl.disabled = takeIndexes(st).length === 0;
+    dl.disabled = take.length === 0;
   }
-  dl.dataset.count = String(takeIndexes(st).length);
+  dl.dataset.count = String(take.length);
 
   const notes = [];
   const count = (k, one, many) => (k === 1 ? t(one) : t(many, k));
@@ -269,7 +270,10 @@ function updateRow(i) {
       saving.append(el('strong', { text: `${est ? '≈ ' : ''}${sv.savedBytes < 0 ? '+' : '−'}${formatBytes(Math.abs(sv.savedBytes), u)}` }), el('span', { text: `${Math.round(sv.savedPercent)} %` }));
       if (est) saving.append(estimateWord());
       else if (!r.final && !ended) saving.append(el('span', { class: 'state-word', text: t('popup_row_looking') }));
-      if (hasChoice(r)) info.append(el('div', { class: 'why', 'data-testid': 'chosen', 'data-format': chosenFile(r).format, text: t('compare_row_chosen', [`${formatName(chosenFile(r).format)} · ${formatBytes(chosenFile(r).bytes)}`]) }));
+      if (hasChoice(r)) {
+        const f = chosenFile(r);
+        info.append(el('div', { class: 'why', 'data-testid': 'chosen', 'data-format': f.format, text: t('compare_row_chosen', [`${formatName(f.format)} · ${formatBytes(f.bytes)}`]) }));
+      }
       if (r.reencoding) saving.append(reencodingWord());
       if (comparable(r)) actions.append(compareBtn());
       if (est) {
