@@ -28,6 +28,9 @@ export function collectImages(opts) {
   // are reported from the top of the document, as at page load.
   const sx = window.scrollX || 0;
   const sy = window.scrollY || 0;
+  // The same frame's viewport, for every image's facts.
+  const fvw = window.innerWidth;
+  const fvh = window.innerHeight;
   // Which <img>s style rules give an explicit width, height or aspect-ratio,
   // per document or shadow root: each such rule is run once with
   // querySelectorAll (matching every image against every rule took 8 s for
@@ -142,7 +145,7 @@ export function collectImages(opts) {
             tag, loading: (el.getAttribute('loading') || '').trim().toLowerCase(), fetchpriority: (el.getAttribute('fetchpriority') || '').trim().toLowerCase(),
             decoding: (el.getAttribute('decoding') || '').trim().toLowerCase(), widthAttr: wa, heightAttr: ha, alt: el.getAttribute('alt'),
             sizes: (source && source.getAttribute('sizes')) || el.getAttribute('sizes') || '', picSrcset: source ? source.getAttribute('srcset') || source.getAttribute('data-srcset') || '' : '',
-            x: b.x + sx, y: b.y + sy, vw: window.innerWidth, vh: window.innerHeight,
+            x: b.x + sx, y: b.y + sy, vw: fvw, vh: fvh,
           };
           if (b.w > 0 && b.h > 0 && !(wa && ha)) facts.css = cssSize(el, win);
           items.push({

@@ -230,12 +230,10 @@ export function buildImageList(frames, opts = {}) {
   const add = (key, rec) => {
     const prev = map.get(key);
     if (!prev) { map.set(key, rec); return; }
+    const larger = rec.w * rec.h > prev.w * prev.h;
+    if (larger) { prev.w = rec.w; prev.h = rec.h; prev.dpr = rec.dpr; prev.sized = rec.sized; }
     // The largest copy's element speaks for the image (hints, markup).
-    if (rec.w * rec.h > prev.w * prev.h) {
-      prev.w = rec.w; prev.h = rec.h; prev.dpr = rec.dpr; prev.sized = rec.sized;
-      if (rec.el) { prev.el = rec.el; prev.srcsetWidths = rec.srcsetWidths; }
-    }
-    if (!prev.el && rec.el) { prev.el = rec.el; prev.srcsetWidths = rec.srcsetWidths; }
+    if (rec.el && (larger || !prev.el)) { prev.el = rec.el; prev.srcsetWidths = rec.srcsetWidths; }
     prev.onScreen = prev.onScreen || rec.onScreen;
     prev.hidden = !!prev.hidden && !!rec.hidden;
     for (const k of rec.kinds) if (!prev.kinds.includes(k)) prev.kinds.push(k);

@@ -2,7 +2,7 @@
 // the page total and what "Download all" will hold. Pure functions, so the
 // words and the ZIP are computed from the same numbers.
 
-import { formatBytes, unitFor, percentSaved } from './format.js';
+import { formatBytes, summaryText } from './format.js';
 import { t } from './i18n.js';
 import { chosenFile } from './compare.js';
 
@@ -92,8 +92,7 @@ export function pageTotal(st) {
 export function summaryWords(st) {
   const tot = pageTotal(st);
   if (!(tot.originalBytes > 0)) return { main: '', extra: '', total: tot };
-  const u = unitFor(tot.originalBytes);
-  const main = t('progress_summary', [formatBytes(tot.originalBytes, u), formatBytes(tot.optimizedBytes, u), percentSaved(tot.originalBytes, tot.optimizedBytes)]);
+  const main = summaryText(tot.originalBytes, tot.optimizedBytes);
   let extra = '';
   if (tot.unconfirmedBytes > 0) {
     const c = counts(st);

@@ -70,8 +70,7 @@ export function reportImage(state, i, { stems, chosenOf = () => undefined } = {}
 /** The summary in the CLI's done-line shape: the scan's, or totals so far. */
 export function reportSummary(state) {
   const s = state.summary;
-  const tt = totals(state.results, state.images.length);
-  const src = s && typeof s === 'object' ? s : tt;
+  const src = s && typeof s === 'object' ? s : totals(state.results, state.images.length);
   const out = {};
   for (const k of SUMMARY_FIELDS) out[k] = Number(src[k]) || 0;
   return out;
