@@ -6,8 +6,8 @@
 // keeps working when the popup closes.
 
 import { t, localize } from './lib/i18n.js';
-import { formatBytes, formatName, dims } from './lib/format.js';
-import { baseName } from './lib/naming.js';
+import { formatBytes, formatName, dims, MIME } from './lib/format.js';
+import { imageLabel } from './lib/naming.js';
 import { candidateRows, chosenFile, savingOf, TARGET_LIMITS, targetOf, targetWord, howWords, compareOrder, compareUrl } from './lib/compare.js';
 import { RUNNING } from './lib/progress.js';
 import { fetchData } from './datachan.js';
@@ -108,13 +108,7 @@ function shownFile(r) {
 }
 const image = () => (state ? state.images[index] : null);
 
-function nameOf(im) {
-  if (!im) return '';
-  if (im.name) return im.name;
-  if (im.url.startsWith('data:')) return t('compare_name_data');
-  if (im.url.startsWith('blob:')) return t('compare_name_blob');
-  try { return baseName(im.url) || new URL(im.url).hostname; } catch { return t('compare_name_image'); }
-}
+const nameOf = (im) => (im ? imageLabel(im) : '');
 
 /** Why the optimized side cannot be shown, or ''. */
 function missingWords(r) {
@@ -258,6 +252,8 @@ async function choose(key) {
 
 // ---- images ------------------------------------------------------------------------
 
+const imageType = (format) => MIME[format] || `image/${format}`;
+
 async function loadImages(r, im, blocking) {
   // Before: the original, by its URL (or its bytes from the worker when the page has no URL for it).
   if (im && beforeSrc == null) {
@@ -269,7 +265,7 @@ async function loadImages(r, im, blocking) {
         const bin = atob(res.data);
         const u8 = new Uint8Array(bin.length);
         for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-        src = URL.createObjectURL(new Blob([u8], { type: `image/${r?.original?.format === 'svg' ? 'svg+xml' : r?.original?.format || 'png'}` }));
+        src = URL.createObjectURL(new Blob([u8], { type: imageType(r?.original?.format || 'png') }));
       }
     }
     beforeSrc = src || '';
@@ -294,7 +290,7 @@ async function loadImages(r, im, blocking) {
     let url = urls.get(f.key);
     if (!url) {
       const buf = await fetchData(dataInfo, { get: f.key });
-      url = URL.createObjectURL(new Blob([buf], { type: f.format === 'svg' ? 'image/svg+xml' : `image/${f.format}` }));
+      url = URL.createObjectURL(new Blob([buf], { type: imageType(f.format) }));
       urls.set(f.key, url);
     }
     if (afterKey !== f.key) return;

@@ -2,7 +2,7 @@
 // file-name pattern and download folder, the saved sites (forget one or
 // all), and export and import of all of these as one file.
 import { listSites, forgetSite, clearAll, loadDefaults, saveDefaults, resetDefaults, loadNaming, saveNaming, resetNaming, exportAll, importAll } from './settings.js';
-import { describeSettings, validateSettings } from './lib/settings-core.js';
+import { describeSettings, validateSettings, DEFAULTS_KEY, NAMING_KEY } from './lib/settings-core.js';
 import { validateNaming, patternStem, stemFileName, downloadPath, fileStem } from './lib/naming.js';
 import { buildFields, fillForm, readForm } from './settings-form.js';
 import { t, localize } from './lib/i18n.js';
@@ -27,27 +27,15 @@ async function renderSites() {
   $('sites').hidden = sites.length === 0;
   $('clear-all').disabled = sites.length === 0;
   const rows = sites.map(({ site, settings }) => {
-    const tr = document.createElement('tr');
-    tr.dataset.testid = 'site-row';
-    tr.dataset.site = site;
-    const th = document.createElement('th');
-    th.scope = 'row';
-    th.textContent = site;
-    const td = document.createElement('td');
-    td.textContent = describeSettings(settings);
-    const act = document.createElement('td');
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.dataset.testid = 'forget';
-    b.textContent = t('options_forget');
-    b.setAttribute('aria-label', t('options_forget_label', site));
+    const b = el('button', { type: 'button', 'data-testid': 'forget', text: t('options_forget'), 'aria-label': t('options_forget_label', site) });
     b.addEventListener('click', async () => {
       await forgetSite(site);
       $('msg').textContent = t('options_forgot', site);
     });
-    act.append(b);
-    tr.append(th, td, act);
-    return tr;
+    return el('tr', { 'data-testid': 'site-row', 'data-site': site },
+      el('th', { scope: 'row', text: site }),
+      el('td', { text: describeSettings(settings) }),
+      el('td', {}, b));
   });
   $('site-rows').replaceChildren(...rows);
 }
@@ -163,8 +151,8 @@ buildFields(defaultsForm, 'd');
 chrome.storage.onChanged.addListener((changes, area) => {
   if (area !== 'local') return;
   renderSites();
-  if (changes.defaults) renderDefaults();
-  if (changes.naming) renderNaming();
+  if (changes[DEFAULTS_KEY]) renderDefaults();
+  if (changes[NAMING_KEY]) renderNaming();
 });
 renderSites();
 renderDefaults();

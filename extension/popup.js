@@ -1,12 +1,12 @@
 // The popup: opens on the toolbar click, asks the service worker to scan the
 // tab (or re-attaches to a scan in progress), and shows results as they come.
 
-import { formatBytes, formatName, dims, unitFor } from './lib/format.js';
+import { formatBytes, formatName, dims, unitFor, MIME } from './lib/format.js';
 import { reasonWords, errorText, rowStatus } from './lib/results.js';
 import { RUNNING, rowState, canDownload, counts, summaryWords, progressWords, barValue } from './lib/progress.js';
 import { kindName } from './lib/images.js';
 import { t, localize } from './lib/i18n.js';
-import { baseName, downloadPath, distinctLabels } from './lib/naming.js';
+import { imageLabel, downloadPath, distinctLabels } from './lib/naming.js';
 import { DEFAULTS, validateSettings } from './lib/settings-core.js';
 import { loadSite, saveSite, forgetSite } from './settings.js';
 import { fillForm, readForm, wireForm } from './settings-form.js';
@@ -86,17 +86,9 @@ function resetRows() {
   resetTake();
 }
 
-function plainLabel(i) {
-  const im = state.images[i];
-  if (im.name) return im.name;
-  if (im.url.startsWith('data:')) return t('popup_label_data');
-  if (im.url.startsWith('blob:')) return t('popup_label_blob');
-  try { return baseName(im.url) || new URL(im.url).hostname; } catch { return t('popup_label_image'); }
-}
-
 function labelFor(i) {
   if (labels.length !== state.images.length) {
-    labels = distinctLabels(state.images.map((_, k) => plainLabel(k)), state.images.map((im) => im.url));
+    labels = distinctLabels(state.images.map(imageLabel), state.images.map((im) => im.url));
   }
   return labels[i];
 }
@@ -144,11 +136,12 @@ function render(changed) {
   $('summary-line').hidden = empty || n === 0;
 
   const dl = $('download-all');
+  const take = takeIndexes(st);
   if (!dl.dataset.busy) {
     dl.textContent = takeLabel(st);
-    dl.disabled = takeIndexes(st).length === 0;
+    dl.disabled = take.length === 0;
   }
-  dl.dataset.count = String(takeIndexes(st).length);
+  dl.dataset.count = String(take.length);
 
   const notes = [];
   const count = (k, one, many) => (k === 1 ? t(one) : t(many, k));
@@ -277,7 +270,10 @@ function updateRow(i) {
       saving.append(el('strong', { text: `${est ? '≈ ' : ''}${sv.savedBytes < 0 ? '+' : '−'}${formatBytes(Math.abs(sv.savedBytes), u)}` }), el('span', { text: `${Math.round(sv.savedPercent)} %` }));
       if (est) saving.append(estimateWord());
       else if (!r.final && !ended) saving.append(el('span', { class: 'state-word', text: t('popup_row_looking') }));
-      if (hasChoice(r)) info.append(el('div', { class: 'why', 'data-testid': 'chosen', 'data-format': chosenFile(r).format, text: t('compare_row_chosen', [`${formatName(chosenFile(r).format)} · ${formatBytes(chosenFile(r).bytes)}`]) }));
+      if (hasChoice(r)) {
+        const f = chosenFile(r);
+        info.append(el('div', { class: 'why', 'data-testid': 'chosen', 'data-format': f.format, text: t('compare_row_chosen', [`${formatName(f.format)} · ${formatBytes(f.bytes)}`]) }));
+      }
       if (r.reencoding) saving.append(reencodingWord());
       if (comparable(r)) actions.append(compareBtn());
       if (est) {
@@ -460,7 +456,6 @@ for (const b of document.querySelectorAll('[data-zoom-to]')) b.addEventListener(
 
 // ---- downloads -----------------------------------------------------------------
 
-const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', gif: 'image/gif', svg: 'image/svg+xml' };
 function mimeOf(f) { return MIME[f] || 'application/octet-stream'; }
 
 async function downloadViaPopup(plan, info) {

@@ -5,7 +5,7 @@
 // answer replaces the row's. sw.js wires it in with its state and helpers.
 
 import { applyResult } from './lib/results.js';
-import { toScanImage, parseDataUrl } from './lib/images.js';
+import { toScanImage, bytesInUrl, needsBytes } from './lib/images.js';
 import { withChoice, resultKeys, keysInUse, reencodeSettings } from './lib/compare.js';
 import { t } from './lib/i18n.js';
 import { storeVariants, variantKeys } from './sw-variants.js';
@@ -152,8 +152,8 @@ export function wireCompare(ctx) {
     if (gone(st)) return t('compare_gone_files');
     const im = st.images[index];
     let data = st.data && st.data[index];
-    if (!data && im.url.startsWith('data:') && !im.url.endsWith('…')) data = parseDataUrl(im.url)?.base64 ?? null;
-    const needs = st.needsData ? st.needsData[index] : /^(data|blob):/.test(im.url) || im.kinds.includes('svg');
+    if (!data) data = bytesInUrl(im);
+    const needs = st.needsData ? st.needsData[index] : needsBytes(im);
     if (needs && !data) return t('compare_redo_no_bytes');
     const job = { id: ctx.newId('s'), st, index, how: picked, state: 'running', message: '', latest: null, final: false };
     jobs.set(`${tabId}:${index}`, job);

@@ -5,7 +5,7 @@
 
 import { collectImages } from './collector.js';
 import { collectFrames } from './sw-collect.js';
-import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64 } from './lib/images.js';
+import { buildImageList, toScanImage, chunkImages, parseDataUrl, utf8ToBase64, bytesInUrl, needsBytes } from './lib/images.js';
 import { applyResult, totals, lostResults } from './lib/results.js';
 import { canDownload } from './lib/progress.js';
 import { scanSettings, siteOf, siteKey, DEFAULTS_KEY } from './lib/settings-core.js';
@@ -19,6 +19,7 @@ import { withFixes } from './lib/hints.js';
 import { storeVariants, variantKeys, variantEntries, staleVariantKeys } from './sw-variants.js';
 import { loginKind, withMessage, crossOriginMessage, pageRefusedMessage } from './lib/credentials.js';
 import { t } from './lib/i18n.js';
+import { MIME } from './lib/format.js';
 import { chosenFile, resultKeys } from './lib/compare.js';
 import { wireCompare } from './sw-compare.js';
 
@@ -621,8 +622,8 @@ export async function redoImages(tabId, which) {
     st.results = st.results.map((r) => (r && r.status === 'optimized' && !r.lost && r.best?.key ? { ...r, lost: true } : r));
   }
   const idx = pick();
-  if (!st.data.length) st.data = st.images.map((im) => (im.url.startsWith('data:') && !im.url.endsWith('…') ? parseDataUrl(im.url)?.base64 ?? null : null));
-  if (!st.needsData) st.needsData = st.images.map((im) => im.kinds.includes('svg') || /^(data|blob):/.test(im.url));
+  if (!st.data.length) st.data = st.images.map(bytesInUrl);
+  if (!st.needsData) st.needsData = st.images.map(needsBytes);
   for (const i of idx) if (st.results[i] && st.results[i].lost) st.results[i] = null;
   runScan(st, idx);
   return true;
@@ -669,7 +670,6 @@ function toDataUrl(buf, mime) {
   return `data:${mime};base64,${btoa(bin)}`;
 }
 
-const MIME = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', gif: 'image/gif', svg: 'image/svg+xml' };
 
 /**
  * What to download for a tab: one image (index) or a ZIP of the verified

@@ -4,6 +4,9 @@ import { t } from './i18n.js';
 
 const UNITS = ['B', 'kB', 'MB', 'GB'];
 
+/** Media type of each output format. */
+export const MIME = { avif: 'image/avif', webp: 'image/webp', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', svg: 'image/svg+xml' };
+
 /** Picks the unit (index into B, kB, MB, GB; powers of 1000) that suits n bytes. */
 export function unitFor(n) {
   let u = 0;

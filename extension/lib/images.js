@@ -338,6 +338,16 @@ export function buildImageList(frames, opts = {}) {
   return out;
 }
 
+/** An image's bytes as far as its address alone holds them (a whole data: URL), as base64; else null. */
+export function bytesInUrl(im) {
+  return im.url.startsWith('data:') && !im.url.endsWith('…') ? parseDataUrl(im.url)?.base64 ?? null : null;
+}
+
+/** Whether the helper needs an image's bytes from the extension (it cannot fetch data:, blob: or inline SVG). */
+export function needsBytes(im) {
+  return im.kinds.includes('svg') || /^(data|blob):/.test(im.url);
+}
+
 /** The protocol's `images[]` entry for one listed image (data: base64 or absent). */
 export function toScanImage(img, data) {
   const o = { url: img.url };

@@ -8,8 +8,7 @@
 import { stemFileName, variantPath } from './naming.js';
 import { dimensionsFor, isLazy } from './hints.js';
 import { chosenFile as pickFile } from './compare.js';
-
-const MIME = { avif: 'image/avif', webp: 'image/webp', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', svg: 'image/svg+xml' };
+import { MIME } from './format.js';
 
 /** Escapes text for a double-quoted HTML attribute value. */
 export function escapeAttr(s) {

@@ -73,6 +73,17 @@ export function baseName(url) {
   return '';
 }
 
+/**
+ * The words the popup and the compare page name an image by: its own name
+ * (an inline SVG's id), the file name in its address, or what kind it is.
+ */
+export function imageLabel(im) {
+  if (im.name) return im.name;
+  if (im.url.startsWith('data:')) return t('popup_label_data');
+  if (im.url.startsWith('blob:')) return t('popup_label_blob');
+  try { return baseName(im.url) || new URL(im.url).hostname; } catch { return t('popup_label_image'); }
+}
+
 /** The folder name for a site (host name, made safe), "page" when none. */
 export function siteFolder(site) {
   return safeComponent(site || '', 'page', 100);
@@ -160,10 +171,7 @@ const STEM_BYTES = 90;
 
 /** The file stem (no extension) for an image: its URL's base name, made safe, or image-<n>. */
 export function fileStem(url, index = 0) {
-  let s = safeComponent(baseName(url), `image-${index + 1}`, STEM_CHARS);
-  const enc = new TextEncoder();
-  while (enc.encode(s).length > STEM_BYTES) s = [...s].slice(0, -1).join('').replace(/[\s.]+$/, '');
-  return s || `image-${index + 1}`;
+  return cutStem(baseName(url), `image-${index + 1}`);
 }
 
 /**
@@ -173,9 +181,13 @@ export function fileStem(url, index = 0) {
  * download holds. images: the scan's images ({url, name?}).
  */
 export function rowStems(images) {
+  return distinctStems((images || []).map((im, i) => fileStem(im && im.name ? `https://x/${im.name}` : im && im.url, i)));
+}
+
+/** Stems made unique without regard to case by adding -2, -3… */
+function distinctStems(stems) {
   const seen = new Set();
-  return (images || []).map((im, i) => {
-    const stem = fileStem(im && im.name ? `https://x/${im.name}` : im && im.url, i);
+  return stems.map((stem) => {
     let cand = stem;
     for (let k = 2; seen.has(cand.toLowerCase()); k++) cand = `${stem}-${k}`;
     seen.add(cand.toLowerCase());
@@ -278,15 +290,10 @@ export function namedStems(images, { naming, site, results } = {}) {
   const raw = rowStems(images);
   const pattern = naming && naming.pattern;
   if (!pattern || pattern === DEFAULT_PATTERN) return raw;
-  const seen = new Set();
-  return raw.map((stem, i) => {
+  return distinctStems(raw.map((stem, i) => {
     const b = results && results[i] && results[i].best;
-    const s = patternStem(stem, pattern, { width: b && b.width, height: b && b.height, format: b && b.format, index: i, site });
-    let cand = s;
-    for (let k = 2; seen.has(cand.toLowerCase()); k++) cand = `${s}-${k}`;
-    seen.add(cand.toLowerCase());
-    return cand;
-  });
+    return patternStem(stem, pattern, { width: b && b.width, height: b && b.height, format: b && b.format, index: i, site });
+  }));
 }
 
 /** The download folder for a site ("Image Diet/<site>"), each part made safe; "" for the downloads folder itself. */
