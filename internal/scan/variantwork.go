@@ -189,7 +189,8 @@ func (r *run) sendRowVariants(c *content, i int) {
 	r.sendVariants(i, out, why, note)
 }
 
-// sendVariants sends row i its variants message, once. r.mu is held.
+// sendVariants sends row i its variants message, once: why when vs is
+// empty, else note (the callers give only the one). r.mu is held.
 func (r *run) sendVariants(i int, vs []proto.Variant, why, note string) {
 	if r.closed || r.vsent[i] {
 		return
@@ -199,11 +200,6 @@ func (r *run) sendVariants(i int, vs []proto.Variant, why, note string) {
 		vs = []proto.Variant{}
 	}
 	msg := proto.Variants{Type: proto.TypeVariants, ID: r.req.ID, Index: i, Variants: vs, Reason: why, Note: note}
-	if len(vs) > 0 {
-		msg.Reason = ""
-	} else {
-		msg.Note = ""
-	}
 	if err := r.emit(msg); err != nil {
 		r.s.cfg.Log.Error().Err(err).Msg("could not send variants")
 	}
