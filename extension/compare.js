@@ -136,9 +136,9 @@ function render() {
   const blocking = goneWhy === 'scan' || !!(state && (state.keysGone || (r && r.lost)));
   $('gone').hidden = !blocking;
   $('gone').textContent = blocking ? missing : '';
-  $('row-note').hidden = blocking || !missing;
-  $('row-note').textContent = blocking ? '' : missing || (r && r.note) || '';
-  if (!blocking && !missing && r && r.note) $('row-note').hidden = false;
+  const note = blocking ? '' : missing || (r && r.note) || '';
+  $('row-note').hidden = !note;
+  $('row-note').textContent = note;
   renderNumbers(r);
   renderCandidates(r, blocking);
   renderRedo();
