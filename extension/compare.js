@@ -136,28 +136,27 @@ function render() {
   const blocking = goneWhy === 'scan' || !!(state && (state.keysGone || (r && r.lost)));
   $('gone').hidden = !blocking;
   $('gone').textContent = blocking ? missing : '';
-  $('row-note').hidden = blocking || !missing;
-  $('row-note').textContent = blocking ? '' : missing || (r && r.note) || '';
-  if (!blocking && !missing && r && r.note) $('row-note').hidden = false;
+  const note = blocking ? '' : missing || (r && r.note) || '';
+  $('row-note').hidden = !note;
+  $('row-note').textContent = note;
   renderNumbers(r);
   renderCandidates(r, blocking);
   renderRedo();
   loadImages(r, im, blocking);
-  renderNav(blocking);
+  renderNav(blocking, order);
   $('download').disabled = !!missing || !r?.verified;
 }
 
 // Previous and next image: the page's other rows, in the popup's order.
-function neighbours() {
+function neighbours(order = state ? compareOrder(state.results, state.images.length) : null) {
   if (!state) return { prev: null, next: null };
-  const order = compareOrder(state.results, state.images.length);
   const at = order.indexOf(index);
   if (at < 0) return { prev: order[0] ?? null, next: null };
   return { prev: at > 0 ? order[at - 1] : null, next: at + 1 < order.length ? order[at + 1] : null };
 }
 
-function renderNav(blocking) {
-  const { prev, next } = neighbours();
+function renderNav(blocking, order) {
+  const { prev, next } = neighbours(order);
   $('prev-image').disabled = blocking || prev == null;
   $('next-image').disabled = blocking || next == null;
 }
